@@ -1,0 +1,114 @@
+// Package lessons holds socklab's lessons: each one a real scenario on real
+// sockets, written to be read like Go by Example, that calls only traced
+// socket methods (package trace/sock) and never prints. Whoever runs a lesson
+// chooses the sinks its events go to.
+package lessons
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// A Lesson is one scenario.
+type Lesson struct {
+	Name    string
+	Summary string // one line, for `socklab list`
+	// Run plays the lesson, tracing every call through tr. It returns nil
+	// when the lesson's story happened.
+	Run func(ctx context.Context, tr *trace.Tracer, opts Options) error
+}
+
+// Options are what a user may change in a lesson. The zero value gives the
+// defaults.
+type Options struct {
+	Message string // what the client sends; "" means DefaultMessage
+	Reply   string // what the server answers; "" means DefaultReply
+}
+
+// The default texts are Chinese and English on purpose: bytes are bytes, and
+// UTF-8 text survives the trip intact.
+const (
+	DefaultMessage = "你好, server"
+	DefaultReply   = "你好, client! got it"
+)
+
+// ReadBuffer is the size of the buffer the lessons read into, as in the
+// classic lesson's recv(1024).
+const ReadBuffer = 1024
+
+// ErrBadOption is wrapped by the error a lesson returns when an option
+// cannot work, before any socket is made.
+var ErrBadOption = errors.New("bad option")
+
+func (o Options) message() string {
+	if o.Message == "" {
+		return DefaultMessage
+	}
+	return o.Message
+}
+
+func (o Options) reply() string {
+	if o.Reply == "" {
+		return DefaultReply
+	}
+	return o.Reply
+}
+
+// check rejects texts the one-read lessons cannot carry faithfully.
+func (o Options) check() error {
+	for _, t := range []struct{ name, text string }{{"message", o.message()}, {"reply", o.reply()}} {
+		if len(t.text) > ReadBuffer {
+			return fmt.Errorf("%w: the %s is %d bytes, more than the %d-byte read buffer; shorten it", ErrBadOption, t.name, len(t.text), ReadBuffer)
+		}
+	}
+	return nil
+}
+
+// All returns every lesson, in teaching order.
+func All() []Lesson {
+	return []Lesson{basic}
+}
+
+// Lookup returns the lesson with this name.
+func Lookup(name string) (Lesson, bool) {
+	for _, l := range All() {
+		if l.Name == name {
+			return l, true
+		}
+	}
+	return Lesson{}, false
+}
+
+// errPeerFailed is the cause given to one peer when the other failed, so
+// that a blocked call is woken instead of waiting for a partner that is gone.
+var errPeerFailed = errors.New("the other peer failed")
+
+// runPeers runs the peers concurrently and waits for all of them. When one
+// fails, the others are interrupted; the error returned is the first real
+// one, not the interruptions it caused.
+func runPeers(ctx context.Context, peers ...func(ctx context.Context) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	errs := make([]error, len(peers))
+	var wg sync.WaitGroup
+	for i, peer := range peers {
+		wg.Go(func() {
+			if err := peer(ctx); err != nil {
+				errs[i] = err
+				cancel(errPeerFailed)
+			}
+		})
+	}
+	wg.Wait()
+	var rest []error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, errPeerFailed) {
+			rest = append(rest, err)
+		}
+	}
+	return errors.Join(rest...)
+}

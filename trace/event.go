@@ -1,0 +1,158 @@
+package trace
+
+import (
+	"time"
+)
+
+// Op is the lifecycle operation a traced call performs.
+type Op string
+
+// The operations. Each is one real syscall; [Event.Syscall] names the call
+// actually made on this system (for example accept4 for OpAccept on Linux).
+const (
+	OpCreate      Op = "create"
+	OpBind        Op = "bind"
+	OpListen      Op = "listen"
+	OpAccept      Op = "accept"
+	OpConnect     Op = "connect"
+	OpWrite       Op = "write"
+	OpRead        Op = "read"
+	OpShutdown    Op = "shutdown"
+	OpClose       Op = "close"
+	OpGetsockname Op = "getsockname"
+)
+
+// Blocks reports whether a call of this operation routinely waits for the
+// other peer, so that its Begin event is worth showing on its own.
+func (op Op) Blocks() bool {
+	return op == OpAccept || op == OpConnect || op == OpRead
+}
+
+// Phase says whether an event was recorded before or after the syscall.
+type Phase string
+
+const (
+	// Begin is recorded just before the syscall is issued.
+	Begin Phase = "begin"
+	// End is recorded just after the syscall returned.
+	End Phase = "end"
+)
+
+// Role is the part a peer plays in the lesson plan; it decides step numbers.
+type Role string
+
+const (
+	Server Role = "server"
+	Client Role = "client"
+)
+
+// Event is one traced moment: the Begin or the End of one real syscall.
+//
+// Event is a value. The Data slice aliases the caller's buffer and is valid
+// only during [Sink.Handle]; a sink that keeps events must copy it (as
+// [Recorder] does).
+type Event struct {
+	Seq   uint64        // position in the trace, one counter across all peers, from 1
+	Time  time.Duration // since the trace started
+	Peer  string        // "server", "client", "client-2", …
+	Role  Role          // the peer's role in the lesson plan
+	Op    Op
+	Phase Phase
+	// Step is the lesson-plan step number (1–11), or 0 when the call is not
+	// one of the eleven steps (getsockname, shutdown, a client's bind, …).
+	Step    int
+	Syscall string // the real call: "socket", "accept4", "read", …
+	// FD is the descriptor the call operates on, or -1 when there is none
+	// yet (the Begin of create).
+	FD int
+	// Arg is the call's other argument as strace would show it:
+	// "AF_INET, SOCK_STREAM, 0" for create, the backlog for listen, the
+	// buffer's size for read, the direction for shutdown.
+	Arg    string
+	Local  string // local address when known
+	Remote string // peer address when known
+	// Ret is the syscall's result on End: the new descriptor for create and
+	// accept, the byte count for read and write, 0 for success, -1 on error.
+	Ret int
+	// N is a byte count: on Begin the bytes offered (write) or the buffer
+	// size (read); on End the bytes transferred.
+	N int
+	// Data holds the bytes written (on write Begin and End) or read (on read
+	// End). It aliases the caller's buffer; see the type's doc.
+	Data    []byte
+	Err     error         // the error the call returned, on End
+	Errno   string        // the errno's name, like "ECONNREFUSED", on End
+	Elapsed time.Duration // on End: how long the syscall took (blocked)
+}
+
+// EOF reports whether the event is a read that returned 0: the peer closed
+// its side of the connection.
+func (e *Event) EOF() bool {
+	return e.Op == OpRead && e.Phase == End && e.Err == nil && e.Ret == 0 && e.N == 0
+}
+
+// StepInfo describes one step of the 11-step lesson plan.
+type StepInfo struct {
+	Num  int
+	Role Role   // "" for steps both peers take
+	Op   Op     // the operation
+	Call string // the real call, as the lesson plan names it
+	What string // what happens
+}
+
+// Steps is the lesson plan: the 11 steps of a TCP exchange.
+var Steps = []StepInfo{
+	{1, Server, OpCreate, "socket()", "the server gets a file descriptor for a new socket"},
+	{2, Server, OpBind, "bind()", "the server claims an address and port"},
+	{3, Server, OpListen, "listen()", "the kernel now answers handshakes for it (LISTEN)"},
+	{4, Client, OpCreate, "socket()", "the client gets a descriptor of its own"},
+	{5, Client, OpConnect, "connect() starts", "the client sends SYN; the call blocks"},
+	{6, Server, OpAccept, "accept() waits", "blocks until a connection is ready"},
+	{7, Client, OpConnect, "connect() returns", "handshake done, ESTABLISHED; ephemeral port chosen"},
+	{8, Server, OpAccept, "accept() returns", "a NEW descriptor for this client; the listener keeps listening"},
+	{9, "", OpWrite, "write()", "bytes handed to the kernel, not yet read"},
+	{10, "", OpRead, "read()", "blocks until bytes arrive; 0 means the peer closed"},
+	{11, "", OpClose, "close()", "FIN; the side that closes first waits in TIME_WAIT"},
+}
+
+// StepOf returns the lesson-plan step of a call, or 0 when the call is not
+// one of the eleven steps. failed tells whether the call returned an error:
+// a connect that fails is still step 5 (it never got to 7), an accept that
+// fails is still step 6.
+func StepOf(role Role, op Op, phase Phase, failed bool) int {
+	switch op {
+	case OpWrite:
+		return 9
+	case OpRead:
+		return 10
+	case OpClose:
+		return 11
+	}
+	switch role {
+	case Server:
+		switch op {
+		case OpCreate:
+			return 1
+		case OpBind:
+			return 2
+		case OpListen:
+			return 3
+		case OpAccept:
+			if phase == End && !failed {
+				return 8
+			}
+			return 6
+		}
+	case Client:
+		switch op {
+		case OpCreate:
+			return 4
+		case OpConnect:
+			if phase == End && !failed {
+				return 7
+			}
+			return 5
+		}
+	}
+	return 0
+}

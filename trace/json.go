@@ -1,0 +1,111 @@
+package trace
+
+import (
+	"encoding/json"
+	"io"
+	"sync"
+)
+
+// SchemaVersion is the version of the JSON Lines schema, the "v" field of
+// every line. It changes only when a field changes meaning or goes away;
+// new fields may appear without a change.
+const SchemaVersion = 1
+
+// JSONOptions configures [NewJSONSink]. The zero value is the default.
+type JSONOptions struct {
+	// Preview is how many bytes of data each line carries in "data";
+	// 0 means 4096.
+	Preview int
+}
+
+// JSONSink writes one JSON object per event, one per line (JSON Lines).
+// The schema is documented in docs/trace-format.md.
+type JSONSink struct {
+	w    io.Writer
+	opts JSONOptions
+	mu   sync.Mutex
+}
+
+// NewJSONSink returns a sink that writes JSON Lines to w. opts may be nil.
+func NewJSONSink(w io.Writer, opts *JSONOptions) *JSONSink {
+	s := &JSONSink{w: w}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if s.opts.Preview <= 0 {
+		s.opts.Preview = 4096
+	}
+	return s
+}
+
+// JSONEvent is one line of the JSON Lines trace: the wire form of an
+// [Event]. Optional fields are omitted when they do not apply.
+type JSONEvent struct {
+	V       int    `json:"v"`
+	Seq     uint64 `json:"seq"`
+	TimeNS  int64  `json:"time_ns"`
+	Peer    string `json:"peer"`
+	Role    Role   `json:"role"`
+	Op      Op     `json:"op"`
+	Phase   Phase  `json:"phase"`
+	Step    int    `json:"step,omitempty"`
+	Syscall string `json:"syscall"`
+	FD      *int   `json:"fd,omitempty"`
+	Arg     string `json:"arg,omitempty"`
+	Local   string `json:"local,omitempty"`
+	Remote  string `json:"remote,omitempty"`
+	Ret     *int   `json:"ret,omitempty"`
+	N       *int   `json:"n,omitempty"`
+	// Data is the bytes as the content of a Go string literal (see
+	// [Preview]): safe to print, and strconv.Unquote gives them back unless
+	// DataTruncated.
+	Data          *string `json:"data,omitempty"`
+	DataTruncated bool    `json:"data_truncated,omitempty"`
+	EOF           bool    `json:"eof,omitempty"`
+	Err           string  `json:"err,omitempty"`
+	Errno         string  `json:"errno,omitempty"`
+	DurNS         *int64  `json:"dur_ns,omitempty"`
+}
+
+// ToJSON returns the wire form of e, keeping at most preview bytes of data
+// (all when preview <= 0).
+func ToJSON(e *Event, preview int) JSONEvent {
+	j := JSONEvent{
+		V: SchemaVersion, Seq: e.Seq, TimeNS: int64(e.Time),
+		Peer: e.Peer, Role: e.Role, Op: e.Op, Phase: e.Phase, Step: e.Step,
+		Syscall: e.Syscall, Arg: e.Arg, Local: e.Local, Remote: e.Remote,
+		Errno: e.Errno, EOF: e.EOF(),
+	}
+	if e.FD >= 0 {
+		j.FD = &e.FD
+	}
+	if e.Op == OpRead || e.Op == OpWrite {
+		j.N = &e.N
+	}
+	if e.Data != nil {
+		d, truncated := Preview(e.Data, preview)
+		j.Data, j.DataTruncated = &d, truncated
+	}
+	if e.Phase == End {
+		j.Ret = &e.Ret
+		d := int64(e.Elapsed)
+		j.DurNS = &d
+	}
+	if e.Err != nil {
+		j.Err = e.Err.Error()
+	}
+	return j
+}
+
+// Handle writes e as one line with a single Write.
+func (s *JSONSink) Handle(e Event) error {
+	line, err := json.Marshal(ToJSON(&e, s.opts.Preview))
+	if err != nil {
+		return err
+	}
+	line = append(line, '\n')
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, err = s.w.Write(line)
+	return err
+}

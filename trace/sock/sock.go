@@ -1,0 +1,365 @@
+// Package sock is the traced socket API: every method makes exactly one
+// real syscall (through golang.org/x/sys/unix) and records a Begin event just
+// before it and an End event just after it (see package trace).
+//
+// Descriptors are blocking, as in the classic C and Python lessons: accept,
+// connect and read really block the calling goroutine's thread in the kernel,
+// and strace shows them doing so. Because close() from another thread does
+// not wake a blocked accept() on Linux, every blocking method takes a context:
+// when the context is done, the socket is shut down (shutdown(SHUT_RDWR),
+// itself traced), which wakes the call, and the method returns an error that
+// wraps both [ErrInterrupted] and the context's cause.
+//
+// A Socket is used by one goroutine at a time.
+package sock
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// ErrInterrupted is wrapped by the error of a call woken because its context
+// was done.
+var ErrInterrupted = errors.New("interrupted")
+
+// ErrClosed is returned by any call on a socket that was already closed; no
+// syscall is made and nothing is traced.
+var ErrClosed = errors.New("socket already closed")
+
+// ErrUnsupported is returned by [Create] on systems socklab cannot trace.
+var ErrUnsupported = fmt.Errorf("socklab needs a Unix-like system (Linux or macOS): %w", errors.ErrUnsupported)
+
+// A Socket is one traced socket descriptor.
+type Socket struct {
+	peer   *trace.Peer
+	fd     int
+	v6     bool
+	local  string
+	remote string
+}
+
+// Create makes a new TCP socket, IPv6 if v6 is set, else IPv4: socket(2),
+// traced as the create step.
+func Create(p *trace.Peer, v6 bool) (*Socket, error) {
+	e := trace.Event{Op: trace.OpCreate, Syscall: "socket", FD: -1, Arg: socketArg(v6)}
+	began := p.Begin(&e)
+	fd, err := sysSocket(v6)
+	e.Ret, e.FD = result(fd, err), fd
+	if err != nil {
+		e.FD = -1
+	}
+	setErr(&e, err)
+	p.End(&e, began)
+	if err != nil {
+		return nil, fmt.Errorf("socket: %w", err)
+	}
+	return &Socket{peer: p, fd: fd, v6: v6}, nil
+}
+
+func socketArg(v6 bool) string {
+	if v6 {
+		return "AF_INET6, SOCK_STREAM, 0"
+	}
+	return "AF_INET, SOCK_STREAM, 0"
+}
+
+// FD returns the socket's descriptor, or -1 once it is closed.
+func (s *Socket) FD() int { return s.fd }
+
+// Bind gives the socket a local address: bind(2).
+func (s *Socket) Bind(addr netip.AddrPort) error {
+	if s.fd < 0 {
+		return ErrClosed
+	}
+	e := s.event(trace.OpBind, "bind")
+	e.Local = addr.String()
+	began := s.peer.Begin(&e)
+	err := sysBind(s.fd, addr)
+	s.end(&e, began, result(0, err), err)
+	if err != nil {
+		return fmt.Errorf("bind %s: %w", addr, err)
+	}
+	s.local = addr.String()
+	return nil
+}
+
+// Listen turns the socket into a listening one: listen(2).
+func (s *Socket) Listen(backlog int) error {
+	if s.fd < 0 {
+		return ErrClosed
+	}
+	e := s.event(trace.OpListen, "listen")
+	e.Arg = strconv.Itoa(backlog)
+	began := s.peer.Begin(&e)
+	err := unixListen(s.fd, backlog)
+	s.end(&e, began, result(0, err), err)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return nil
+}
+
+// LocalAddr asks the kernel for the socket's local address: getsockname(2).
+// After binding port 0, or after connect, it tells the port the kernel chose.
+func (s *Socket) LocalAddr() (netip.AddrPort, error) {
+	if s.fd < 0 {
+		return netip.AddrPort{}, ErrClosed
+	}
+	e := s.event(trace.OpGetsockname, "getsockname")
+	began := s.peer.Begin(&e)
+	addr, err := sysGetsockname(s.fd)
+	if err == nil {
+		s.local = addr.String()
+		e.Local = s.local
+	}
+	s.end(&e, began, result(0, err), err)
+	if err != nil {
+		return netip.AddrPort{}, fmt.Errorf("getsockname: %w", err)
+	}
+	return addr, nil
+}
+
+// Accept waits for a connection and returns a new socket for it: accept(2)
+// (accept4 on Linux). The listening socket keeps listening.
+func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
+	if s.fd < 0 {
+		return nil, ErrClosed
+	}
+	if ctx.Err() != nil {
+		// Interrupted before it began: no syscall, so nothing to trace.
+		return nil, interrupted(ctx, nil)
+	}
+	e := s.event(trace.OpAccept, acceptSyscall)
+	began := s.peer.Begin(&e)
+	var nfd int
+	var remote netip.AddrPort
+	err := s.blocking(ctx, func() (err error) {
+		nfd, remote, err = sysAccept(s.fd)
+		return err
+	})
+	if err == nil {
+		e.Remote = remote.String()
+	}
+	s.end(&e, began, result(nfd, err), err)
+	if err != nil {
+		return nil, fmt.Errorf("accept: %w", err)
+	}
+	return &Socket{peer: s.peer, fd: nfd, v6: s.v6, local: s.local, remote: remote.String()}, nil
+}
+
+// Connect connects the socket to addr and waits for the handshake:
+// connect(2).
+func (s *Socket) Connect(ctx context.Context, addr netip.AddrPort) error {
+	if s.fd < 0 {
+		return ErrClosed
+	}
+	if ctx.Err() != nil {
+		// Interrupted before it began: no syscall, so nothing to trace.
+		return interrupted(ctx, nil)
+	}
+	e := s.event(trace.OpConnect, "connect")
+	e.Remote = addr.String()
+	began := s.peer.Begin(&e)
+	err := s.blocking(ctx, func() error { return sysConnect(s.fd, addr) })
+	s.end(&e, began, result(0, err), err)
+	if err != nil {
+		return fmt.Errorf("connect %s: %w", addr, err)
+	}
+	s.remote = addr.String()
+	return nil
+}
+
+// Write hands b to the kernel: write(2). It returns how many bytes the
+// kernel took, which may be fewer than len(b).
+func (s *Socket) Write(ctx context.Context, b []byte) (int, error) {
+	if s.fd < 0 {
+		return 0, ErrClosed
+	}
+	if ctx.Err() != nil {
+		// Interrupted before it began: no syscall, so nothing to trace.
+		return 0, interrupted(ctx, nil)
+	}
+	e := s.event(trace.OpWrite, "write")
+	e.N, e.Data = len(b), b
+	began := s.peer.Begin(&e)
+	var n int
+	err := s.blocking(ctx, func() (err error) {
+		n, err = unixWrite(s.fd, b)
+		return err
+	})
+	e.N, e.Data = max(n, 0), b[:max(n, 0)]
+	s.end(&e, began, result(n, err), err)
+	if err != nil {
+		return max(n, 0), fmt.Errorf("write: %w", err)
+	}
+	return n, nil
+}
+
+// Read waits for bytes and reads at most len(b) of them: read(2). It returns
+// 0 and no error when the peer closed its side (end of file).
+func (s *Socket) Read(ctx context.Context, b []byte) (int, error) {
+	if s.fd < 0 {
+		return 0, ErrClosed
+	}
+	if ctx.Err() != nil {
+		// Interrupted before it began: no syscall, so nothing to trace.
+		return 0, interrupted(ctx, nil)
+	}
+	e := s.event(trace.OpRead, "read")
+	e.N, e.Arg = len(b), strconv.Itoa(len(b))
+	began := s.peer.Begin(&e)
+	var n int
+	err := s.blocking(ctx, func() (err error) {
+		n, err = unixRead(s.fd, b)
+		return err
+	})
+	e.N, e.Data = max(n, 0), b[:max(n, 0)]
+	s.end(&e, began, result(n, err), err)
+	if err != nil {
+		return max(n, 0), fmt.Errorf("read: %w", err)
+	}
+	return n, nil
+}
+
+// How says which direction Shutdown closes.
+type How int
+
+const (
+	ShutRead  How = iota // SHUT_RD: no more reading
+	ShutWrite            // SHUT_WR: no more writing; the peer reads EOF
+	ShutBoth             // SHUT_RDWR
+)
+
+func (h How) String() string {
+	return [...]string{"SHUT_RD", "SHUT_WR", "SHUT_RDWR"}[h]
+}
+
+// Shutdown closes one or both directions of the connection without closing
+// the descriptor: shutdown(2).
+func (s *Socket) Shutdown(how How) error {
+	if s.fd < 0 {
+		return ErrClosed
+	}
+	e := s.event(trace.OpShutdown, "shutdown")
+	e.Arg = how.String()
+	began := s.peer.Begin(&e)
+	err := unixShutdown(s.fd, how)
+	s.end(&e, began, result(0, err), err)
+	if err != nil {
+		return fmt.Errorf("shutdown %s: %w", how, err)
+	}
+	return nil
+}
+
+// Close releases the descriptor: close(2). Closing a closed socket returns
+// ErrClosed and makes no syscall, so `defer s.Close()` is safe beside an
+// explicit Close.
+func (s *Socket) Close() error {
+	if s.fd < 0 {
+		return ErrClosed
+	}
+	e := s.event(trace.OpClose, "close")
+	began := s.peer.Begin(&e)
+	err := unixClose(s.fd)
+	// Whatever close returns, the descriptor is gone (close(2), NOTES).
+	s.fd = -1
+	s.end(&e, began, result(0, err), err)
+	if err != nil {
+		return fmt.Errorf("close: %w", err)
+	}
+	return nil
+}
+
+func (s *Socket) event(op trace.Op, syscall string) trace.Event {
+	return trace.Event{Op: op, Syscall: syscall, FD: s.fd, Local: s.local, Remote: s.remote}
+}
+
+func (s *Socket) end(e *trace.Event, began time.Time, ret int, err error) {
+	e.Ret = ret
+	setErr(e, err)
+	s.peer.End(e, began)
+}
+
+// blocking runs call, a blocking syscall on s, so that ctx can interrupt it:
+// when ctx is done, the socket is shut down, which wakes accept, connect and
+// read. It retries a call a signal interrupted (EINTR) before it did anything.
+func (s *Socket) blocking(ctx context.Context, call func() error) error {
+	woken := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		defer close(woken)
+		s.interrupt()
+	})
+	var err error
+	for {
+		err = call()
+		if !isEINTR(err) {
+			break
+		}
+	}
+	if !stop() {
+		// ctx is done: wait until the shutdown is over, so that it cannot
+		// touch the descriptor after we return (and maybe close it).
+		<-woken
+		return interrupted(ctx, err)
+	}
+	return err
+}
+
+// interrupt shuts the socket down to wake a call blocked on it; traced like
+// any other shutdown, because it is a real syscall the trace must not hide.
+func (s *Socket) interrupt() {
+	e := s.event(trace.OpShutdown, "shutdown")
+	e.Arg = ShutBoth.String()
+	began := s.peer.Begin(&e)
+	err := unixShutdown(s.fd, ShutBoth)
+	s.end(&e, began, result(0, err), err)
+}
+
+// interruptedError is the error of a call woken by an interrupt. The syscall's
+// own error (EINVAL from accept, or none from a read that returned 0) stays
+// inside, so the trace still shows what the kernel returned.
+type interruptedError struct {
+	cause   error
+	syscall error
+}
+
+func (e *interruptedError) Error() string {
+	return fmt.Sprintf("%v: %v", ErrInterrupted, e.cause)
+}
+
+func (e *interruptedError) Unwrap() []error {
+	errs := []error{ErrInterrupted, e.cause}
+	if e.syscall != nil {
+		errs = append(errs, e.syscall)
+	}
+	return errs
+}
+
+func interrupted(ctx context.Context, syscallErr error) error {
+	return &interruptedError{cause: context.Cause(ctx), syscall: syscallErr}
+}
+
+// result is the syscall's return value as strace shows it.
+func result(v int, err error) int {
+	if err != nil {
+		if _, ok := errnoOf(err); ok {
+			return -1
+		}
+		return max(v, 0)
+	}
+	return v
+}
+
+func setErr(e *trace.Event, err error) {
+	e.Err = err
+	e.Errno = ""
+	if name, ok := errnoOf(err); ok {
+		e.Errno = name
+	}
+}

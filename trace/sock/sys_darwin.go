@@ -1,0 +1,28 @@
+package sock
+
+import (
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+// macOS has no accept4: Accept calls accept, then marks the descriptor
+// close-on-exec with fcntl (untraced: it is not part of the lesson).
+const acceptSyscall = "accept"
+
+func sysSocket(v6 bool) (int, error) {
+	fd, err := unix.Socket(family(v6), unix.SOCK_STREAM, 0)
+	if err == nil {
+		unix.CloseOnExec(fd)
+	}
+	return fd, err
+}
+
+func sysAccept(fd int) (int, netip.AddrPort, error) {
+	nfd, sa, err := unix.Accept(fd)
+	if err != nil {
+		return -1, netip.AddrPort{}, err
+	}
+	unix.CloseOnExec(nfd)
+	return nfd, addrPort(sa), nil
+}

@@ -1,0 +1,23 @@
+//go:build !(linux || darwin)
+
+package sock
+
+import "net/netip"
+
+// On systems other than Linux and macOS, Create fails with ErrUnsupported,
+// so no other call is ever reached.
+
+const acceptSyscall = "accept"
+
+func sysSocket(bool) (int, error)                { return -1, ErrUnsupported }
+func sysBind(int, netip.AddrPort) error          { return ErrUnsupported }
+func sysConnect(int, netip.AddrPort) error       { return ErrUnsupported }
+func sysGetsockname(int) (netip.AddrPort, error) { return netip.AddrPort{}, ErrUnsupported }
+func sysAccept(int) (int, netip.AddrPort, error) { return -1, netip.AddrPort{}, ErrUnsupported }
+func unixListen(int, int) error                  { return ErrUnsupported }
+func unixRead(int, []byte) (int, error)          { return 0, ErrUnsupported }
+func unixWrite(int, []byte) (int, error)         { return 0, ErrUnsupported }
+func unixClose(int) error                        { return ErrUnsupported }
+func unixShutdown(int, How) error                { return ErrUnsupported }
+func isEINTR(error) bool                         { return false }
+func errnoOf(error) (string, bool)               { return "", false }

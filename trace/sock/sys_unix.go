@@ -1,0 +1,73 @@
+//go:build linux || darwin
+
+package sock
+
+import (
+	"errors"
+	"net/netip"
+
+	"golang.org/x/sys/unix"
+)
+
+func family(v6 bool) int {
+	if v6 {
+		return unix.AF_INET6
+	}
+	return unix.AF_INET
+}
+
+func sockaddr(addr netip.AddrPort) unix.Sockaddr {
+	ip := addr.Addr()
+	if ip.Is4() {
+		return &unix.SockaddrInet4{Port: int(addr.Port()), Addr: ip.As4()}
+	}
+	return &unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16()}
+}
+
+func addrPort(sa unix.Sockaddr) netip.AddrPort {
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port))
+	}
+	return netip.AddrPort{}
+}
+
+func sysBind(fd int, addr netip.AddrPort) error { return unix.Bind(fd, sockaddr(addr)) }
+
+func sysConnect(fd int, addr netip.AddrPort) error { return unix.Connect(fd, sockaddr(addr)) }
+
+func sysGetsockname(fd int) (netip.AddrPort, error) {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	return addrPort(sa), nil
+}
+
+func unixListen(fd, backlog int) error { return unix.Listen(fd, backlog) }
+
+func unixRead(fd int, b []byte) (int, error) { return unix.Read(fd, b) }
+
+func unixWrite(fd int, b []byte) (int, error) { return unix.Write(fd, b) }
+
+func unixClose(fd int) error { return unix.Close(fd) }
+
+func unixShutdown(fd int, how How) error {
+	return unix.Shutdown(fd, [...]int{unix.SHUT_RD, unix.SHUT_WR, unix.SHUT_RDWR}[how])
+}
+
+func isEINTR(err error) bool { return errors.Is(err, unix.EINTR) }
+
+// errnoOf returns the name of the errno inside err, like "ECONNREFUSED".
+func errnoOf(err error) (string, bool) {
+	var errno unix.Errno
+	if err == nil || !errors.As(err, &errno) {
+		return "", false
+	}
+	if name := unix.ErrnoName(errno); name != "" {
+		return name, true
+	}
+	return "", false
+}

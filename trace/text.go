@@ -1,0 +1,206 @@
+package trace
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/fatih/color"
+)
+
+// TextOptions configures [NewTextSink]. The zero value is the default.
+type TextOptions struct {
+	// Color paints each peer's lines in a colour of its own and errors in
+	// red. The caller decides (see cmd/socklab's --color); the sink never
+	// looks at the terminal or the environment.
+	Color bool
+	// Preview is how many bytes of data to show; 0 means DefaultPreview.
+	Preview int
+}
+
+// TextSink prints one line per event, for people. Calls that can block
+// (accept, connect, read) get a line when they begin, saying what they wait
+// for, and a line when they end, saying how long they blocked; other calls
+// get one line when they end. Lines read like strace output, with the
+// lesson-plan step in brackets:
+//
+//	0.052ms  server   [ 3] listen      listen(3, 4096) = 0
+type TextSink struct {
+	w    io.Writer
+	opts TextOptions
+
+	mu     sync.Mutex
+	buf    []byte
+	colors map[string]*color.Color // by peer name
+}
+
+// NewTextSink returns a sink that writes lines to w. opts may be nil.
+func NewTextSink(w io.Writer, opts *TextOptions) *TextSink {
+	s := &TextSink{w: w, colors: make(map[string]*color.Color)}
+	if opts != nil {
+		s.opts = *opts
+	}
+	if s.opts.Preview <= 0 {
+		s.opts.Preview = DefaultPreview
+	}
+	return s
+}
+
+// Peer colours, chosen to read well on a dark terminal and on a projector.
+var peerPalette = []color.Attribute{color.FgYellow, color.FgMagenta, color.FgGreen, color.FgBlue}
+
+// Handle writes e's line with a single Write.
+func (s *TextSink) Handle(e Event) error {
+	if e.Phase == Begin && !e.Op.Blocks() {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	line := appendLine(s.buf[:0], &e, s.opts.Preview)
+	if s.opts.Color {
+		line = []byte(s.paint(&e, string(line)))
+	}
+	line = append(line, '\n')
+	_, err := s.w.Write(line)
+	if cap(line) <= 4096 {
+		s.buf = line // keep the buffer for the next line
+	}
+	return err
+}
+
+func (s *TextSink) paint(e *Event, line string) string {
+	if e.Err != nil {
+		return errorColor.Sprint(line)
+	}
+	c, ok := s.colors[e.Peer]
+	if !ok {
+		attr := color.FgCyan
+		if e.Role != Server {
+			attr = peerPalette[(len(s.colors))%len(peerPalette)]
+		}
+		c = color.New(attr)
+		c.EnableColor() // per-Color: never flips the package-wide switch
+		s.colors[e.Peer] = c
+	}
+	return c.Sprint(line)
+}
+
+var errorColor = func() *color.Color {
+	c := color.New(color.FgRed, color.Bold)
+	c.EnableColor()
+	return c
+}()
+
+// waiting says, on a blocking call's Begin line, what the call waits for.
+var waiting = map[Op]string{
+	OpAccept:  "blocks: waiting for a client to connect",
+	OpConnect: "blocks: waiting for the handshake",
+	OpRead:    "blocks: waiting for data",
+}
+
+// appendLine renders e, without colour or newline.
+func appendLine(b []byte, e *Event, preview int) []byte {
+	b = appendMillis(b, e.Time)
+	b = append(b, "  "...)
+	b = appendPadded(b, e.Peer, 8)
+	b = append(b, ' ')
+	if e.Step > 0 {
+		b = fmt.Appendf(b, "[%2d] ", e.Step)
+	} else {
+		b = append(b, "     "...)
+	}
+	b = appendPadded(b, string(e.Op), 11)
+	b = append(b, ' ')
+	b = appendCall(b, e, preview)
+	if e.Phase == Begin {
+		return append(append(b, "  "...), waiting[e.Op]...)
+	}
+	b = append(b, " = "...)
+	b = strconv.AppendInt(b, int64(e.Ret), 10)
+	switch {
+	case e.Err != nil && e.Errno != "":
+		b = append(b, ' ')
+		b = append(b, e.Errno...)
+		b = append(b, " ("...)
+		b = append(b, e.Err.Error()...)
+		b = append(b, ')')
+	case e.Err != nil:
+		b = append(b, "  "...)
+		b = append(b, e.Err.Error()...)
+	case e.Op == OpAccept && e.Remote != "":
+		b = append(b, "  new socket for client "...)
+		b = append(b, e.Remote...)
+	case e.Op == OpGetsockname && e.Local != "":
+		b = append(b, "  local address "...)
+		b = append(b, e.Local...)
+	case e.EOF():
+		b = append(b, "  EOF: the peer closed its side"...)
+	}
+	if e.Op.Blocks() {
+		b = append(b, "  (blocked "...)
+		b = append(b, e.Elapsed.Round(time.Microsecond).String()...)
+		b = append(b, ')')
+	}
+	return b
+}
+
+// appendCall renders the call as strace would show it, shortened.
+func appendCall(b []byte, e *Event, preview int) []byte {
+	b = append(b, e.Syscall...)
+	b = append(b, '(')
+	if e.Op != OpCreate {
+		b = strconv.AppendInt(b, int64(e.FD), 10)
+	}
+	switch e.Op {
+	case OpCreate:
+		b = append(b, e.Arg...)
+	case OpBind:
+		b = append(append(b, ", "...), e.Local...)
+	case OpConnect:
+		b = append(append(b, ", "...), e.Remote...)
+	case OpListen, OpShutdown:
+		b = append(append(b, ", "...), e.Arg...)
+	case OpWrite:
+		b = append(b, ", "...)
+		b = appendQuotedPreview(b, e.Data, preview)
+		b = append(b, ", "...)
+		b = strconv.AppendInt(b, int64(len(e.Data)), 10)
+	case OpRead:
+		b = append(b, ", "...)
+		if e.Phase == End && e.Err == nil {
+			b = appendQuotedPreview(b, e.Data, preview)
+		} else {
+			b = append(b, "…"...)
+		}
+		b = append(append(b, ", "...), e.Arg...) // the buffer's size
+	}
+	return append(b, ')')
+}
+
+func appendQuotedPreview(b, data []byte, preview int) []byte {
+	b = append(b, '"')
+	b = AppendPreview(b, data, preview)
+	b = append(b, '"')
+	if len(data) > preview {
+		b = fmt.Appendf(b, "…(+%d bytes)", len(data)-preview)
+	}
+	return b
+}
+
+func appendMillis(b []byte, d time.Duration) []byte {
+	s := strconv.FormatFloat(float64(d)/float64(time.Millisecond), 'f', 3, 64)
+	for i := len(s); i < 9; i++ {
+		b = append(b, ' ')
+	}
+	return append(append(b, s...), "ms"...)
+}
+
+func appendPadded(b []byte, s string, width int) []byte {
+	b = append(b, s...)
+	for i := len(s); i < width; i++ {
+		b = append(b, ' ')
+	}
+	return b
+}

@@ -1,0 +1,115 @@
+package trace
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A Sink receives every event of a trace.
+//
+// Handle is called from every peer's goroutine, once per event, while the
+// traced call waits, so it should return quickly. One Tracer hands its events
+// over one at a time, in sequence order; a sink shared by several tracers is
+// called concurrently, so every sink must be safe for concurrent use. It must not retain e.Data after returning. An error from
+// Handle does not stop the traced call; the [Tracer] keeps the first one
+// (see [Tracer.Err]).
+type Sink interface {
+	Handle(e Event) error
+}
+
+// A Tracer stamps events with a sequence number and a time and hands them to
+// its sink. A nil *Tracer, and a nil *Peer, trace nothing at almost no cost.
+type Tracer struct {
+	sink  Sink
+	start time.Time
+
+	mu  sync.Mutex // makes stamping and handing over one step
+	seq uint64
+
+	err atomic.Pointer[error] // the first error a sink returned
+}
+
+// New returns a tracer that sends every event to sink. Its clock starts now.
+func New(sink Sink) *Tracer {
+	if sink == nil {
+		sink = Discard
+	}
+	return &Tracer{sink: sink, start: time.Now()}
+}
+
+// Err returns the first error a sink returned, if any: for example a closed
+// standard output.
+func (t *Tracer) Err() error {
+	if t == nil {
+		return nil
+	}
+	if err := t.err.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// Peer returns the handle one peer traces its calls through.
+func (t *Tracer) Peer(name string, role Role) *Peer {
+	if t == nil {
+		return nil
+	}
+	return &Peer{tracer: t, name: name, role: role}
+}
+
+// emit stamps e and hands it to the sink. Both happen under one lock, so
+// sinks see events in sequence order and times never go backwards: a printed
+// trace reads top to bottom in the order things happened.
+func (t *Tracer) emit(e *Event) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.seq++
+	e.Seq = t.seq
+	e.Time = time.Since(t.start)
+	if err := t.sink.Handle(*e); err != nil {
+		t.err.CompareAndSwap(nil, &err)
+	}
+}
+
+// A Peer traces the calls of one side of the exchange.
+type Peer struct {
+	tracer *Tracer
+	name   string
+	role   Role
+}
+
+// Name returns the peer's name ("server", "client", "client-2", …).
+func (p *Peer) Name() string {
+	if p == nil {
+		return ""
+	}
+	return p.name
+}
+
+// Begin records e as the Begin of a call, just before its syscall is issued,
+// and returns the time to pass to End. It fills Peer, Role, Phase, Step, Seq
+// and Time.
+func (p *Peer) Begin(e *Event) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	e.Peer, e.Role, e.Phase = p.name, p.role, Begin
+	e.Step = StepOf(p.role, e.Op, Begin, false)
+	p.tracer.emit(e)
+	// The clock for Elapsed starts after the sink is done, so a slow
+	// terminal is not counted as time blocked in the kernel.
+	return time.Now()
+}
+
+// End records e as the End of the call begun at began, just after its
+// syscall returned. The caller sets Ret, N, Data, Err and Errno first.
+func (p *Peer) End(e *Event, began time.Time) {
+	if p == nil {
+		return
+	}
+	e.Peer, e.Role, e.Phase = p.name, p.role, End
+	e.Step = StepOf(p.role, e.Op, End, e.Err != nil)
+	e.Elapsed = time.Since(began)
+	p.tracer.emit(e)
+}
