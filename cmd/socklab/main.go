@@ -1,0 +1,52 @@
+// Command socklab runs real TCP sockets and traces their lifecycle, step by
+// step, as the classic 11-step lesson plan numbers it.
+//
+// Usage:
+//
+//	socklab                 run the basic lesson
+//	socklab run [LESSON]    run a lesson
+//	socklab list            list the lessons
+//
+// Run `socklab --help` for the flags.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/fatih/color"
+)
+
+func main() {
+	os.Exit(mainExit())
+}
+
+// mainExit wires the process to the command: arguments, standard streams,
+// signals and the colour decision. Everything else lives in run.
+func mainExit() int {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+
+	// Ctrl-C or SIGTERM cancels the context; every blocked socket call is
+	// then woken, every socket closed (and traced), and run returns.
+	signals := make(chan os.Signal, 1)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(signals)
+	go func() {
+		select {
+		case sig := <-signals:
+			cancel(signalError{sig})
+		case <-ctx.Done():
+		}
+	}()
+
+	return run(ctx, os.Args[1:], env{
+		stdout: os.Stdout,
+		stderr: os.Stderr,
+		// fatih/color decided this once, at init: on only when standard
+		// output is a terminal, NO_COLOR is unset and TERM is not dumb.
+		terminalColor: !color.NoColor,
+	})
+}
