@@ -34,6 +34,7 @@ type TextSink struct {
 	mu     sync.Mutex
 	buf    []byte
 	colors map[string]*color.Color // by peer name
+	others int                      // peers other than servers coloured so far
 }
 
 // NewTextSink returns a sink that writes lines to w. opts may be nil.
@@ -78,7 +79,8 @@ func (s *TextSink) paint(e *Event, line string) string {
 	if !ok {
 		attr := color.FgCyan
 		if e.Role != Server {
-			attr = peerPalette[(len(s.colors))%len(peerPalette)]
+			attr = peerPalette[s.others%len(peerPalette)]
+			s.others++
 		}
 		c = color.New(attr)
 		c.EnableColor() // per-Color: never flips the package-wide switch

@@ -1,0 +1,214 @@
+package lessons
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"slices"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/socklab/socklab/trace"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+var (
+	serverListen = trace.EndOf("server", trace.OpListen)
+)
+
+type orderTest struct {
+	lesson string
+	calls  map[string][]string // peer → its calls, in order
+	rules  []trace.Rule
+}
+
+// orderTests holds, for every lesson, what each peer does (a total order:
+// one goroutine per peer) and the rules across peers that causality
+// guarantees (cause.Begin < effect.End; see trace.Rule).
+var orderTests = []orderTest{
+	{
+		lesson: "basic",
+		calls: map[string][]string{
+			"server": {"create", "bind", "getsockname", "listen", "accept", "read", "write", "read(EOF)", "close", "close"},
+			"client": {"create", "connect", "getsockname", "write", "read", "close"},
+		},
+		rules: []trace.Rule{
+			// The lesson makes the client wait until the server listens.
+			{Before: serverListen, After: trace.BeginOf("client", trace.OpCreate)},
+			{Before: serverListen, After: trace.BeginOf("client", trace.OpConnect)},
+			// accept cannot return before someone connected.
+			{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpAccept)},
+			// Bytes cannot be read before they are written.
+			{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)},
+			{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpRead)},
+			// The server reads end of file only after the client closed.
+			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
+		},
+	},
+}
+
+func TestLessonOrder(t *testing.T) {
+	for _, tt := range orderTests {
+		t.Run(tt.lesson, func(t *testing.T) {
+			events := runLesson(t, tt.lesson, Options{})
+			for peer, want := range tt.calls {
+				got, err := trace.PeerCalls(events, peer)
+				if err != nil {
+					t.Error(err)
+				}
+				if !slices.Equal(got, want) {
+					t.Errorf("%s's calls:\ngot  %q\nwant %q", peer, got, want)
+				}
+			}
+			if err := trace.CheckOrder(events, tt.rules...); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}
+
+func TestOrderTestsCoverEveryLesson(t *testing.T) {
+	for _, l := range All() {
+		if !slices.ContainsFunc(orderTests, func(o orderTest) bool { return o.lesson == l.Name }) {
+			t.Errorf("lesson %q has no row in orderTests", l.Name)
+		}
+	}
+}
+
+func TestBasicEveryStep(t *testing.T) {
+	events := runLesson(t, "basic", Options{})
+	seen := make(map[int]bool)
+	for _, e := range events {
+		seen[e.Step] = true
+	}
+	for _, s := range trace.Steps {
+		if !seen[s.Num] {
+			t.Errorf("step %d (%s %s) never happened", s.Num, s.Role, s.Call)
+		}
+	}
+}
+
+func TestBasicCarriesTheBytes(t *testing.T) {
+	tests := []struct {
+		name           string
+		message, reply string
+	}{
+		{"defaults", "", ""},
+		{"chinese", "你好，世界", "收到"},
+		{"emoji and accents", "héllo 👋", "ça va ✓"},
+		{"control bytes", "a\x1b[2Jb\x00", "\r\n"},
+		{"one full buffer", string(make([]byte, ReadBuffer)), "ok"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := Options{Message: tt.message, Reply: tt.reply}
+			events := runLesson(t, "basic", opts)
+			check := func(writer, reader, want string) {
+				t.Helper()
+				wrote := dataOf(events, trace.EndOf(writer, trace.OpWrite))
+				read := dataOf(events, trace.EndOf(reader, trace.OpRead))
+				if wrote != want || read != want {
+					t.Errorf("%s wrote %q and %s read %q; want %q both", writer, wrote, reader, read, want)
+				}
+			}
+			check("client", "server", opts.message())
+			check("server", "client", opts.reply())
+		})
+	}
+}
+
+func TestBasicRejectsTextsLargerThanTheBuffer(t *testing.T) {
+	l, _ := Lookup("basic")
+	var rec trace.Recorder
+	err := l.Run(context.Background(), trace.New(&rec), Options{Message: string(make([]byte, ReadBuffer+1))})
+	if err == nil {
+		t.Fatal("got no error, want one for a message larger than the read buffer")
+	}
+	if n := len(rec.Events()); n != 0 {
+		t.Errorf("got %d events, want none: a bad option must stop the lesson before any socket", n)
+	}
+}
+
+func TestBasicInterrupted(t *testing.T) {
+	// A lesson cancelled before it starts makes no socket at all; one
+	// cancelled while blocked closes every socket it made.
+	l, _ := Lookup("basic")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var rec trace.Recorder
+	before := openFDs(t)
+	if err := l.Run(ctx, trace.New(&rec), Options{}); err == nil {
+		t.Fatal("got no error from a cancelled lesson")
+	}
+	checkClosedAll(t, rec.Events())
+	if after := openFDs(t); after != before {
+		t.Errorf("open descriptors: %d before, %d after", before, after)
+	}
+}
+
+func dataOf(events []trace.Event, p trace.Point) string {
+	e, _ := trace.Find(events, p)
+	return string(e.Data)
+}
+
+// runLesson runs a lesson with a recorder, and with a text sink on the
+// test's output so that `go test -v` shows the lifecycle (in colour with
+// SOCKLAB_COLOR=always). It fails the test if the lesson fails, leaves a
+// descriptor open, or leaves a socket unclosed.
+func runLesson(t *testing.T, name string, opts Options) []trace.Event {
+	t.Helper()
+	l, ok := Lookup(name)
+	if !ok {
+		t.Fatalf("no lesson %q", name)
+	}
+	var rec trace.Recorder
+	text := trace.NewTextSink(t.Output(), &trace.TextOptions{Color: os.Getenv("SOCKLAB_COLOR") == "always"})
+	before := openFDs(t)
+	if err := l.Run(t.Context(), trace.New(trace.Multi(&rec, text)), opts); err != nil {
+		t.Fatalf("lesson %s: %v", name, err)
+	}
+	if after := openFDs(t); after != before {
+		t.Errorf("open descriptors: %d before the lesson, %d after", before, after)
+	}
+	events := rec.Events()
+	checkClosedAll(t, events)
+	return events
+}
+
+// checkClosedAll checks that every descriptor a peer got was closed.
+func checkClosedAll(t *testing.T, events []trace.Event) {
+	t.Helper()
+	open := make(map[int]string)
+	for _, e := range events {
+		if e.Phase != trace.End || e.Err != nil {
+			continue
+		}
+		switch e.Op {
+		case trace.OpCreate, trace.OpAccept:
+			open[e.Ret] = e.Peer
+		case trace.OpClose:
+			delete(open, e.FD)
+		}
+	}
+	for fd, peer := range open {
+		t.Errorf("%s never closed fd %d", peer, fd)
+	}
+}
+
+// openFDs counts the process's open descriptors, where the system tells.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	dir := "/proc/self/fd"
+	if runtime.GOOS == "darwin" {
+		dir = "/dev/fd"
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Skipf("cannot count open descriptors here: %v", err)
+	}
+	return len(entries)
+}

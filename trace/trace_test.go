@@ -1,0 +1,319 @@
+package trace
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+// sampleEvents is a basic exchange written out by hand, with every kind of
+// line the text sink prints, including hostile bytes from a peer.
+func sampleEvents() []Event {
+	ms := time.Millisecond
+	evs := []Event{
+		{Peer: "server", Role: Server, Op: OpCreate, Phase: End, Syscall: "socket", FD: 3, Ret: 3, Arg: "AF_INET, SOCK_STREAM, 0"},
+		{Peer: "server", Role: Server, Op: OpBind, Phase: End, Syscall: "bind", FD: 3, Local: "127.0.0.1:0"},
+		{Peer: "server", Role: Server, Op: OpGetsockname, Phase: End, Syscall: "getsockname", FD: 3, Local: "127.0.0.1:40000"},
+		{Peer: "server", Role: Server, Op: OpListen, Phase: End, Syscall: "listen", FD: 3, Arg: "128"},
+		{Peer: "server", Role: Server, Op: OpAccept, Phase: Begin, Syscall: "accept4", FD: 3},
+		{Peer: "client", Role: Client, Op: OpCreate, Phase: Begin, Syscall: "socket", FD: -1, Arg: "AF_INET, SOCK_STREAM, 0"},
+		{Peer: "client", Role: Client, Op: OpCreate, Phase: End, Syscall: "socket", FD: 4, Ret: 4, Arg: "AF_INET, SOCK_STREAM, 0"},
+		{Peer: "client", Role: Client, Op: OpConnect, Phase: Begin, Syscall: "connect", FD: 4, Remote: "127.0.0.1:40000"},
+		{Peer: "client", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", FD: 4, Remote: "127.0.0.1:40000", Elapsed: 120 * time.Microsecond},
+		{Peer: "server", Role: Server, Op: OpAccept, Phase: End, Syscall: "accept4", FD: 3, Ret: 5, Remote: "127.0.0.1:50000", Elapsed: 2 * ms},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Ret: 14, N: 14, Data: []byte("你好, server")},
+		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 5, Arg: "1024", Ret: 20, N: 20, Data: []byte("\x1b]0;pwned\a\x1b[2J\xff\u202e!"), Elapsed: 30 * time.Microsecond},
+		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 5, Arg: "1024", Elapsed: ms},
+		{Peer: "client-2", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", FD: 6, Remote: "127.0.0.1:1", Ret: -1, Err: syscall.ECONNREFUSED, Errno: "ECONNREFUSED"},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Ret: 3000, N: 3000, Data: bytes.Repeat([]byte("ab"), 1500)},
+		{Peer: "client", Role: Client, Op: OpShutdown, Phase: End, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
+		{Peer: "client", Role: Client, Op: OpClose, Phase: End, Syscall: "close", FD: 4},
+	}
+	for i := range evs {
+		evs[i].Seq = uint64(i + 1)
+		evs[i].Time = time.Duration(i) * 250 * time.Microsecond
+		evs[i].Step = StepOf(evs[i].Role, evs[i].Op, evs[i].Phase, evs[i].Err != nil)
+	}
+	return evs
+}
+
+func render(t *testing.T, s Sink) string {
+	t.Helper()
+	for _, e := range sampleEvents() {
+		if err := s.Handle(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ""
+}
+
+func checkGolden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (run go test ./trace -update if the change is right):\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestTextSinkGolden(t *testing.T) {
+	var buf bytes.Buffer
+	render(t, NewTextSink(&buf, nil))
+	checkGolden(t, "text.golden", buf.Bytes())
+	if bytes.ContainsAny(buf.Bytes(), "\x1b\a\x00") {
+		t.Errorf("uncoloured text holds a raw control byte:\n%q", buf.String())
+	}
+}
+
+func TestTextSinkColor(t *testing.T) {
+	var plain, colored bytes.Buffer
+	render(t, NewTextSink(&plain, nil))
+	render(t, NewTextSink(&colored, &TextOptions{Color: true}))
+	ansi := strings.NewReplacer("\x1b[36m", "", "\x1b[33m", "", "\x1b[35m", "", "\x1b[31;1m", "", "\x1b[0m", "", "\x1b[0;22m", "")
+	if got := ansi.Replace(colored.String()); got != plain.String() {
+		t.Errorf("colour changed more than colour:\n%s\nwant\n%s", got, plain.String())
+	}
+	lines := strings.Split(strings.TrimSpace(colored.String()), "\n")
+	for _, tt := range []struct {
+		contains, color string
+	}{
+		{"server   [ 1] create", "\x1b[36m"},
+		{"client   [ 4] create", "\x1b[33m"},
+		{"ECONNREFUSED", "\x1b[31;1m"},
+	} {
+		found := false
+		for _, l := range lines {
+			if strings.Contains(l, tt.contains) {
+				found = true
+				if !strings.HasPrefix(l, tt.color) || !strings.Contains(l[len(tt.color):], "\x1b[0") {
+					t.Errorf("line %q: got %q, want it wrapped in %q", tt.contains, l, tt.color)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("no line contains %q", tt.contains)
+		}
+	}
+}
+
+func TestJSONSink(t *testing.T) {
+	var buf bytes.Buffer
+	render(t, NewJSONSink(&buf, nil))
+	checkGolden(t, "trace.jsonl", buf.Bytes())
+
+	events := sampleEvents()
+	sc := bufio.NewScanner(&buf)
+	for i := 0; sc.Scan(); i++ {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			t.Fatalf("line %d is not JSON: %v\n%s", i+1, err, sc.Bytes())
+		}
+		for _, field := range []string{"v", "seq", "time_ns", "peer", "op", "phase", "syscall"} {
+			if _, ok := m[field]; !ok {
+				t.Errorf("line %d has no %q: %s", i+1, field, sc.Bytes())
+			}
+		}
+		if _, ok := m["step"]; ok != (events[i].Step != 0) {
+			t.Errorf("line %d: step present = %v, want %v", i+1, ok, events[i].Step != 0)
+		}
+		if d, ok := m["data"].(string); ok && strings.ContainsAny(d, "\x1b\a\x00") {
+			t.Errorf("line %d: data holds a raw control byte: %q", i+1, d)
+		}
+	}
+}
+
+func TestSinksConcurrently(t *testing.T) {
+	// Every sink is called from several peers at once (a Multi or several
+	// tracers may share it): each event must come out whole, once.
+	const peers, perPeer = 8, 200
+	var textBuf, jsonBuf lockedBuffer
+	var rec Recorder
+	sinks := map[string]struct {
+		sink  Sink
+		count func() int
+	}{
+		"text":     {NewTextSink(&textBuf, nil), func() int { return strings.Count(textBuf.String(), "\n") }},
+		"json":     {NewJSONSink(&jsonBuf, nil), func() int { return strings.Count(jsonBuf.String(), "\n") }},
+		"recorder": {&rec, func() int { return len(rec.Events()) }},
+	}
+	for name, s := range sinks {
+		t.Run(name, func(t *testing.T) {
+			var wg sync.WaitGroup
+			for p := range peers {
+				wg.Go(func() {
+					for i := range perPeer {
+						e := Event{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: p, Seq: uint64(p*perPeer + i + 1), Data: []byte("x")}
+						if err := s.sink.Handle(e); err != nil {
+							t.Error(err)
+						}
+					}
+				})
+			}
+			wg.Wait()
+			if got := s.count(); got != peers*perPeer {
+				t.Errorf("got %d events out, want %d", got, peers*perPeer)
+			}
+		})
+	}
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestRecorderCopiesData(t *testing.T) {
+	var rec Recorder
+	buf := []byte("hello")
+	rec.Handle(Event{Op: OpWrite, Data: buf})
+	copy(buf, "XXXXX")
+	if got := string(rec.Events()[0].Data); got != "hello" {
+		t.Errorf("recorded data = %q after the caller reused its buffer; want %q", got, "hello")
+	}
+}
+
+func TestMultiJoinsErrors(t *testing.T) {
+	var rec Recorder
+	errA := errors.New("a failed")
+	m := Multi(sinkFunc(func(Event) error { return errA }), &rec, NewTextSink(failingWriter{}, nil))
+	err := m.Handle(Event{Op: OpClose, Phase: End})
+	if !errors.Is(err, errA) || !errors.Is(err, io.ErrClosedPipe) {
+		t.Errorf("got %v, want both sinks' errors", err)
+	}
+	if len(rec.Events()) != 1 {
+		t.Error("a failing sink stopped the others")
+	}
+}
+
+type sinkFunc func(Event) error
+
+func (f sinkFunc) Handle(e Event) error { return f(e) }
+
+type failingWriter struct{}
+
+func (failingWriter) Write([]byte) (int, error) { return 0, io.ErrClosedPipe }
+
+func TestTracerStampsInOrder(t *testing.T) {
+	// Many peers at once: sequence numbers are unique and gap-free, and the
+	// sink receives them in order with times that never go backwards.
+	var got []Event
+	tr := New(sinkFunc(func(e Event) error { got = append(got, e); return nil }))
+	var wg sync.WaitGroup
+	for p := range 8 {
+		peer := tr.Peer("client", Client)
+		wg.Go(func() {
+			for range 100 {
+				e := Event{Op: OpWrite, FD: p}
+				peer.End(&e, peer.Begin(&e))
+			}
+		})
+	}
+	wg.Wait()
+	if len(got) != 1600 {
+		t.Fatalf("got %d events, want 1600", len(got))
+	}
+	for i, e := range got {
+		if e.Seq != uint64(i+1) {
+			t.Fatalf("event %d has seq %d, want %d", i, e.Seq, i+1)
+		}
+		if i > 0 && e.Time < got[i-1].Time {
+			t.Fatalf("time went backwards at seq %d", e.Seq)
+		}
+	}
+}
+
+func TestTracerKeepsFirstSinkError(t *testing.T) {
+	tr := New(NewTextSink(failingWriter{}, nil))
+	p := tr.Peer("server", Server)
+	e := Event{Op: OpClose}
+	p.End(&e, p.Begin(&e))
+	if !errors.Is(tr.Err(), io.ErrClosedPipe) {
+		t.Errorf("Err() = %v, want %v", tr.Err(), io.ErrClosedPipe)
+	}
+}
+
+func TestNilTracerTracesNothing(t *testing.T) {
+	var tr *Tracer
+	p := tr.Peer("server", Server)
+	e := Event{Op: OpCreate}
+	p.End(&e, p.Begin(&e)) // must not panic
+	if tr.Err() != nil || p.Name() != "" {
+		t.Error("a nil tracer should do nothing")
+	}
+}
+
+func TestStepOf(t *testing.T) {
+	tests := []struct {
+		role   Role
+		op     Op
+		phase  Phase
+		failed bool
+		want   int
+	}{
+		{Server, OpCreate, End, false, 1},
+		{Server, OpBind, End, false, 2},
+		{Server, OpListen, End, false, 3},
+		{Client, OpCreate, Begin, false, 4},
+		{Client, OpConnect, Begin, false, 5},
+		{Server, OpAccept, Begin, false, 6},
+		{Client, OpConnect, End, false, 7},
+		{Client, OpConnect, End, true, 5},
+		{Server, OpAccept, End, false, 8},
+		{Server, OpAccept, End, true, 6},
+		{Client, OpWrite, End, false, 9},
+		{Server, OpRead, Begin, false, 10},
+		{Client, OpClose, End, false, 11},
+		{Server, OpClose, End, false, 11},
+		{Client, OpBind, End, false, 0},
+		{Client, OpShutdown, End, false, 0},
+		{Server, OpGetsockname, End, false, 0},
+	}
+	for _, tt := range tests {
+		if got := StepOf(tt.role, tt.op, tt.phase, tt.failed); got != tt.want {
+			t.Errorf("StepOf(%s, %s, %s, failed=%v) = %d, want %d", tt.role, tt.op, tt.phase, tt.failed, got, tt.want)
+		}
+	}
+	for i, s := range Steps {
+		if s.Num != i+1 {
+			t.Errorf("Steps[%d].Num = %d, want %d", i, s.Num, i+1)
+		}
+	}
+}
