@@ -34,7 +34,7 @@ type TextSink struct {
 	mu     sync.Mutex
 	buf    []byte
 	colors map[string]*color.Color // by peer name
-	others int                      // peers other than servers coloured so far
+	others int                     // peers other than servers coloured so far
 }
 
 // NewTextSink returns a sink that writes lines to w. opts may be nil.
