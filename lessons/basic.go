@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"unicode/utf8"
 
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/sock"
@@ -92,7 +91,8 @@ func basicServer(ctx context.Context, p *trace.Peer, opts Options, ready chan<- 
 	defer conn.Close()
 
 	// Step 10. Read blocks until bytes arrive. TCP carries bytes, not
-	// text: we read them as UTF-8 because that is what the client sent.
+	// text: they are UTF-8 only if the client sent UTF-8. The trace shows
+	// them as text, and anything that is not printable text escaped.
 	buf := make([]byte, ReadBuffer)
 	n, err := conn.Read(ctx, buf)
 	if err != nil {
@@ -100,9 +100,6 @@ func basicServer(ctx context.Context, p *trace.Peer, opts Options, ready chan<- 
 	}
 	if n == 0 {
 		return fmt.Errorf("the client closed the connection without sending anything")
-	}
-	if !utf8.Valid(buf[:n]) {
-		return fmt.Errorf("the client's %d bytes are not valid UTF-8", n)
 	}
 
 	// Step 9. Reply. Write hands the bytes to the kernel and returns; the

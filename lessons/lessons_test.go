@@ -101,6 +101,7 @@ func TestBasicCarriesTheBytes(t *testing.T) {
 		{"chinese", "你好，世界", "收到"},
 		{"emoji and accents", "héllo 👋", "ça va ✓"},
 		{"control bytes", "a\x1b[2Jb\x00", "\r\n"},
+		{"invalid UTF-8", "\xff\xfe\xfd", "ok"},
 		{"one full buffer", string(make([]byte, ReadBuffer)), "ok"},
 	}
 	for _, tt := range tests {

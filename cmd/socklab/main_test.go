@@ -1,0 +1,154 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"go.uber.org/goleak"
+)
+
+func TestMain(m *testing.M) {
+	// testscript runs this test binary as the socklab command in scripts.
+	testscript.Main(leakChecked{m}, map[string]func(){
+		"socklab": func() { os.Exit(mainExit()) },
+	})
+}
+
+// leakChecked fails the run if a test left a goroutine behind.
+type leakChecked struct{ m *testing.M }
+
+func (l leakChecked) Run() int {
+	code := l.m.Run()
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			return 1
+		}
+	}
+	return code
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir: "testdata/script",
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"jsonlines": jsonLines,
+		},
+	})
+}
+
+// jsonLines checks that a file is JSON Lines in trace schema v1: every line
+// an object with the required fields, steps 1 to 11 all present.
+func jsonLines(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 1 {
+		ts.Fatalf("usage: jsonlines FILE")
+	}
+	sc := bufio.NewScanner(strings.NewReader(ts.ReadFile(args[0])))
+	steps := make(map[float64]bool)
+	lines := 0
+	for sc.Scan() {
+		lines++
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			ts.Fatalf("line %d: %v", lines, err)
+		}
+		for _, f := range []string{"v", "seq", "time_ns", "peer", "op", "phase", "syscall"} {
+			if _, ok := m[f]; !ok {
+				ts.Fatalf("line %d has no %q field", lines, f)
+			}
+		}
+		if m["v"] != 1.0 {
+			ts.Fatalf("line %d: v = %v, want 1", lines, m["v"])
+		}
+		if s, ok := m["step"].(float64); ok {
+			steps[s] = true
+		}
+	}
+	for s := 1.0; s <= 11; s++ {
+		if !steps[s] {
+			ts.Fatalf("step %v missing", s)
+		}
+	}
+}
+
+func TestRun(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		wantCode   int
+		wantStdout string // a substring, "" for none
+		wantStderr string // the whole of stderr
+	}{
+		{"no arguments runs basic", nil, 0, "[11] close", ""},
+		{"run basic", []string{"run", "basic"}, 0, "[ 8] accept", ""},
+		{"flags before the lesson", []string{"run", "--color=never", "basic"}, 0, "[ 1] create", ""},
+		{"flags without command", []string{"--message=hi"}, 0, `write(`, ""},
+		{"hostile bytes are escaped", []string{"--message=\x1b]0;pwned\a\x1b[2J\xff", "--reply=\u202eok"}, 0,
+			`"\x1b]0;pwned\a\x1b[2J\xff", 15) = 15`, ""},
+		{"list", []string{"list"}, 0, "basic  the 11 steps", ""},
+		{"help", []string{"--help"}, 0, "Usage:", ""},
+		{"help command", []string{"help"}, 0, "--format=text|json", ""},
+		{"run help", []string{"run", "-h"}, 0, "Lessons:", ""},
+		{"unknown command", []string{"frob"}, 2, "",
+			"socklab: unknown command \"frob\"; try 'socklab run', 'socklab list' or 'socklab --help'\n"},
+		{"unknown lesson", []string{"run", "nope"}, 2, "", "socklab: unknown lesson \"nope\"; see 'socklab list'\n"},
+		{"unknown flag", []string{"run", "--bogus"}, 2, "", "socklab: unknown flag --bogus; see 'socklab run --help'\n"},
+		{"flag without value", []string{"run", "--message"}, 2, "",
+			"socklab: flag --message needs a value, as in --message=VALUE; see 'socklab run --help'\n"},
+		{"two lessons", []string{"run", "basic", "basic"}, 2, "", "socklab: too many arguments: \"basic\"; run one lesson at a time\n"},
+		{"bad color", []string{"--color=purple"}, 2, "", "socklab: unknown --color value \"purple\"; use --color=auto, always or never\n"},
+		{"bad color with json", []string{"--format=json", "--color=purple"}, 2, "", "socklab: unknown --color value \"purple\"; use --color=auto, always or never\n"},
+		{"bad format", []string{"--format=xml"}, 2, "", "socklab: unknown format \"xml\"; use --format=text or --format=json\n"},
+		{"list with argument", []string{"list", "x"}, 2, "", "socklab: list takes no arguments, got \"x\"; run 'socklab list' alone\n"},
+		{"empty message", []string{"--message="}, 2, "",
+			"socklab: --message is empty: an empty message sends no bytes, so the server would wait for ever; give the client something to say\n"},
+		{"empty reply", []string{"--reply="}, 2, "",
+			"socklab: --reply is empty: an empty reply sends no bytes, so the client would wait for ever; give the server something to reply\n"},
+		{"message too long", []string{"--message=" + strings.Repeat("x", 1025)}, 2, "",
+			"socklab: the message is 1025 bytes, more than the 1024-byte read buffer; shorten it\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, env{stdout: &stdout, stderr: &stderr})
+			if code != tt.wantCode {
+				t.Errorf("exit code %d, want %d (stderr %q)", code, tt.wantCode, stderr.String())
+			}
+			if !strings.Contains(stdout.String(), tt.wantStdout) {
+				t.Errorf("stdout does not contain %q:\n%s", tt.wantStdout, stdout.String())
+			}
+			if strings.ContainsAny(stdout.String(), "\x1b\a") {
+				t.Errorf("stdout holds a raw control byte:\n%q", stdout.String())
+			}
+			if tt.wantCode == 2 && stdout.Len() != 0 {
+				t.Errorf("a usage error printed to stdout:\n%s", stdout.String())
+			}
+			if got := stderr.String(); got != tt.wantStderr {
+				t.Errorf("stderr:\ngot  %q\nwant %q", got, tt.wantStderr)
+			}
+		})
+	}
+}
+
+func TestRunInterrupted(t *testing.T) {
+	// A run whose context a signal cancelled exits 128+signal, says so in
+	// one line, and leaves no socket open.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(signalError{os.Interrupt})
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, nil, env{stdout: &stdout, stderr: &stderr})
+	if code != 130 {
+		t.Errorf("exit code %d, want 130", code)
+	}
+	want := "socklab: interrupted by Ctrl-C (SIGINT); every socket was closed (see the close steps above)\n"
+	if stderr.String() != want {
+		t.Errorf("stderr:\ngot  %q\nwant %q", stderr.String(), want)
+	}
+}
