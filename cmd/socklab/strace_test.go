@@ -1,0 +1,149 @@
+//go:build linux
+
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestTraceAgreesWithStrace runs the built command under strace -f and checks
+// that the kernel saw exactly the calls socklab traced, with the same
+// descriptors and results, in the same order on every descriptor.
+func TestTraceAgreesWithStrace(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed; apt-get install strace to run this test")
+	}
+	if testing.Short() {
+		t.Skip("builds the command; skipped in -short mode")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "socklab")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	log := filepath.Join(dir, "strace.log")
+	cmd := exec.Command(strace, "-f", "-qq", "-o", log,
+		"-e", "trace=socket,bind,listen,accept4,connect,getsockname,read,write,shutdown,close",
+		bin, "run", "basic", "--format=json")
+	out, err := cmd.Output()
+	if err != nil {
+		if ee, ok := err.(*exec.ExitError); ok && strings.Contains(string(ee.Stderr), "ptrace") {
+			t.Skipf("strace cannot trace here: %s", ee.Stderr)
+		}
+		t.Fatalf("strace socklab: %v", err)
+	}
+	traced := tracedCalls(t, string(out))
+	seen := kernelCalls(t, log)
+	if len(traced) == 0 {
+		t.Fatal("the trace holds no calls")
+	}
+	for fd, want := range traced {
+		if got := seen[fd]; !slices.Equal(got, want) {
+			t.Errorf("fd %d:\nstrace saw %q\nsocklab traced %q", fd, got, want)
+		}
+	}
+	for fd, got := range seen {
+		if _, ok := traced[fd]; !ok {
+			t.Errorf("fd %d: strace saw %q, which socklab never traced", fd, got)
+		}
+	}
+}
+
+// tracedCalls reads the JSON trace: per descriptor, "syscall=ret" for each End.
+func tracedCalls(t *testing.T, jsonl string) map[int][]string {
+	calls := make(map[int][]string)
+	sc := bufio.NewScanner(strings.NewReader(jsonl))
+	for sc.Scan() {
+		var e struct {
+			Phase, Syscall string
+			FD, Ret        *int
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatal(err)
+		}
+		if e.Phase != "end" || e.FD == nil || e.Ret == nil {
+			continue
+		}
+		calls[*e.FD] = append(calls[*e.FD], fmt.Sprintf("%s=%d", e.Syscall, *e.Ret))
+	}
+	return calls
+}
+
+var (
+	straceLine = regexp.MustCompile(`^(\d+)\s+(.*)$`)
+	straceCall = regexp.MustCompile(`^(\w+)\((\w+).*\)\s+=\s+(-?\d+)`)
+)
+
+// kernelCalls reads strace -f output: per socket descriptor, "syscall=ret"
+// for each call on it, from the socket() or accept4() that made it to the
+// close() that ended it. Other descriptors (the runtime's, standard output)
+// are left out.
+func kernelCalls(t *testing.T, path string) map[int][]string {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pending := make(map[string]string) // pid → the start of an unfinished call
+	live := make(map[int]bool)
+	calls := make(map[int][]string)
+	for _, line := range strings.Split(string(data), "\n") {
+		m := straceLine.FindStringSubmatch(line)
+		if m == nil {
+			continue
+		}
+		pid, rest := m[1], m[2]
+		if head, ok := strings.CutSuffix(rest, " <unfinished ...>"); ok {
+			pending[pid] = head
+			continue
+		}
+		if strings.HasPrefix(rest, "<... ") {
+			_, tail, _ := strings.Cut(rest, " resumed>")
+			rest = pending[pid] + tail
+			delete(pending, pid)
+		}
+		c := straceCall.FindStringSubmatch(rest)
+		if c == nil {
+			continue
+		}
+		name, ret := c[1], atoi(c[3])
+		switch name {
+		case "socket":
+			if ret >= 0 {
+				live[ret] = true
+				calls[ret] = append(calls[ret], fmt.Sprintf("%s=%d", name, ret))
+			}
+			continue
+		}
+		fd := atoi(c[2])
+		if !live[fd] {
+			continue
+		}
+		calls[fd] = append(calls[fd], fmt.Sprintf("%s=%d", name, ret))
+		switch {
+		case name == "accept4" && ret >= 0:
+			live[ret] = true
+		case name == "close":
+			delete(live, fd)
+		}
+	}
+	return calls
+}
+
+func atoi(s string) int {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1 << 31
+	}
+	return n
+}
