@@ -67,7 +67,8 @@ type Event struct {
 	FD int
 	// Arg is the call's other argument as strace would show it:
 	// "AF_INET, SOCK_STREAM, 0" for create, the backlog for listen, the
-	// buffer's size for read, the direction for shutdown.
+	// buffer's size for read, the bytes offered for write, the direction for
+	// shutdown.
 	Arg    string
 	Local  string // local address when known
 	Remote string // peer address when known

@@ -20,11 +20,12 @@ type TextOptions struct {
 	Preview int
 }
 
-// TextSink prints one line per event, for people. Calls that can block
-// (accept, connect, read) get a line when they begin, saying what they wait
-// for, and a line when they end, saying how long they blocked; other calls
-// get one line when they end. Lines read like strace output, with the
-// lesson-plan step in brackets:
+// TextSink prints lines for people, at most one per event. Calls that can
+// block (accept, connect, read) get a line when they begin, saying what they
+// wait for, and a line when they end, saying how long they blocked; write,
+// shutdown and close get one when they begin; other calls one when they end
+// (see shown for why). Lines read like strace output, with the lesson-plan
+// step in brackets:
 //
 //	0.052ms  server   [ 3] listen      listen(3, 4096) = 0
 type TextSink struct {
@@ -54,7 +55,7 @@ var peerPalette = []color.Attribute{color.FgYellow, color.FgMagenta, color.FgGre
 
 // Handle writes e's line with a single Write.
 func (s *TextSink) Handle(e Event) error {
-	if e.Phase == Begin && !e.Op.Blocks() {
+	if !shown(&e) {
 		return nil
 	}
 	s.mu.Lock()
@@ -95,6 +96,32 @@ var errorColor = func() *color.Color {
 	return c
 }()
 
+// shown decides which events get a line. Calls that can block (accept,
+// connect, read) get one when they begin and one when they end. Calls the
+// other peer may be waiting on (write, shutdown, close) get theirs when they
+// begin: the other peer's read can return, and be printed, before the writer
+// is back from write, and a line must never appear after its own effect.
+// Their End gets a line only when it has news: an error or a short write.
+// Every other call gets one line, when it ends, with its result.
+func shown(e *Event) bool {
+	switch {
+	case e.Op.Blocks():
+		return true
+	case e.Op == OpWrite || e.Op == OpShutdown || e.Op == OpClose:
+		return e.Phase == Begin || e.Err != nil || (e.Op == OpWrite && e.N < offered(e))
+	}
+	return e.Phase == End
+}
+
+// offered is how many bytes a write was given (its Arg).
+func offered(e *Event) int {
+	n, err := strconv.Atoi(e.Arg)
+	if err != nil {
+		return e.N
+	}
+	return n
+}
+
 // waiting says, on a blocking call's Begin line, what the call waits for.
 var waiting = map[Op]string{
 	OpAccept:  "blocks: waiting for a client to connect",
@@ -117,7 +144,10 @@ func appendLine(b []byte, e *Event, preview int) []byte {
 	b = append(b, ' ')
 	b = appendCall(b, e, preview)
 	if e.Phase == Begin {
-		return append(append(b, "  "...), waiting[e.Op]...)
+		if w := waiting[e.Op]; w != "" {
+			b = append(append(b, "  "...), w...)
+		}
+		return b
 	}
 	b = append(b, " = "...)
 	b = strconv.AppendInt(b, int64(e.Ret), 10)
@@ -139,9 +169,11 @@ func appendLine(b []byte, e *Event, preview int) []byte {
 		b = append(b, e.Local...)
 	case e.EOF():
 		b = append(b, "  EOF: the peer closed its side"...)
+	case e.Op == OpWrite && e.N < offered(e):
+		b = fmt.Appendf(b, "  short write: the kernel took %d of %d bytes", e.N, offered(e))
 	}
 	if e.Op.Blocks() {
-		b = append(b, "  (blocked "...)
+		b = append(b, "  (returned after "...)
 		b = append(b, e.Elapsed.Round(time.Microsecond).String()...)
 		b = append(b, ')')
 	}
@@ -167,8 +199,7 @@ func appendCall(b []byte, e *Event, preview int) []byte {
 	case OpWrite:
 		b = append(b, ", "...)
 		b = appendQuotedPreview(b, e.Data, preview)
-		b = append(b, ", "...)
-		b = strconv.AppendInt(b, int64(len(e.Data)), 10)
+		b = append(append(b, ", "...), e.Arg...) // the bytes offered
 	case OpRead:
 		b = append(b, ", "...)
 		if e.Phase == End && e.Err == nil {

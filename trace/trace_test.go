@@ -39,13 +39,18 @@ func sampleEvents() []Event {
 		{Peer: "client", Role: Client, Op: OpConnect, Phase: Begin, Syscall: "connect", FD: 4, Remote: "127.0.0.1:40000"},
 		{Peer: "client", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", FD: 4, Remote: "127.0.0.1:40000", Elapsed: 120 * time.Microsecond},
 		{Peer: "server", Role: Server, Op: OpAccept, Phase: End, Syscall: "accept4", FD: 3, Ret: 5, Remote: "127.0.0.1:50000", Elapsed: 2 * ms},
-		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Ret: 14, N: 14, Data: []byte("你好, server")},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "14", N: 14, Data: []byte("你好, server")},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Arg: "14", Ret: 14, N: 14, Data: []byte("你好, server")},
 		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 5, Arg: "1024", Ret: 20, N: 20, Data: []byte("\x1b]0;pwned\a\x1b[2J\xff\u202e!"), Elapsed: 30 * time.Microsecond},
 		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 5, Arg: "1024", Elapsed: ms},
 		{Peer: "client-2", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", FD: 6, Remote: "127.0.0.1:1", Ret: -1, Err: syscall.ECONNREFUSED, Errno: "ECONNREFUSED"},
-		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Ret: 3000, N: 3000, Data: bytes.Repeat([]byte("ab"), 1500)},
-		{Peer: "client", Role: Client, Op: OpShutdown, Phase: End, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
-		{Peer: "client", Role: Client, Op: OpClose, Phase: End, Syscall: "close", FD: 4},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "3000", N: 3000, Data: bytes.Repeat([]byte("ab"), 1500)},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Arg: "3000", Ret: 1000, N: 1000, Data: bytes.Repeat([]byte("ab"), 500)},
+		{Peer: "server", Role: Server, Op: OpWrite, Phase: End, Syscall: "write", FD: 5, Arg: "2", Ret: -1, Err: syscall.EPIPE, Errno: "EPIPE", Data: []byte{}},
+		{Peer: "client", Role: Client, Op: OpShutdown, Phase: Begin, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
+{Peer: "client", Role: Client, Op: OpShutdown, Phase: End, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
+		{Peer: "client", Role: Client, Op: OpClose, Phase: Begin, Syscall: "close", FD: 4},
+{Peer: "client", Role: Client, Op: OpClose, Phase: End, Syscall: "close", FD: 4},
 	}
 	for i := range evs {
 		evs[i].Seq = uint64(i + 1)
@@ -168,7 +173,7 @@ func TestSinksConcurrently(t *testing.T) {
 			for p := range peers {
 				wg.Go(func() {
 					for i := range perPeer {
-						e := Event{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: p, Seq: uint64(p*perPeer + i + 1), Data: []byte("x")}
+						e := Event{Peer: "client", Role: Client, Op: OpRead, Phase: End, Syscall: "read", FD: p, Seq: uint64(p*perPeer + i + 1), Data: []byte("x")}
 						if err := s.sink.Handle(e); err != nil {
 							t.Error(err)
 						}
@@ -214,7 +219,7 @@ func TestMultiJoinsErrors(t *testing.T) {
 	var rec Recorder
 	errA := errors.New("a failed")
 	m := Multi(sinkFunc(func(Event) error { return errA }), &rec, NewTextSink(failingWriter{}, nil))
-	err := m.Handle(Event{Op: OpClose, Phase: End})
+	err := m.Handle(Event{Op: OpRead, Phase: End})
 	if !errors.Is(err, errA) || !errors.Is(err, io.ErrClosedPipe) {
 		t.Errorf("got %v, want both sinks' errors", err)
 	}

@@ -186,7 +186,7 @@ func (s *Socket) Write(ctx context.Context, b []byte) (int, error) {
 		return 0, interrupted(ctx, nil)
 	}
 	e := s.event(trace.OpWrite, "write")
-	e.N, e.Data = len(b), b
+	e.N, e.Data, e.Arg = len(b), b, strconv.Itoa(len(b))
 	began := s.peer.Begin(&e)
 	var n int
 	err := s.blocking(ctx, func() (err error) {
