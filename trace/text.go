@@ -169,6 +169,8 @@ func appendLine(b []byte, e *Event, preview int) []byte {
 		b = append(b, e.Local...)
 	case e.EOF():
 		b = append(b, "  EOF: the peer closed its side"...)
+	case e.Op == OpRead && e.Ret > 0 && e.Arg == strconv.Itoa(e.Ret):
+		b = append(b, "  the buffer is full: more bytes may be waiting for the next read"...)
 	case e.Op == OpWrite && e.N < offered(e):
 		b = fmt.Appendf(b, "  short write: the kernel took %d of %d bytes", e.N, offered(e))
 	}

@@ -48,9 +48,9 @@ func sampleEvents() []Event {
 		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Arg: "3000", Ret: 1000, N: 1000, Data: bytes.Repeat([]byte("ab"), 500)},
 		{Peer: "server", Role: Server, Op: OpWrite, Phase: End, Syscall: "write", FD: 5, Arg: "2", Ret: -1, Err: syscall.EPIPE, Errno: "EPIPE", Data: []byte{}},
 		{Peer: "client", Role: Client, Op: OpShutdown, Phase: Begin, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
-{Peer: "client", Role: Client, Op: OpShutdown, Phase: End, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
+		{Peer: "client", Role: Client, Op: OpShutdown, Phase: End, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
 		{Peer: "client", Role: Client, Op: OpClose, Phase: Begin, Syscall: "close", FD: 4},
-{Peer: "client", Role: Client, Op: OpClose, Phase: End, Syscall: "close", FD: 4},
+		{Peer: "client", Role: Client, Op: OpClose, Phase: End, Syscall: "close", FD: 4},
 	}
 	for i := range evs {
 		evs[i].Seq = uint64(i + 1)

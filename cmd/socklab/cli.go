@@ -25,8 +25,10 @@ const (
 
 // env is what run needs from the process.
 type env struct {
+	stdin          io.Reader
 	stdout, stderr io.Writer
 	terminalColor  bool // --color=auto would colour standard output
+	stdinTerminal  bool // standard input is a terminal: prompt for texts
 }
 
 // signalError is the cause of a cancelled run when a signal stopped it.
@@ -68,12 +70,13 @@ const mainUsage = `socklab runs a real TCP server and client on this machine and
 socket call as it happens, numbered as the classic 11-step lesson plan.
 
 Usage:
-  socklab [flags]              run the basic lesson (same as: socklab run basic)
-  socklab run [LESSON] [flags] run a lesson
-  socklab list                 list the lessons
-  socklab help                 show this help
+  socklab [flags]               run the basic lesson (same as: socklab run basic)
+  socklab run [LESSON] [flags]  run a lesson: both peers in one process
+  socklab server [flags]        be the server, for a client in another terminal
+  socklab client [flags]        be the client of a server in another terminal
+  socklab list                  list the lessons
+  socklab help [COMMAND]        show help
 
-Flags of run:
 `
 
 // run is the whole command: it parses args, runs what they ask and returns
@@ -83,16 +86,239 @@ func run(ctx context.Context, args []string, e env) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintln(e.stderr, "socklab: "+errorLine(err))
 	var usage *usageError
 	var sig signalError
 	switch {
 	case errors.As(err, &usage):
+		fmt.Fprintln(e.stderr, "socklab: "+errorLine(err))
 		return exitUsage
-	case errors.As(context.Cause(ctx), &sig) && errors.Is(err, sock.ErrInterrupted):
+	case errors.As(context.Cause(ctx), &sig):
+		fmt.Fprintln(e.stderr, "socklab: "+sig.Error()+"; every socket was closed (see the close steps above)")
 		return sig.exitCode()
 	}
+	fmt.Fprintln(e.stderr, "socklab: "+errorLine(err))
 	return exitFailure
+}
+
+func dispatch(ctx context.Context, args []string, e env) error {
+	if len(args) == 0 {
+		return runLesson(ctx, nil, e)
+	}
+	switch cmd := args[0]; {
+	case cmd == "run":
+		return runLesson(ctx, args[1:], e)
+	case cmd == "server":
+		return runServer(ctx, args[1:], e)
+	case cmd == "client":
+		return runClient(ctx, args[1:], e)
+	case cmd == "list":
+		if len(args) > 1 {
+			return usagef("run 'socklab list' alone", "list takes no arguments, got %q", args[1])
+		}
+		return list(e.stdout)
+	case cmd == "help":
+		if len(args) > 1 {
+			return dispatch(ctx, []string{args[1], "--help"}, e)
+		}
+		return printMainUsage(e.stdout)
+	case cmd == "-h" || cmd == "-help" || cmd == "--help":
+		return printMainUsage(e.stdout)
+	case strings.HasPrefix(cmd, "-"):
+		// Flags without a command are flags of the default lesson.
+		return runLesson(ctx, args, e)
+	default:
+		return usagef("try 'socklab run', 'socklab server', 'socklab client', 'socklab list' or 'socklab --help'", "unknown command %q", cmd)
+	}
+}
+
+func printMainUsage(w io.Writer) error {
+	fmt.Fprint(w, mainUsage)
+	c := newCommand("run", "")
+	c.lessonFlags()
+	fmt.Fprint(w, "Flags of run (see also 'socklab help server', 'socklab help client'):\n")
+	c.printFlags(w)
+	fmt.Fprint(w, "\nLessons:\n")
+	return list(w)
+}
+
+func list(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, l := range lessons.All() {
+		fmt.Fprintf(tw, "%s\t%s\n", l.Name, l.Summary)
+	}
+	return tw.Flush()
+}
+
+// command is one subcommand's flags. Every subcommand takes --color and
+// --format; the others are added by what the subcommand needs.
+type command struct {
+	name     string
+	synopsis string
+	fs       *flag.FlagSet
+	values   map[string]string // flag → what it takes, for the help
+	color    string
+	format   string
+}
+
+func newCommand(name, synopsis string) *command {
+	c := &command{name: name, synopsis: synopsis, fs: flag.NewFlagSet("socklab "+name, flag.ContinueOnError), values: map[string]string{}}
+	// flag prints to its output and calls Usage on every parse error; run
+	// reports errors itself, in one line, and prints help only when asked.
+	c.fs.SetOutput(io.Discard)
+	c.fs.Usage = func() {}
+	c.stringFlag(&c.color, "color", "auto|always|never", "auto", "colour the trace; auto (the default) colours only a terminal, and not under NO_COLOR or TERM=dumb")
+	c.stringFlag(&c.format, "format", "text|json", "text", "trace format; text (the default) is one line per step, json is JSON Lines (docs/trace-format.md)")
+	return c
+}
+
+func (c *command) stringFlag(p *string, name, takes, value, usage string) {
+	c.fs.StringVar(p, name, value, usage)
+	c.values[name] = takes
+}
+
+// lessonFlags adds the flags of `socklab run`.
+func (c *command) lessonFlags() (message, reply *string) {
+	message, reply = new(string), new(string)
+	c.stringFlag(message, "message", "TEXT", lessons.DefaultMessage, fmt.Sprintf("what the client sends (default %q)", lessons.DefaultMessage))
+	c.stringFlag(reply, "reply", "TEXT", lessons.DefaultReply, fmt.Sprintf("what the server replies (default %q)", lessons.DefaultReply))
+	return message, reply
+}
+
+func (c *command) printFlags(w io.Writer) {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	c.fs.VisitAll(func(f *flag.Flag) {
+		takes := c.values[f.Name]
+		if takes == "" {
+			fmt.Fprintf(tw, "  --%s\t%s\n", f.Name, f.Usage)
+		} else {
+			fmt.Fprintf(tw, "  --%s=%s\t%s\n", f.Name, takes, f.Usage)
+		}
+	})
+	tw.Flush()
+}
+
+func (c *command) printUsage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: socklab %s\n\n%s\n\nFlags:\n", c.name, c.synopsis)
+	c.printFlags(w)
+}
+
+// parse reads flags and, in any order among them, at most maxArgs other
+// arguments. It returns flag.ErrHelp after printing the help if asked.
+func (c *command) parse(args []string, maxArgs int, w io.Writer) ([]string, error) {
+	var rest []string
+	for {
+		if err := c.fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				c.printUsage(w)
+				return nil, err
+			}
+			return nil, usagef(c.helpHint(), "%s", flagError(err))
+		}
+		args = c.fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		if len(rest) == maxArgs {
+			if maxArgs == 0 {
+				return nil, usagef(c.helpHint(), "socklab %s takes no arguments, got %q", c.verb(), args[0])
+			}
+			return nil, usagef("run one lesson at a time", "too many arguments: %q", args[0])
+		}
+		rest, args = append(rest, args[0]), args[1:]
+	}
+	return rest, nil
+}
+
+// verb is the subcommand's name without its arguments: "run".
+func (c *command) verb() string { return strings.Fields(c.name)[0] }
+
+func (c *command) helpHint() string { return fmt.Sprintf("see 'socklab %s --help'", c.verb()) }
+
+// sink returns the sink --format and --color ask for.
+func (c *command) sink(e env) (trace.Sink, error) {
+	var useColor bool
+	switch c.color {
+	case "auto":
+		useColor = e.terminalColor
+	case "always":
+		useColor = true
+	case "never":
+	default:
+		return nil, usagef("use --color=auto, always or never", "unknown --color value %q", c.color)
+	}
+	switch c.format {
+	case "text":
+		return trace.NewTextSink(e.stdout, &trace.TextOptions{Color: useColor}), nil
+	case "json":
+		return trace.NewJSONSink(e.stdout, nil), nil
+	}
+	return nil, usagef("use --format=text or --format=json", "unknown format %q", c.format)
+}
+
+// flagError rewords the flag package's errors for people who type --flags.
+func flagError(err error) string {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
+		return "unknown flag --" + name
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
+		return "flag --" + name + " needs a value, as in --" + name + "=VALUE"
+	}
+	if strings.HasPrefix(msg, "invalid value ") {
+		// invalid value "x" for flag -timeout: parse error
+		msg = strings.Replace(msg, "for flag -", "for --", 1)
+	}
+	return msg
+}
+
+// runLesson runs `socklab run [LESSON] [flags]`.
+func runLesson(ctx context.Context, args []string, e env) error {
+	c := newCommand("run [LESSON]", "Runs a lesson, both peers in one process; LESSON is basic unless named.")
+	message, reply := c.lessonFlags()
+	rest, err := c.parse(args, 1, e.stdout)
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(e.stdout, "\nLessons:\n")
+		return list(e.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	name := "basic"
+	if len(rest) == 1 {
+		name = rest[0]
+	}
+	lesson, ok := lessons.Lookup(name)
+	if !ok {
+		return usagef("see 'socklab list'", "unknown lesson %q", name)
+	}
+	if *message == "" {
+		return usagef("give the client something to say", "--message is empty: an empty message sends no bytes, so the server would wait for ever")
+	}
+	if *reply == "" {
+		return usagef("give the server something to reply", "--reply is empty: an empty reply sends no bytes, so the client would wait for ever")
+	}
+	sink, err := c.sink(e)
+	if err != nil {
+		return err
+	}
+	tr := trace.New(sink)
+	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply})
+	if errors.Is(err, lessons.ErrBadOption) {
+		return &usageError{msg: strings.TrimPrefix(err.Error(), lessons.ErrBadOption.Error()+": ")}
+	}
+	return traceDone(tr, err)
+}
+
+// traceDone adds to a run's error the trace's own: a trace that could not be
+// written (standard output closed) is a failure too.
+func traceDone(tr *trace.Tracer, err error) error {
+	if err != nil {
+		return err
+	}
+	if err := tr.Err(); err != nil {
+		return fmt.Errorf("writing the trace: %w", err)
+	}
+	return nil
 }
 
 // errorLine says in one line what went wrong and, where we know, what to try.
@@ -106,189 +332,14 @@ func errorLine(err error) string {
 		return usage.msg
 	case errors.Is(err, sock.ErrUnsupported):
 		return "this lesson needs a Unix-like system (Linux or macOS); run it there"
-	case errors.Is(err, sock.ErrInterrupted):
-		var sig signalError
-		if errors.As(err, &sig) {
-			return sig.Error() + "; every socket was closed (see the close steps above)"
-		}
-		return "interrupted; every socket was closed (see the close steps above)"
 	}
-	// Several peers may fail at once: say each, on one line.
+	if hint := hintFor(err); hint != "" {
+		return oneLine(err) + "; " + hint
+	}
+	return oneLine(err)
+}
+
+// oneLine joins several errors (two peers may fail at once) on one line.
+func oneLine(err error) string {
 	return strings.ReplaceAll(err.Error(), "\n", "; ")
-}
-
-func dispatch(ctx context.Context, args []string, e env) error {
-	if len(args) == 0 {
-		return runLesson(ctx, nil, e)
-	}
-	switch cmd := args[0]; {
-	case cmd == "run":
-		return runLesson(ctx, args[1:], e)
-	case cmd == "list":
-		if len(args) > 1 {
-			return usagef("run 'socklab list' alone", "list takes no arguments, got %q", args[1])
-		}
-		return list(e.stdout)
-	case cmd == "help" || cmd == "-h" || cmd == "-help" || cmd == "--help":
-		runFlags().printUsage(e.stdout)
-		return nil
-	case strings.HasPrefix(cmd, "-"):
-		// Flags without a command are flags of the default lesson.
-		return runLesson(ctx, args, e)
-	default:
-		return usagef("try 'socklab run', 'socklab list' or 'socklab --help'", "unknown command %q", cmd)
-	}
-}
-
-func list(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	for _, l := range lessons.All() {
-		fmt.Fprintf(tw, "%s\t%s\n", l.Name, l.Summary)
-	}
-	return tw.Flush()
-}
-
-type runOptions struct {
-	fs      *flag.FlagSet
-	color   string
-	format  string
-	message string
-	reply   string
-}
-
-func runFlags() *runOptions {
-	o := &runOptions{fs: flag.NewFlagSet("socklab run", flag.ContinueOnError)}
-	fs := o.fs
-	fs.SetOutput(io.Discard) // errors are reported by run, in one line
-	fs.StringVar(&o.color, "color", "auto", "colour the trace; auto (the default) colours only a terminal, and not under NO_COLOR or TERM=dumb")
-	fs.StringVar(&o.format, "format", "text", "trace format; text (the default) is one line per step, json is JSON Lines (docs/trace-format.md)")
-	fs.StringVar(&o.message, "message", lessons.DefaultMessage, "what the client sends (default \""+lessons.DefaultMessage+"\")")
-	fs.StringVar(&o.reply, "reply", lessons.DefaultReply, "what the server replies (default \""+lessons.DefaultReply+"\")")
-	// flag calls Usage on every parse error; run reports those in one line
-	// and prints the usage only when asked.
-	fs.Usage = func() {}
-	return o
-}
-
-// flagValues shows, in the help, what each flag takes.
-var flagValues = map[string]string{
-	"color":   "auto|always|never",
-	"format":  "text|json",
-	"message": "TEXT",
-	"reply":   "TEXT",
-}
-
-// printUsage writes the help text, flags shown with two dashes.
-func (o *runOptions) printUsage(w io.Writer) {
-	fmt.Fprint(w, mainUsage)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	o.fs.VisitAll(func(f *flag.Flag) {
-		fmt.Fprintf(tw, "  --%s=%s\t%s\n", f.Name, flagValues[f.Name], f.Usage)
-	})
-	tw.Flush()
-	fmt.Fprint(w, "\nLessons:\n")
-	list(w)
-}
-
-// runLesson runs `socklab run [LESSON] [flags]`. Flags may come before or
-// after the lesson's name.
-func runLesson(ctx context.Context, args []string, e env) error {
-	o := runFlags()
-	name, err := o.parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		o.printUsage(e.stdout)
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	lesson, ok := lessons.Lookup(name)
-	if !ok {
-		return usagef("see 'socklab list'", "unknown lesson %q", name)
-	}
-
-	var sink trace.Sink
-	switch o.format {
-	case "text":
-		useColor, err := o.colorOn(e.terminalColor)
-		if err != nil {
-			return err
-		}
-		sink = trace.NewTextSink(e.stdout, &trace.TextOptions{Color: useColor})
-	case "json":
-		if _, err := o.colorOn(false); err != nil {
-			return err
-		}
-		sink = trace.NewJSONSink(e.stdout, nil)
-	default:
-		return usagef("use --format=text or --format=json", "unknown format %q", o.format)
-	}
-
-	tr := trace.New(sink)
-	err = lesson.Run(ctx, tr, lessons.Options{Message: o.message, Reply: o.reply})
-	if errors.Is(err, lessons.ErrBadOption) {
-		return &usageError{msg: strings.TrimPrefix(err.Error(), lessons.ErrBadOption.Error()+": ")}
-	}
-	if err != nil {
-		return err
-	}
-	if err := tr.Err(); err != nil {
-		return fmt.Errorf("writing the trace: %w", err)
-	}
-	return nil
-}
-
-// parse reads flags and at most one lesson name, in any order.
-func (o *runOptions) parse(args []string) (string, error) {
-	name := ""
-	for {
-		if err := o.fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return "", err
-			}
-			return "", usagef("see 'socklab run --help'", "%s", flagError(err))
-		}
-		args = o.fs.Args()
-		if len(args) == 0 {
-			break
-		}
-		if name != "" {
-			return "", usagef("run one lesson at a time", "too many arguments: %q", args[0])
-		}
-		name, args = args[0], args[1:]
-	}
-	if name == "" {
-		name = "basic"
-	}
-	if o.message == "" {
-		return "", usagef("give the client something to say", "--message is empty: an empty message sends no bytes, so the server would wait for ever")
-	}
-	if o.reply == "" {
-		return "", usagef("give the server something to reply", "--reply is empty: an empty reply sends no bytes, so the client would wait for ever")
-	}
-	return name, nil
-}
-
-func (o *runOptions) colorOn(terminal bool) (bool, error) {
-	switch o.color {
-	case "auto":
-		return terminal, nil
-	case "always":
-		return true, nil
-	case "never":
-		return false, nil
-	}
-	return false, usagef("use --color=auto, always or never", "unknown --color value %q", o.color)
-}
-
-// flagError rewords the flag package's errors for people who type --flags.
-func flagError(err error) string {
-	msg := err.Error()
-	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return "unknown flag --" + name
-	}
-	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
-		return "flag --" + name + " needs a value, as in --" + name + "=VALUE"
-	}
-	return msg
 }

@@ -17,6 +17,7 @@ import (
 	"syscall"
 
 	"github.com/fatih/color"
+	"github.com/mattn/go-isatty"
 )
 
 func main() {
@@ -43,8 +44,11 @@ func mainExit() int {
 	}()
 
 	return run(ctx, os.Args[1:], env{
+		stdin:  os.Stdin,
 		stdout: os.Stdout,
 		stderr: os.Stderr,
+		// A prompt makes sense only when a person types the answer.
+		stdinTerminal: isatty.IsTerminal(os.Stdin.Fd()) || isatty.IsCygwinTerminal(os.Stdin.Fd()),
 		// fatih/color decided this once, at init: on only when standard
 		// output is a terminal, NO_COLOR is unset and TERM is not dumb.
 		terminalColor: !color.NoColor,

@@ -97,7 +97,7 @@ func TestRun(t *testing.T) {
 		{"help command", []string{"help"}, 0, "--format=text|json", ""},
 		{"run help", []string{"run", "-h"}, 0, "Lessons:", ""},
 		{"unknown command", []string{"frob"}, 2, "",
-			"socklab: unknown command \"frob\"; try 'socklab run', 'socklab list' or 'socklab --help'\n"},
+			"socklab: unknown command \"frob\"; try 'socklab run', 'socklab server', 'socklab client', 'socklab list' or 'socklab --help'\n"},
 		{"unknown lesson", []string{"run", "nope"}, 2, "", "socklab: unknown lesson \"nope\"; see 'socklab list'\n"},
 		{"unknown flag", []string{"run", "--bogus"}, 2, "", "socklab: unknown flag --bogus; see 'socklab run --help'\n"},
 		{"flag without value", []string{"run", "--message"}, 2, "",

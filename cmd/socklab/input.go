@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// errInputClosed is wrapped when standard input ends before a line.
+var errInputClosed = errors.New("standard input closed (EOF)")
+
+// lineReader reads the texts a peer sends when no flag gave them: from a
+// prompt on a terminal (like Python's input()), else one line per text from
+// whatever is piped in.
+type lineReader struct {
+	in       *bufio.Reader
+	prompt   io.Writer // where prompts go: the terminal (standard error)
+	terminal bool      // standard input is a terminal: show prompts
+	lines    chan lineResult
+	pending  bool // a read is under way (one the context gave up on)
+}
+
+type lineResult struct {
+	line string
+	err  error
+}
+
+func newLineReader(in io.Reader, prompt io.Writer, terminal bool) *lineReader {
+	return &lineReader{in: bufio.NewReader(in), prompt: prompt, terminal: terminal}
+}
+
+// readLine returns the next line without its line ending. It gives up when
+// ctx is done (Ctrl-C): the read itself goes on in the background until the
+// process exits, since a blocked read of standard input cannot be woken.
+func (r *lineReader) readLine(ctx context.Context, prompt string) (string, error) {
+	if r.terminal {
+		fmt.Fprint(r.prompt, prompt)
+	}
+	if r.lines == nil {
+		r.lines = make(chan lineResult, 1)
+	}
+	if !r.pending {
+		r.pending = true
+		go func() {
+			line, err := r.in.ReadString('\n')
+			if err == io.EOF && line != "" {
+				err = nil // a last line without a newline still counts
+			}
+			r.lines <- lineResult{strings.TrimRight(line, "\r\n"), err}
+		}()
+	}
+	select {
+	case res := <-r.lines:
+		r.pending = false
+		if res.err == io.EOF {
+			return "", errInputClosed
+		}
+		return res.line, res.err
+	case <-ctx.Done():
+		if r.terminal {
+			fmt.Fprintln(r.prompt)
+		}
+		return "", context.Cause(ctx)
+	}
+}
