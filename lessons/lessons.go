@@ -40,9 +40,14 @@ const (
 // classic lesson's recv(1024).
 const ReadBuffer = 1024
 
-// ErrBadOption is wrapped by the error a lesson returns when an option
-// cannot work, before any socket is made.
-var ErrBadOption = errors.New("bad option")
+// An OptionError is what a lesson returns, before making any socket, when
+// one of its options cannot work.
+type OptionError struct {
+	Option string // "message", "reply"
+	Reason string // what is wrong and what to do
+}
+
+func (e *OptionError) Error() string { return "the " + e.Option + " " + e.Reason }
 
 func (o Options) message() string {
 	if o.Message == "" {
@@ -62,7 +67,7 @@ func (o Options) reply() string {
 func (o Options) check() error {
 	for _, t := range []struct{ name, text string }{{"message", o.message()}, {"reply", o.reply()}} {
 		if len(t.text) > ReadBuffer {
-			return fmt.Errorf("%w: the %s is %d bytes, more than the %d-byte read buffer; shorten it", ErrBadOption, t.name, len(t.text), ReadBuffer)
+			return &OptionError{t.name, fmt.Sprintf("is %d bytes, more than the %d-byte read buffer; shorten it", len(t.text), ReadBuffer)}
 		}
 	}
 	return nil
@@ -91,6 +96,9 @@ var errPeerFailed = errors.New("the other peer failed")
 // fails, the others are interrupted; the error returned is the first real
 // one, not the interruptions it caused.
 func runPeers(ctx context.Context, peers ...func(ctx context.Context) error) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx) // interrupted before any socket was made
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	errs := make([]error, len(peers))

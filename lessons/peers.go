@@ -12,10 +12,10 @@ import (
 	"github.com/socklab/socklab/trace/sock"
 )
 
-// The server and the client below are the two halves of the basic lesson as
-// separate programs, for `socklab server` and `socklab client` in two
-// terminals: either half works with any TCP peer (nc, telnet, a Python
-// script). They differ from the lesson where a real peer can misbehave.
+// The server and the client of the classic exchange. The basic lesson runs
+// them side by side; `socklab server` and `socklab client` run each one as
+// its own program, in two terminals, where either may meet any TCP peer
+// (nc, telnet, a Python script) and has to survive it.
 
 // ServerConfig configures [Server].
 type ServerConfig struct {
@@ -41,33 +41,43 @@ type ServerConfig struct {
 // DefaultCloseWait is how long a server waits for its client to close first.
 const DefaultCloseWait = 2 * time.Second
 
+// backlog is how many finished handshakes the kernel queues for a listening
+// socket before accept takes them; 128 is Python's default for listen().
+const backlog = 128
+
 // ErrPeerClosed is wrapped by the error of a peer whose partner closed the
 // connection before the exchange was over.
 var ErrPeerClosed = errors.New("the peer closed the connection")
 
-// Server listens on cfg.Addr, accepts a client, reads its message, replies,
-// and closes: the server's half of the 11 steps, as its own program.
+// Server is the server's half of the 11 steps: it listens on cfg.Addr,
+// accepts a client, reads its message, replies, and closes.
 func Server(ctx context.Context, p *trace.Peer, cfg ServerConfig) error {
-	// Step 1: a socket, IPv6 if the address is.
+	// Step 1. Ask the kernel for a TCP socket (IPv6 if the address is).
+	// So far it is only a file descriptor: no address, no port, no
+	// connection.
 	listener, err := sock.Create(p, cfg.Addr.Addr().Is6())
 	if err != nil {
 		return err
 	}
+	// Whatever goes wrong below, the socket is closed (and the close traced).
 	defer listener.Close()
 
-	// Step 2: the address a teacher tells the class, 127.0.0.1:1234 by
-	// default. No SO_REUSEADDR, as in the classic lesson: if a recent
-	// connection on this port is still in TIME_WAIT, bind fails with
-	// EADDRINUSE, and the trace shows why.
+	// Step 2. Bind it to an address: 127.0.0.1, so that only this machine
+	// can reach it, unless the user named another. Port 0 asks the kernel
+	// to choose a free port. There is no SO_REUSEADDR, as in the classic
+	// lesson: if a connection on this port that just closed is still in
+	// TIME_WAIT, bind fails with EADDRINUSE.
 	if err := listener.Bind(cfg.Addr); err != nil {
 		return err
 	}
+	// getsockname tells which port the kernel chose, if it chose.
 	addr, err := listener.LocalAddr()
 	if err != nil {
 		return err
 	}
 
-	// Step 3: listen.
+	// Step 3. Listen. From now on the kernel itself answers clients'
+	// handshakes and queues finished connections, up to backlog of them.
 	if err := listener.Listen(backlog); err != nil {
 		return err
 	}
@@ -95,15 +105,19 @@ func Server(ctx context.Context, p *trace.Peer, cfg ServerConfig) error {
 
 // serveOne accepts one client and has the exchange with it.
 func serveOne(ctx context.Context, listener *sock.Socket, cfg ServerConfig) error {
-	// Steps 6 and 8: wait for a client; accept returns a new socket.
+	// Steps 6 and 8. Accept blocks until a connection is ready, then
+	// returns a NEW socket for it. The listening socket goes on listening.
 	conn, err := listener.Accept(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
 
-	// Step 10: the client's message, up to one buffer. A longer message
-	// arrives in more reads; the trace says when a read filled the buffer.
+	// Step 10. Read blocks until bytes arrive, then returns what has come,
+	// up to one buffer: a longer message takes more reads (the trace says
+	// when a read filled the buffer). TCP carries bytes, not text: they
+	// are UTF-8 only if the client sent UTF-8, and the trace shows
+	// anything else escaped.
 	buf := make([]byte, ReadBuffer)
 	n, err := conn.Read(ctx, buf)
 	if err != nil {
@@ -113,8 +127,9 @@ func serveOne(ctx context.Context, listener *sock.Socket, cfg ServerConfig) erro
 		return &exchangeError{fmt.Errorf("%w before sending anything", ErrPeerClosed)}
 	}
 
-	// Step 9: the reply. If nobody can give one (standard input closed),
-	// the server stops: there is no point accepting more clients.
+	// Step 9. Reply. Write hands the bytes to the kernel and returns; the
+	// client has not read them yet. If nobody can give a reply (standard
+	// input closed), the server stops: there is no point in more clients.
 	reply, err := cfg.Reply(ctx, buf[:n])
 	if err != nil {
 		return err
@@ -123,15 +138,16 @@ func serveOne(ctx context.Context, listener *sock.Socket, cfg ServerConfig) erro
 		return &exchangeError{err}
 	}
 
-	// Step 10 again: wait a moment for the client to close first (read
-	// returns 0), so that the TIME_WAIT lands on the client and this port
-	// is free for the next run. A client that keeps the connection open
-	// (nc without -N) is cut off after CloseWait.
+	// Step 10 again. Read until it returns 0: end of file, the client has
+	// closed its side; a server learns that a client is gone only this way.
+	// Letting the client close first puts its socket, not ours, in
+	// TIME_WAIT, so this port is free for the next run. A client that keeps
+	// the connection open (nc without -N) is cut off after CloseWait.
 	if err := drainUntilEOF(ctx, conn, buf, cmp.Or(cfg.CloseWait, DefaultCloseWait)); err != nil {
 		return &exchangeError{err}
 	}
 
-	// Step 11.
+	// Step 11. Close the connection's socket.
 	return conn.Close()
 }
 
@@ -180,19 +196,21 @@ const DefaultConnectTimeout = 10 * time.Second
 // ErrConnectTimeout is wrapped by the error of a connect that timed out.
 var ErrConnectTimeout = errors.New("connect timed out")
 
-// Client connects to cfg.Addr, sends a message, reads the reply and closes:
-// the client's half of the 11 steps, as its own program.
+// Client is the client's half of the 11 steps: it connects to cfg.Addr,
+// sends a message, reads the reply and closes.
 func Client(ctx context.Context, p *trace.Peer, cfg ClientConfig) error {
-	// Step 4.
+	// Step 4. The client needs a socket of its own.
 	s, err := sock.Create(p, cfg.Addr.Addr().Is6())
 	if err != nil {
 		return err
 	}
 	defer s.Close()
 
-	// Steps 5 and 7, bounded: a server that never answers the SYN (a full
-	// backlog, a firewall that drops) would keep connect waiting for
-	// minutes.
+	// Steps 5 and 7. Connect sends SYN and blocks until the handshake is
+	// done. It returns as soon as the server's kernel has queued the
+	// connection, which can be before the server calls accept. A server
+	// that never answers (a full backlog, a firewall that drops the SYN)
+	// would keep it waiting for minutes, so the wait is bounded.
 	timeout := cmp.Or(cfg.ConnectTimeout, DefaultConnectTimeout)
 	connectCtx, cancel := context.WithTimeoutCause(ctx, timeout, ErrConnectTimeout)
 	err = s.Connect(connectCtx, cfg.Addr)
@@ -203,22 +221,22 @@ func Client(ctx context.Context, p *trace.Peer, cfg ClientConfig) error {
 	if err != nil {
 		return err
 	}
-	// The port connect chose for us.
+	// The client never called bind: connect chose an ephemeral port for
+	// it, which getsockname reveals.
 	if _, err := s.LocalAddr(); err != nil {
 		return err
 	}
 
+	// Step 9. Send the message.
 	message, err := cfg.Message(ctx)
 	if err != nil {
 		return err
 	}
-
-	// Step 9.
 	if err := writeAll(ctx, s, []byte(message)); err != nil {
 		return err
 	}
 
-	// Step 10: one read, as the classic client does: the reply if it fits
+	// Step 10. One read, as the classic client does: the reply if it fits
 	// the buffer, its first part if not (the trace says so).
 	buf := make([]byte, ReadBuffer)
 	n, err := s.Read(ctx, buf)
@@ -229,6 +247,20 @@ func Client(ctx context.Context, p *trace.Peer, cfg ClientConfig) error {
 		return fmt.Errorf("%w without replying", ErrPeerClosed)
 	}
 
-	// Step 11: the client closes first.
+	// Step 11. The client closes first, so it is the client's socket that
+	// waits in TIME_WAIT, and the server that reads end of file.
 	return s.Close()
+}
+
+// writeAll writes b with as many write calls as the kernel needs: write may
+// take fewer bytes than it was given.
+func writeAll(ctx context.Context, s *sock.Socket, b []byte) error {
+	for len(b) > 0 {
+		n, err := s.Write(ctx, b)
+		if err != nil {
+			return err
+		}
+		b = b[n:]
+	}
+	return nil
 }

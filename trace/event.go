@@ -81,15 +81,20 @@ type Event struct {
 	// Data holds the bytes written (on write Begin and End) or read (on read
 	// End). It aliases the caller's buffer; see the type's doc.
 	Data    []byte
-	Err     error         // the error the call returned, on End
+	Err     error         // the error the syscall returned, on End
 	Errno   string        // the errno's name, like "ECONNREFUSED", on End
 	Elapsed time.Duration // on End: how long the syscall took (blocked)
+	// Interrupt, on End, says why the call was woken when socklab itself
+	// shut the socket down to interrupt it ("interrupted by Ctrl-C
+	// (SIGINT)"); then Err is whatever the kernel returned for that (EINVAL
+	// from accept, none from a read that returned 0).
+	Interrupt string
 }
 
 // EOF reports whether the event is a read that returned 0: the peer closed
 // its side of the connection.
 func (e *Event) EOF() bool {
-	return e.Op == OpRead && e.Phase == End && e.Err == nil && e.Ret == 0 && e.N == 0
+	return e.Op == OpRead && e.Phase == End && e.Err == nil && e.Ret == 0 && e.N == 0 && e.Interrupt == ""
 }
 
 // StepInfo describes one step of the 11-step lesson plan.

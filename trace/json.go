@@ -65,6 +65,7 @@ type JSONEvent struct {
 	Err           string  `json:"err,omitempty"`
 	Errno         string  `json:"errno,omitempty"`
 	DurNS         *int64  `json:"dur_ns,omitempty"`
+	Interrupt     string  `json:"interrupt,omitempty"`
 }
 
 // ToJSON returns the wire form of e, keeping at most preview bytes of data
@@ -74,7 +75,7 @@ func ToJSON(e *Event, preview int) JSONEvent {
 		V: SchemaVersion, Seq: e.Seq, TimeNS: int64(e.Time),
 		Peer: e.Peer, Role: e.Role, Op: e.Op, Phase: e.Phase, Step: e.Step,
 		Syscall: e.Syscall, Arg: e.Arg, Local: e.Local, Remote: e.Remote,
-		Errno: e.Errno, EOF: e.EOF(),
+		Errno: e.Errno, EOF: e.EOF(), Interrupt: e.Interrupt,
 	}
 	if e.FD >= 0 {
 		j.FD = &e.FD

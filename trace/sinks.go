@@ -55,8 +55,8 @@ func (r *Recorder) Events() []Event {
 	r.mu.Lock()
 	events := slices.Clone(r.events)
 	r.mu.Unlock()
-	// Peers hand events over concurrently, so arrival order may differ from
-	// sequence order by a few places.
+	// One tracer hands events over in order, but a recorder may serve
+	// several tracers.
 	slices.SortFunc(events, func(a, b Event) int {
 		return cmp.Compare(a.Seq, b.Seq)
 	})

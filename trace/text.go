@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fatih/color"
 )
@@ -169,10 +170,17 @@ func appendLine(b []byte, e *Event, preview int) []byte {
 		b = append(b, e.Local...)
 	case e.EOF():
 		b = append(b, "  EOF: the peer closed its side"...)
+	case e.Interrupt != "":
 	case e.Op == OpRead && e.Ret > 0 && e.Arg == strconv.Itoa(e.Ret):
 		b = append(b, "  the buffer is full: more bytes may be waiting for the next read"...)
+	case e.Op == OpRead && e.Ret > 0 && !utf8.Valid(e.Data):
+		b = append(b, "  not valid UTF-8: shown escaped (\\x..)"...)
 	case e.Op == OpWrite && e.N < offered(e):
 		b = fmt.Appendf(b, "  short write: the kernel took %d of %d bytes", e.N, offered(e))
+	}
+	if e.Interrupt != "" {
+		b = append(b, "  woken by shutdown: "...)
+		b = append(b, e.Interrupt...)
 	}
 	if e.Op.Blocks() {
 		b = append(b, "  (returned after "...)
@@ -218,8 +226,8 @@ func appendQuotedPreview(b, data []byte, preview int) []byte {
 	b = append(b, '"')
 	b = AppendPreview(b, data, preview)
 	b = append(b, '"')
-	if len(data) > preview {
-		b = fmt.Appendf(b, "…(+%d bytes)", len(data)-preview)
+	if shown := previewCut(data, preview); shown < len(data) {
+		b = fmt.Appendf(b, "…(+%d bytes)", len(data)-shown)
 	}
 	return b
 }

@@ -47,6 +47,7 @@ func sampleEvents() []Event {
 		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "3000", N: 3000, Data: bytes.Repeat([]byte("ab"), 1500)},
 		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Arg: "3000", Ret: 1000, N: 1000, Data: bytes.Repeat([]byte("ab"), 500)},
 		{Peer: "server", Role: Server, Op: OpWrite, Phase: End, Syscall: "write", FD: 5, Arg: "2", Ret: -1, Err: syscall.EPIPE, Errno: "EPIPE", Data: []byte{}},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "90", N: 90, Data: []byte(strings.Repeat("你", 30))},
 		{Peer: "client", Role: Client, Op: OpShutdown, Phase: Begin, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
 		{Peer: "client", Role: Client, Op: OpShutdown, Phase: End, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
 		{Peer: "client", Role: Client, Op: OpClose, Phase: Begin, Syscall: "close", FD: 4},
@@ -60,14 +61,13 @@ func sampleEvents() []Event {
 	return evs
 }
 
-func render(t *testing.T, s Sink) string {
+func render(t *testing.T, s Sink) {
 	t.Helper()
 	for _, e := range sampleEvents() {
 		if err := s.Handle(e); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return ""
 }
 
 func checkGolden(t *testing.T, name string, got []byte) {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -90,14 +91,25 @@ func run(ctx context.Context, args []string, e env) int {
 	var sig signalError
 	switch {
 	case errors.As(err, &usage):
-		fmt.Fprintln(e.stderr, "socklab: "+errorLine(err))
+		fmt.Fprintln(e.stderr, "socklab: "+safeLine(errorLine(err)))
 		return exitUsage
 	case errors.As(context.Cause(ctx), &sig):
 		fmt.Fprintln(e.stderr, "socklab: "+sig.Error()+"; every socket was closed (see the close steps above)")
 		return sig.exitCode()
 	}
-	fmt.Fprintln(e.stderr, "socklab: "+errorLine(err))
+	fmt.Fprintln(e.stderr, "socklab: "+safeLine(errorLine(err)))
 	return exitFailure
+}
+
+// safeLine escapes whatever in an error line is not printable text: the
+// line may quote what a user typed or a peer sent, and it goes to a
+// terminal.
+func safeLine(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
+		return s
+	}
+	safe, _ := trace.Preview([]byte(s), 0)
+	return strings.ReplaceAll(safe, `\"`, `"`)
 }
 
 func dispatch(ctx context.Context, args []string, e env) error {
@@ -112,6 +124,10 @@ func dispatch(ctx context.Context, args []string, e env) error {
 	case cmd == "client":
 		return runClient(ctx, args[1:], e)
 	case cmd == "list":
+		if len(args) > 1 && isHelp(args[1]) {
+			fmt.Fprintln(e.stdout, "Usage: socklab list\n\nLists the lessons, one line each, in teaching order.")
+			return nil
+		}
 		if len(args) > 1 {
 			return usagef("run 'socklab list' alone", "list takes no arguments, got %q", args[1])
 		}
@@ -121,7 +137,7 @@ func dispatch(ctx context.Context, args []string, e env) error {
 			return dispatch(ctx, []string{args[1], "--help"}, e)
 		}
 		return printMainUsage(e.stdout)
-	case cmd == "-h" || cmd == "-help" || cmd == "--help":
+	case isHelp(cmd):
 		return printMainUsage(e.stdout)
 	case strings.HasPrefix(cmd, "-"):
 		// Flags without a command are flags of the default lesson.
@@ -129,6 +145,10 @@ func dispatch(ctx context.Context, args []string, e env) error {
 	default:
 		return usagef("try 'socklab run', 'socklab server', 'socklab client', 'socklab list' or 'socklab --help'", "unknown command %q", cmd)
 	}
+}
+
+func isHelp(arg string) bool {
+	return arg == "-h" || arg == "-help" || arg == "--help"
 }
 
 func printMainUsage(w io.Writer) error {
@@ -259,10 +279,10 @@ func (c *command) sink(e env) (trace.Sink, error) {
 func flagError(err error) string {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return "unknown flag --" + name
+		return fmt.Sprintf("unknown flag %q", "--"+name)
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
-		return "flag --" + name + " needs a value, as in --" + name + "=VALUE"
+		return fmt.Sprintf("flag %q needs a value, as in --%s=VALUE", "--"+name, name)
 	}
 	if strings.HasPrefix(msg, "invalid value ") {
 		// invalid value "x" for flag -timeout: parse error
@@ -303,8 +323,8 @@ func runLesson(ctx context.Context, args []string, e env) error {
 	}
 	tr := trace.New(sink)
 	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply})
-	if errors.Is(err, lessons.ErrBadOption) {
-		return &usageError{msg: strings.TrimPrefix(err.Error(), lessons.ErrBadOption.Error()+": ")}
+	if optErr := (*lessons.OptionError)(nil); errors.As(err, &optErr) {
+		return &usageError{msg: optErr.Error()}
 	}
 	return traceDone(tr, err)
 }

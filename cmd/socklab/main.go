@@ -38,6 +38,9 @@ func mainExit() int {
 	go func() {
 		select {
 		case sig := <-signals:
+			// A second Ctrl-C should not wait for a clean stop: from now
+			// on, signals have their default effect again.
+			signal.Stop(signals)
 			cancel(signalError{sig})
 		case <-ctx.Done():
 		}

@@ -19,6 +19,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/socklab/socklab/trace"
@@ -47,6 +48,10 @@ type Socket struct {
 // Create makes a new TCP socket, IPv6 if v6 is set, else IPv4: socket(2),
 // traced as the create step.
 func Create(p *trace.Peer, v6 bool) (*Socket, error) {
+	if !supported {
+		// Nothing is traced: no syscall is made.
+		return nil, ErrUnsupported
+	}
 	e := trace.Event{Op: trace.OpCreate, Syscall: "socket", FD: -1, Arg: socketArg(v6)}
 	began := p.Begin(&e)
 	fd, err := sysSocket(v6)
@@ -133,22 +138,25 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 	}
 	if ctx.Err() != nil {
 		// Interrupted before it began: no syscall, so nothing to trace.
-		return nil, interrupted(ctx, nil)
+		return nil, fmt.Errorf("accept: %w", interrupted(ctx, nil))
 	}
 	e := s.event(trace.OpAccept, acceptSyscall)
 	began := s.peer.Begin(&e)
 	var nfd int
 	var remote netip.AddrPort
-	err := s.blocking(ctx, func() (err error) {
+	woken, err := s.blocking(ctx, true, func() (err error) {
 		nfd, remote, err = sysAccept(s.fd)
 		return err
 	})
 	if err == nil {
+		// A connection accepted just as the interrupt came is still a
+		// connection: it is returned, for the caller to close.
 		e.Remote = remote.String()
+		woken = false
 	}
-	s.end(&e, began, result(nfd, err), err)
+	s.endBlocking(ctx, &e, began, result(nfd, err), err, woken)
 	if err != nil {
-		return nil, fmt.Errorf("accept: %w", err)
+		return nil, fmt.Errorf("accept: %w", s.wrap(ctx, err, woken))
 	}
 	return &Socket{peer: s.peer, fd: nfd, v6: s.v6, local: s.local, remote: remote.String()}, nil
 }
@@ -161,15 +169,20 @@ func (s *Socket) Connect(ctx context.Context, addr netip.AddrPort) error {
 	}
 	if ctx.Err() != nil {
 		// Interrupted before it began: no syscall, so nothing to trace.
-		return interrupted(ctx, nil)
+		return fmt.Errorf("connect %s: %w", addr, interrupted(ctx, nil))
 	}
 	e := s.event(trace.OpConnect, "connect")
 	e.Remote = addr.String()
 	began := s.peer.Begin(&e)
-	err := s.blocking(ctx, func() error { return sysConnect(s.fd, addr) })
-	s.end(&e, began, result(0, err), err)
+	// A connect a signal interrupted goes on in the kernel: calling it
+	// again would fail with EALREADY, and show two calls where we trace one.
+	woken, err := s.blocking(ctx, false, func() error { return sysConnect(s.fd, addr) })
+	if err == nil {
+		woken = false
+	}
+	s.endBlocking(ctx, &e, began, result(0, err), err, woken)
 	if err != nil {
-		return fmt.Errorf("connect %s: %w", addr, err)
+		return fmt.Errorf("connect %s: %w", addr, s.wrap(ctx, err, woken))
 	}
 	s.remote = addr.String()
 	return nil
@@ -183,20 +196,25 @@ func (s *Socket) Write(ctx context.Context, b []byte) (int, error) {
 	}
 	if ctx.Err() != nil {
 		// Interrupted before it began: no syscall, so nothing to trace.
-		return 0, interrupted(ctx, nil)
+		return 0, fmt.Errorf("write: %w", interrupted(ctx, nil))
 	}
 	e := s.event(trace.OpWrite, "write")
 	e.N, e.Data, e.Arg = len(b), b, strconv.Itoa(len(b))
 	began := s.peer.Begin(&e)
 	var n int
-	err := s.blocking(ctx, func() (err error) {
+	woken, err := s.blocking(ctx, true, func() (err error) {
 		n, err = unixWrite(s.fd, b)
 		return err
 	})
-	e.N, e.Data = max(n, 0), b[:max(n, 0)]
-	s.end(&e, began, result(n, err), err)
+	if err == nil {
+		e.N, e.Data = n, b[:n]
+		woken = false
+	} else {
+		n, e.N = 0, 0 // e.Data keeps the bytes offered, as strace shows them
+	}
+	s.endBlocking(ctx, &e, began, result(n, err), err, woken)
 	if err != nil {
-		return max(n, 0), fmt.Errorf("write: %w", err)
+		return 0, fmt.Errorf("write: %w", s.wrap(ctx, err, woken))
 	}
 	return n, nil
 }
@@ -209,20 +227,26 @@ func (s *Socket) Read(ctx context.Context, b []byte) (int, error) {
 	}
 	if ctx.Err() != nil {
 		// Interrupted before it began: no syscall, so nothing to trace.
-		return 0, interrupted(ctx, nil)
+		return 0, fmt.Errorf("read: %w", interrupted(ctx, nil))
 	}
 	e := s.event(trace.OpRead, "read")
 	e.N, e.Arg = len(b), strconv.Itoa(len(b))
 	began := s.peer.Begin(&e)
 	var n int
-	err := s.blocking(ctx, func() (err error) {
+	woken, err := s.blocking(ctx, true, func() (err error) {
 		n, err = unixRead(s.fd, b)
 		return err
 	})
-	e.N, e.Data = max(n, 0), b[:max(n, 0)]
-	s.end(&e, began, result(n, err), err)
-	if err != nil {
-		return max(n, 0), fmt.Errorf("read: %w", err)
+	n = max(n, 0)
+	if err == nil && n > 0 {
+		woken = false // bytes that arrived are bytes, interrupt or not
+	}
+	// A read woken by the shutdown returns 0 too: that is not the peer's
+	// end of file, and the event says so (Interrupt).
+	e.N, e.Data = n, b[:n]
+	s.endBlocking(ctx, &e, began, result(n, err), err, woken)
+	if err != nil || woken {
+		return n, fmt.Errorf("read: %w", s.wrap(ctx, err, woken))
 	}
 	return n, nil
 }
@@ -237,7 +261,15 @@ const (
 )
 
 func (h How) String() string {
-	return [...]string{"SHUT_RD", "SHUT_WR", "SHUT_RDWR"}[h]
+	switch h {
+	case ShutRead:
+		return "SHUT_RD"
+	case ShutWrite:
+		return "SHUT_WR"
+	case ShutBoth:
+		return "SHUT_RDWR"
+	}
+	return "How(" + strconv.Itoa(int(h)) + ")"
 }
 
 // Shutdown closes one or both directions of the connection without closing
@@ -288,49 +320,85 @@ func (s *Socket) end(e *trace.Event, began time.Time, ret int, err error) {
 
 // blocking runs call, a blocking syscall on s, so that ctx can interrupt it:
 // when ctx is done, the socket is shut down, which wakes accept, connect and
-// read. It retries a call a signal interrupted (EINTR) before it did anything.
-func (s *Socket) blocking(ctx context.Context, call func() error) error {
-	woken := make(chan struct{})
+// read on Linux. woken reports that the shutdown happened while the call ran.
+// With retryEINTR, a call a signal interrupted before it did anything is made
+// again.
+func (s *Socket) blocking(ctx context.Context, retryEINTR bool, call func() error) (woken bool, err error) {
+	returned := make(chan struct{})
+	finished := make(chan struct{})
 	stop := context.AfterFunc(ctx, func() {
-		defer close(woken)
-		s.interrupt()
+		defer close(finished)
+		s.interrupt(returned)
 	})
-	var err error
 	for {
 		err = call()
-		if !isEINTR(err) {
+		if !retryEINTR || !isEINTR(err) {
 			break
 		}
 	}
+	close(returned)
 	if !stop() {
 		// ctx is done: wait until the shutdown is over, so that it cannot
 		// touch the descriptor after we return (and maybe close it).
-		<-woken
+		<-finished
+		return true, err
+	}
+	return false, err
+}
+
+// interrupt shuts the socket down to wake a call blocked on it. The shutdown
+// is traced like any other: it is a real syscall the trace must not hide.
+// If the call has not yet entered the kernel (a connect not yet begun), the
+// socket is not connected and shutdown fails with ENOTCONN without waking
+// anything; then it is tried again, a few times, until the call has returned.
+func (s *Socket) interrupt(returned <-chan struct{}) {
+	delay := time.Millisecond
+	for range 10 {
+		e := s.event(trace.OpShutdown, "shutdown")
+		e.Arg = ShutBoth.String()
+		began := s.peer.Begin(&e)
+		err := unixShutdown(s.fd, ShutBoth)
+		s.end(&e, began, result(0, err), err)
+		if !isENOTCONN(err) {
+			return
+		}
+		select {
+		case <-returned:
+			return
+		case <-time.After(delay):
+			delay = min(2*delay, 100*time.Millisecond)
+		}
+	}
+}
+
+// endBlocking records the End of a blocking call, saying why it returned if
+// the interrupt woke it.
+func (s *Socket) endBlocking(ctx context.Context, e *trace.Event, began time.Time, ret int, err error, woken bool) {
+	if woken {
+		e.Interrupt = causeText(ctx)
+	}
+	s.end(e, began, ret, err)
+}
+
+// wrap returns the error a method returns for a call that failed with err
+// (nil for a read woken with 0 bytes).
+func (s *Socket) wrap(ctx context.Context, err error, woken bool) error {
+	if woken {
 		return interrupted(ctx, err)
 	}
 	return err
 }
 
-// interrupt shuts the socket down to wake a call blocked on it; traced like
-// any other shutdown, because it is a real syscall the trace must not hide.
-func (s *Socket) interrupt() {
-	e := s.event(trace.OpShutdown, "shutdown")
-	e.Arg = ShutBoth.String()
-	began := s.peer.Begin(&e)
-	err := unixShutdown(s.fd, ShutBoth)
-	s.end(&e, began, result(0, err), err)
-}
-
-// interruptedError is the error of a call woken by an interrupt. The syscall's
-// own error (EINVAL from accept, or none from a read that returned 0) stays
-// inside, so the trace still shows what the kernel returned.
+// interruptedError is the error of a call woken by an interrupt. The
+// syscall's own error (EINVAL from accept, or none from a read that returned
+// 0) stays inside.
 type interruptedError struct {
 	cause   error
 	syscall error
 }
 
 func (e *interruptedError) Error() string {
-	return fmt.Sprintf("%v: %v", ErrInterrupted, e.cause)
+	return causeTextOf(e.cause)
 }
 
 func (e *interruptedError) Unwrap() []error {
@@ -345,13 +413,23 @@ func interrupted(ctx context.Context, syscallErr error) error {
 	return &interruptedError{cause: context.Cause(ctx), syscall: syscallErr}
 }
 
+func causeText(ctx context.Context) string { return causeTextOf(context.Cause(ctx)) }
+
+// causeTextOf says why a call was interrupted, starting with "interrupted".
+func causeTextOf(cause error) string {
+	if cause == nil {
+		return ErrInterrupted.Error()
+	}
+	if msg := cause.Error(); strings.HasPrefix(msg, ErrInterrupted.Error()) {
+		return msg
+	}
+	return ErrInterrupted.Error() + ": " + cause.Error()
+}
+
 // result is the syscall's return value as strace shows it.
 func result(v int, err error) int {
 	if err != nil {
-		if _, ok := errnoOf(err); ok {
-			return -1
-		}
-		return max(v, 0)
+		return -1
 	}
 	return v
 }

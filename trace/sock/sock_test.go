@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 	"golang.org/x/sys/unix"
 
@@ -47,13 +48,13 @@ func TestInterruptBlockedCalls(t *testing.T) {
 	// the context's shutdown must, for accept and read alike.
 	tests := []struct {
 		name string
-		call func(ctx context.Context, ln *Socket, addr netip.AddrPort) error
+		call func(t *testing.T, ctx context.Context, ln *Socket, addr netip.AddrPort) error
 	}{
-		{"accept", func(ctx context.Context, ln *Socket, _ netip.AddrPort) error {
+		{"accept", func(_ *testing.T, ctx context.Context, ln *Socket, _ netip.AddrPort) error {
 			_, err := ln.Accept(ctx)
 			return err
 		}},
-		{"read", func(ctx context.Context, _ *Socket, addr netip.AddrPort) error {
+		{"read", func(_ *testing.T, ctx context.Context, _ *Socket, addr netip.AddrPort) error {
 			c, err := Create(nil, false)
 			if err != nil {
 				return err
@@ -65,6 +66,18 @@ func TestInterruptBlockedCalls(t *testing.T) {
 			_, err = c.Read(ctx, make([]byte, 16))
 			return err
 		}},
+		{"connect", func(t *testing.T, ctx context.Context, _ *Socket, addr netip.AddrPort) error {
+			// With the backlog full, the server's kernel drops the SYN and
+			// connect waits (the client retransmits) until interrupted.
+			fill := fillBacklog(t, addr)
+			defer fill()
+			c, err := Create(nil, false)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			return c.Connect(ctx, addr)
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -72,12 +85,55 @@ func TestInterruptBlockedCalls(t *testing.T) {
 			ln, addr := listening(t, trace.New(&rec).Peer("server", trace.Server))
 			ctx, cancel := context.WithCancel(context.Background())
 			time.AfterFunc(50*time.Millisecond, cancel)
-			err := tt.call(ctx, ln, addr)
-			if !errors.Is(err, ErrInterrupted) || !errors.Is(err, context.Canceled) {
-				t.Fatalf("got %v, want an interrupted error", err)
-			}
+			err := tt.call(t, ctx, ln, addr)
+			require.ErrorIs(t, err, ErrInterrupted)
+			require.ErrorIs(t, err, context.Canceled)
 		})
 	}
+}
+
+// fillBacklog connects to a listener with backlog 1 until a connect no longer
+// completes at once, and returns a function that closes those sockets.
+func fillBacklog(t *testing.T, addr netip.AddrPort) func() {
+	t.Helper()
+	var conns []*Socket
+	for range 8 {
+		c, err := Create(nil, false)
+		require.NoError(t, err)
+		conns = append(conns, c)
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		err = c.Connect(ctx, addr)
+		cancel()
+		if errors.Is(err, ErrInterrupted) {
+			break // this one waited: the backlog is full
+		}
+		require.NoError(t, err)
+	}
+	return func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}
+}
+
+func TestInterruptedConnectIsTraced(t *testing.T) {
+	var rec trace.Recorder
+	_, addr := listening(t, nil)
+	defer fillBacklog(t, addr)()
+	c, err := Create(trace.New(&rec).Peer("client", trace.Client), false)
+	require.NoError(t, err)
+	defer c.Close()
+	ctx, cancel := context.WithTimeoutCause(context.Background(), 50*time.Millisecond, errors.New("time is up"))
+	defer cancel()
+	err = c.Connect(ctx, addr)
+	require.ErrorIs(t, err, ErrInterrupted)
+	require.EqualError(t, err, "connect "+addr.String()+": interrupted: time is up")
+
+	e, ok := trace.Find(rec.Events(), trace.EndOf("client", trace.OpConnect))
+	require.True(t, ok, "connect never ended")
+	require.Equal(t, "interrupted: time is up", e.Interrupt)
+	require.Equal(t, 5, e.Step, "a failed connect stays step 5")
+	require.Equal(t, -1, e.Ret)
 }
 
 func TestInterruptIsTraced(t *testing.T) {
@@ -116,12 +172,11 @@ func TestCancelledBeforeTheCallMakesNoSyscall(t *testing.T) {
 func TestConnectRefused(t *testing.T) {
 	// Find a port nobody listens on: bind one, then close it.
 	probe, err := Create(nil, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	probe.Bind(loopback0)
-	addr, _ := probe.LocalAddr()
-	probe.Close()
+	require.NoError(t, err)
+	require.NoError(t, probe.Bind(loopback0))
+	addr, err := probe.LocalAddr()
+	require.NoError(t, err)
+	require.NoError(t, probe.Close())
 
 	var rec trace.Recorder
 	c, err := Create(trace.New(&rec).Peer("client", trace.Client), false)

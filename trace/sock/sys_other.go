@@ -9,6 +9,9 @@ import "net/netip"
 
 const acceptSyscall = "accept"
 
+// supported: socklab cannot trace sockets here.
+const supported = false
+
 func sysSocket(bool) (int, error)                { return -1, ErrUnsupported }
 func sysBind(int, netip.AddrPort) error          { return ErrUnsupported }
 func sysConnect(int, netip.AddrPort) error       { return ErrUnsupported }
@@ -20,4 +23,5 @@ func unixWrite(int, []byte) (int, error)         { return 0, ErrUnsupported }
 func unixClose(int) error                        { return ErrUnsupported }
 func unixShutdown(int, How) error                { return ErrUnsupported }
 func isEINTR(error) bool                         { return false }
+func isENOTCONN(error) bool                      { return false }
 func errnoOf(error) (string, bool)               { return "", false }

@@ -55,10 +55,23 @@ func unixWrite(fd int, b []byte) (int, error) { return unix.Write(fd, b) }
 func unixClose(fd int) error { return unix.Close(fd) }
 
 func unixShutdown(fd int, how How) error {
-	return unix.Shutdown(fd, [...]int{unix.SHUT_RD, unix.SHUT_WR, unix.SHUT_RDWR}[how])
+	switch how {
+	case ShutRead:
+		return unix.Shutdown(fd, unix.SHUT_RD)
+	case ShutWrite:
+		return unix.Shutdown(fd, unix.SHUT_WR)
+	case ShutBoth:
+		return unix.Shutdown(fd, unix.SHUT_RDWR)
+	}
+	return unix.EINVAL
 }
 
+// supported: socklab traces sockets on this system.
+const supported = true
+
 func isEINTR(err error) bool { return errors.Is(err, unix.EINTR) }
+
+func isENOTCONN(err error) bool { return errors.Is(err, unix.ENOTCONN) }
 
 // errnoOf returns the name of the errno inside err, like "ECONNREFUSED".
 func errnoOf(err error) (string, bool) {
