@@ -353,10 +353,14 @@ func errorLine(err error) string {
 	case errors.Is(err, sock.ErrUnsupported):
 		return "this lesson needs a Unix-like system (Linux or macOS); run it there"
 	}
-	if hint := hintFor(err); hint != "" {
-		return oneLine(err) + "; " + hint
+	line := oneLine(err)
+	if name := sock.ErrnoName(err); name != "" && !strings.Contains(line, name) {
+		line += " (" + name + ")"
 	}
-	return oneLine(err)
+	if hint := hintFor(err); hint != "" {
+		return line + "; " + hint
+	}
+	return line
 }
 
 // oneLine joins several errors (two peers may fail at once) on one line.

@@ -434,6 +434,13 @@ func result(v int, err error) int {
 	return v
 }
 
+// ErrnoName returns the name of the errno inside err, like "ECONNREFUSED",
+// or "" if there is none.
+func ErrnoName(err error) string {
+	name, _ := errnoOf(err)
+	return name
+}
+
 func setErr(e *trace.Event, err error) {
 	e.Err = err
 	e.Errno = ""
