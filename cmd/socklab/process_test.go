@@ -313,7 +313,7 @@ func TestServerWithForeignClients(t *testing.T) {
 			client: func(c *net.TCPConn) {
 				c.Write([]byte("x"))
 				time.Sleep(100 * time.Millisecond) // the server replies meanwhile
-				c.SetLinger(0)                      // close sends RST, not FIN
+				c.SetLinger(0)                     // close sends RST, not FIN
 				c.Close()
 			},
 			wantCode:   1,
