@@ -240,7 +240,7 @@ func (c *command) parse(args []string, maxArgs int, w io.Writer) ([]string, erro
 		}
 		if len(rest) == maxArgs {
 			if maxArgs == 0 {
-				return nil, usagef(c.helpHint(), "socklab %s takes no arguments, got %q", c.verb(), args[0])
+				return nil, usagef(c.helpHint(), "%s takes no arguments, got %q", c.verb(), args[0])
 			}
 			return nil, usagef("run one lesson at a time", "too many arguments: %q", args[0])
 		}
@@ -284,9 +284,13 @@ func flagError(err error) string {
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return fmt.Sprintf("flag %q needs a value, as in --%s=VALUE", "--"+name, name)
 	}
-	if strings.HasPrefix(msg, "invalid value ") {
-		// invalid value "x" for flag -timeout: parse error
-		msg = strings.Replace(msg, "for flag -", "for --", 1)
+	// invalid value "soon" for flag -timeout: WHY
+	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
+		if value, rest, ok := strings.Cut(rest, " for flag -"); ok {
+			if name, why, ok := strings.Cut(rest, ": "); ok {
+				return fmt.Sprintf("--%s %s is not valid: %s", name, value, why)
+			}
+		}
 	}
 	return msg
 }

@@ -78,70 +78,73 @@ func jsonLines(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
+// runTests are command lines and what run answers: the exit code, a part of
+// standard output, all of standard error.
+var runTests = []struct {
+	name       string
+	args       []string
+	wantCode   int
+	wantStdout string // a substring, "" for none
+	wantStderr string // the whole of stderr
+}{
+	{"no arguments runs basic", nil, 0, "[11] close", ""},
+	{"run basic", []string{"run", "basic"}, 0, "[ 8] accept", ""},
+	{"flags before the lesson", []string{"run", "--color=never", "basic"}, 0, "[ 1] create", ""},
+	{"flags without command", []string{"--message=hi"}, 0, `write(`, ""},
+	{"hostile bytes are escaped", []string{"--message=\x1b]0;pwned\a\x1b[2J\xff", "--reply=\u202eok"}, 0,
+		`"\x1b]0;pwned\a\x1b[2J\xff", 15)`, ""},
+	{"list", []string{"list"}, 0, "basic  the 11 steps", ""},
+	{"help", []string{"--help"}, 0, "Usage:", ""},
+	{"help command", []string{"help"}, 0, "--format=text|json", ""},
+	{"run help", []string{"run", "-h"}, 0, "Lessons:", ""},
+	{"unknown command", []string{"frob"}, 2, "",
+		"socklab: unknown command \"frob\"; try 'socklab run', 'socklab server', 'socklab client', 'socklab list' or 'socklab --help'\n"},
+	{"unknown lesson", []string{"run", "nope"}, 2, "", "socklab: unknown lesson \"nope\"; see 'socklab list'\n"},
+	{"unknown flag", []string{"run", "--bogus"}, 2, "", "socklab: unknown flag \"--bogus\"; see 'socklab run --help'\n"},
+	{"flag without value", []string{"run", "--message"}, 2, "",
+		"socklab: flag \"--message\" needs a value, as in --message=VALUE; see 'socklab run --help'\n"},
+	{"two lessons", []string{"run", "basic", "basic"}, 2, "", "socklab: too many arguments: \"basic\"; run one lesson at a time\n"},
+	{"bad color", []string{"--color=purple"}, 2, "", "socklab: unknown --color value \"purple\"; use --color=auto, always or never\n"},
+	{"bad color with json", []string{"--format=json", "--color=purple"}, 2, "", "socklab: unknown --color value \"purple\"; use --color=auto, always or never\n"},
+	{"bad format", []string{"--format=xml"}, 2, "", "socklab: unknown format \"xml\"; use --format=text or --format=json\n"},
+	{"list with argument", []string{"list", "x"}, 2, "", "socklab: list takes no arguments, got \"x\"; run 'socklab list' alone\n"},
+	{"empty message", []string{"--message="}, 2, "",
+		"socklab: --message is empty: an empty message sends no bytes, so the server would wait for ever; give the client something to say\n"},
+	{"empty reply", []string{"--reply="}, 2, "",
+		"socklab: --reply is empty: an empty reply sends no bytes, so the client would wait for ever; give the server something to reply\n"},
+	{"address without port", []string{"client", "--addr", "127.0.0.1"}, 2, "",
+		"socklab: --addr \"127.0.0.1\" has no port; write HOST:PORT, like 127.0.0.1:1234\n"},
+	{"malformed address", []string{"server", "--addr", "::1:80"}, 2, "",
+		"socklab: --addr \"::1:80\" has too many colons; put an IPv6 address in brackets, like [::1]:1234\n"},
+	{"empty address", []string{"client", "--addr="}, 2, "", "socklab: --addr is empty; write HOST:PORT, like 127.0.0.1:1234\n"},
+	{"port out of range", []string{"server", "--addr", "127.0.0.1:70000"}, 2, "",
+		"socklab: port 70000 in --addr is out of range; use a port from 1 to 65535, or 0 to let the kernel choose\n"},
+	{"negative port", []string{"client", "--addr", "127.0.0.1:-1"}, 2, "",
+		"socklab: port -1 in --addr is out of range; use a port from 1 to 65535\n"},
+	{"port zero for a client", []string{"client", "--addr", "127.0.0.1:0"}, 2, "",
+		"socklab: port 0 in --addr is out of range; use a port from 1 to 65535\n"},
+	{"port not a number", []string{"client", "--addr", "localhost:http"}, 2, "",
+		"socklab: port \"http\" in --addr is not a number; use a port from 1 to 65535\n"},
+	{"host that does not resolve", []string{"client", "--addr", "nosuch.invalid:1234", "--message", "hi"}, 1, "",
+		"socklab: cannot resolve host \"nosuch.invalid\" (no such host); check the spelling, or give an IP address like 127.0.0.1\n"},
+	{"bad timeout", []string{"client", "--timeout", "soon"}, 2, "",
+		"socklab: --timeout \"soon\" is not valid: write a duration, like 10s or 500ms; see 'socklab client --help'\n"},
+	{"zero timeout", []string{"client", "--timeout", "0s"}, 2, "",
+		"socklab: --timeout 0s is not positive; use a positive duration, like --timeout=10s\n"},
+	{"empty server reply", []string{"server", "--reply="}, 2, "",
+		"socklab: --reply is empty: an empty reply sends no bytes; give the server something to reply\n"},
+	{"empty client message", []string{"client", "--message="}, 2, "",
+		"socklab: --message is empty: an empty message sends no bytes; give the client something to say\n"},
+	{"server takes no arguments", []string{"server", "extra"}, 2, "",
+		"socklab: server takes no arguments, got \"extra\"; see 'socklab server --help'\n"},
+	{"server help", []string{"server", "--help"}, 0, "--forever", ""},
+	{"client help", []string{"help", "client"}, 0, "--timeout=DURATION", ""},
+	{"message too long", []string{"--message=" + strings.Repeat("x", 1025)}, 2, "",
+		"socklab: the message is 1025 bytes, more than the 1024-byte read buffer; shorten it\n"},
+}
+
 func TestRun(t *testing.T) {
-	tests := []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStdout string // a substring, "" for none
-		wantStderr string // the whole of stderr
-	}{
-		{"no arguments runs basic", nil, 0, "[11] close", ""},
-		{"run basic", []string{"run", "basic"}, 0, "[ 8] accept", ""},
-		{"flags before the lesson", []string{"run", "--color=never", "basic"}, 0, "[ 1] create", ""},
-		{"flags without command", []string{"--message=hi"}, 0, `write(`, ""},
-		{"hostile bytes are escaped", []string{"--message=\x1b]0;pwned\a\x1b[2J\xff", "--reply=\u202eok"}, 0,
-			`"\x1b]0;pwned\a\x1b[2J\xff", 15)`, ""},
-		{"list", []string{"list"}, 0, "basic  the 11 steps", ""},
-		{"help", []string{"--help"}, 0, "Usage:", ""},
-		{"help command", []string{"help"}, 0, "--format=text|json", ""},
-		{"run help", []string{"run", "-h"}, 0, "Lessons:", ""},
-		{"unknown command", []string{"frob"}, 2, "",
-			"socklab: unknown command \"frob\"; try 'socklab run', 'socklab server', 'socklab client', 'socklab list' or 'socklab --help'\n"},
-		{"unknown lesson", []string{"run", "nope"}, 2, "", "socklab: unknown lesson \"nope\"; see 'socklab list'\n"},
-		{"unknown flag", []string{"run", "--bogus"}, 2, "", "socklab: unknown flag \"--bogus\"; see 'socklab run --help'\n"},
-		{"flag without value", []string{"run", "--message"}, 2, "",
-			"socklab: flag \"--message\" needs a value, as in --message=VALUE; see 'socklab run --help'\n"},
-		{"two lessons", []string{"run", "basic", "basic"}, 2, "", "socklab: too many arguments: \"basic\"; run one lesson at a time\n"},
-		{"bad color", []string{"--color=purple"}, 2, "", "socklab: unknown --color value \"purple\"; use --color=auto, always or never\n"},
-		{"bad color with json", []string{"--format=json", "--color=purple"}, 2, "", "socklab: unknown --color value \"purple\"; use --color=auto, always or never\n"},
-		{"bad format", []string{"--format=xml"}, 2, "", "socklab: unknown format \"xml\"; use --format=text or --format=json\n"},
-		{"list with argument", []string{"list", "x"}, 2, "", "socklab: list takes no arguments, got \"x\"; run 'socklab list' alone\n"},
-		{"empty message", []string{"--message="}, 2, "",
-			"socklab: --message is empty: an empty message sends no bytes, so the server would wait for ever; give the client something to say\n"},
-		{"empty reply", []string{"--reply="}, 2, "",
-			"socklab: --reply is empty: an empty reply sends no bytes, so the client would wait for ever; give the server something to reply\n"},
-		{"address without port", []string{"client", "--addr", "127.0.0.1"}, 2, "",
-			"socklab: --addr \"127.0.0.1\" has no port; write HOST:PORT, like 127.0.0.1:1234\n"},
-		{"malformed address", []string{"server", "--addr", "::1:80"}, 2, "",
-			"socklab: --addr \"::1:80\" has too many colons; put an IPv6 address in brackets, like [::1]:1234\n"},
-		{"empty address", []string{"client", "--addr="}, 2, "", "socklab: --addr is empty; write HOST:PORT, like 127.0.0.1:1234\n"},
-		{"port out of range", []string{"server", "--addr", "127.0.0.1:70000"}, 2, "",
-			"socklab: port 70000 in --addr is out of range; use a port from 1 to 65535, or 0 to let the kernel choose\n"},
-		{"negative port", []string{"client", "--addr", "127.0.0.1:-1"}, 2, "",
-			"socklab: port -1 in --addr is out of range; use a port from 1 to 65535\n"},
-		{"port zero for a client", []string{"client", "--addr", "127.0.0.1:0"}, 2, "",
-			"socklab: port 0 in --addr is out of range; use a port from 1 to 65535\n"},
-		{"port not a number", []string{"client", "--addr", "localhost:http"}, 2, "",
-			"socklab: port \"http\" in --addr is not a number; use a port from 1 to 65535\n"},
-		{"host that does not resolve", []string{"client", "--addr", "nosuch.invalid:1234", "--message", "hi"}, 1, "",
-			"socklab: cannot resolve host \"nosuch.invalid\" (no such host); check the spelling, or give an IP address like 127.0.0.1\n"},
-		{"bad timeout", []string{"client", "--timeout", "soon"}, 2, "",
-			"socklab: invalid value \"soon\" for --timeout: parse error; see 'socklab client --help'\n"},
-		{"zero timeout", []string{"client", "--timeout", "0s"}, 2, "",
-			"socklab: --timeout 0s is not positive; use a positive duration, like --timeout=10s\n"},
-		{"empty server reply", []string{"server", "--reply="}, 2, "",
-			"socklab: --reply is empty: an empty reply sends no bytes; give the server something to reply\n"},
-		{"empty client message", []string{"client", "--message="}, 2, "",
-			"socklab: --message is empty: an empty message sends no bytes; give the client something to say\n"},
-		{"server takes no arguments", []string{"server", "extra"}, 2, "",
-			"socklab: socklab server takes no arguments, got \"extra\"; see 'socklab server --help'\n"},
-		{"server help", []string{"server", "--help"}, 0, "--forever", ""},
-		{"client help", []string{"help", "client"}, 0, "--timeout=DURATION", ""},
-		{"message too long", []string{"--message=" + strings.Repeat("x", 1025)}, 2, "",
-			"socklab: the message is 1025 bytes, more than the 1024-byte read buffer; shorten it\n"},
-	}
-	for _, tt := range tests {
+	for _, tt := range runTests {
 		t.Run(tt.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			code := run(context.Background(), tt.args, env{stdout: &stdout, stderr: &stderr})

@@ -79,7 +79,15 @@ func runClient(ctx context.Context, args []string, e env) error {
 	var timeout time.Duration
 	c.stringFlag(&addrFlag, "addr", "HOST:PORT", "127.0.0.1:1234", "the server to connect to (default 127.0.0.1:1234)")
 	c.stringFlag(&message, "message", "TEXT", "", "what to send (default: ask)")
-	c.fs.DurationVar(&timeout, "timeout", lessons.DefaultConnectTimeout, "how long connect may wait for the handshake (default 10s)")
+	timeout = lessons.DefaultConnectTimeout
+	c.fs.Func("timeout", "how long connect may wait for the handshake (default 10s)", func(s string) error {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return errors.New("write a duration, like 10s or 500ms")
+		}
+		timeout = d
+		return nil
+	})
 	c.values["timeout"] = "DURATION"
 	if _, err := c.parse(args, 0, e.stdout); err != nil {
 		return ignoreHelp(err)

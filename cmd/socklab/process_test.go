@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -24,6 +25,20 @@ import (
 
 // These tests run the built command as a real process, as a user would in
 // a terminal, against real peers written with the plain net package.
+
+// The messages of failures, exactly as a user sees them (PORT stands for a
+// port number). docs/errors.md must quote each one: TestErrorsAreDocumented.
+const (
+	msgClosedEarly = "socklab: the peer closed the connection before sending anything\n"
+	msgReset = "socklab: read: connection reset by peer (ECONNRESET); the peer aborted the connection (it closed with unread data, or with SO_LINGER 0)\n"
+	msgForeverBadClient = "socklab: that client's exchange failed: the peer closed the connection before sending anything; waiting for the next client\n"
+	msgRefused = "socklab: connect 127.0.0.1:PORT: connection refused (ECONNREFUSED); nobody listens there: start the server first (socklab server), or check --addr\n"
+	msgStdinEOF = "socklab: standard input closed (EOF) before a message was given, so the connection was closed; give the text with a flag, or pipe a line in\n"
+	msgConnectTimeout = "socklab: connect 127.0.0.1:PORT: no answer within 300ms: connect timed out; the server did not answer the handshake (its backlog may be full, or a firewall drops the SYN); try again, or raise --timeout\n"
+	msgAddrInUse = "socklab: bind 127.0.0.1:PORT: address already in use (EADDRINUSE); another program listens on this port, or a connection that just closed on it is in TIME_WAIT (about a minute); choose another port (--addr 127.0.0.1:PORT lets the kernel choose) or wait\n"
+	msgPrivileged = "socklab: bind 127.0.0.1:80: permission denied (EACCES); ports below 1024 need root (or CAP_NET_BIND_SERVICE); use a port from 1024 up, like 1234\n"
+	msgInterrupted = "socklab: interrupted by %s; every socket was closed (see the close steps above)\n"
+)
 
 var (
 	buildOnce sync.Once
@@ -306,7 +321,7 @@ func TestServerWithForeignClients(t *testing.T) {
 			name:       "closes before sending",
 			client:     func(c *net.TCPConn) { c.Close() },
 			wantCode:   1,
-			wantStderr: "socklab: the peer closed the connection before sending anything\n",
+			wantStderr: msgClosedEarly,
 		},
 		{
 			name: "resets",
@@ -317,7 +332,7 @@ func TestServerWithForeignClients(t *testing.T) {
 				c.Close()
 			},
 			wantCode:   1,
-			wantStderr: "socklab: read: connection reset by peer (ECONNRESET); the peer aborted the connection",
+			wantStderr: msgReset,
 		},
 		{
 			name: "message longer than the buffer",
@@ -362,7 +377,7 @@ func TestServerWithForeignClients(t *testing.T) {
 			if tt.wantCode == 0 {
 				require.Empty(t, stderr)
 			} else {
-				require.Contains(t, stderr, tt.wantStderr)
+				require.Equal(t, tt.wantStderr, stderr)
 				require.Equal(t, 1, strings.Count(stderr, "\n"), "one line: %q", stderr)
 			}
 			checkAllClosed(t, events)
@@ -388,7 +403,7 @@ func TestForeverSurvivesABadClient(t *testing.T) {
 	server.cmd.Process.Signal(os.Interrupt)
 	code, events, stderr := server.wait(t)
 	require.Equal(t, 130, code)
-	require.Contains(t, stderr, "that client's exchange failed: the peer closed the connection before sending anything; waiting for the next client\n")
+	require.Equal(t, msgForeverBadClient+fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), stderr)
 	checkAllClosed(t, events)
 }
 
@@ -429,7 +444,7 @@ func TestSignalWhileBlocked(t *testing.T) {
 				require.NoError(t, p.cmd.Process.Signal(s.sig))
 				code, events, stderr := p.wait(t)
 				require.Equal(t, s.code, code, stderr)
-				require.Equal(t, "socklab: interrupted by "+s.name+"; every socket was closed (see the close steps above)\n", stderr)
+				require.Equal(t, fmt.Sprintf(msgInterrupted, s.name), stderr)
 				checkAllClosed(t, events)
 				if b.op != "getsockname" {
 					e, ok := find(events, events[0].Peer, b.op, "end")
@@ -463,7 +478,7 @@ func TestClientErrors(t *testing.T) {
 			args: func(t *testing.T) []string {
 				return []string{"--addr", "127.0.0.1:" + freePort(t), "--message", "hi"}
 			},
-			wantStderr: "socklab: connect 127.0.0.1:PORT: connection refused (ECONNREFUSED); nobody listens there: start the server first (socklab server), or check --addr\n",
+			wantStderr: msgRefused,
 			checkTrace: func(t *testing.T, events []event) {
 				e, _ := find(events, "client", "connect", "end")
 				require.Equal(t, "ECONNREFUSED", e.Errno)
@@ -476,14 +491,14 @@ func TestClientErrors(t *testing.T) {
 				return []string{"--addr", foreignServer(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) })}
 			},
 			stdin:      strings.NewReader(""),
-			wantStderr: "socklab: standard input closed (EOF) before a message was given, so the connection was closed; give the text with a flag, or pipe a line in\n",
+			wantStderr: msgStdinEOF,
 		},
 		{
 			name: "connect times out",
 			args: func(t *testing.T) []string {
 				return []string{"--addr", fullBacklog(t), "--message", "hi", "--timeout", "300ms"}
 			},
-			wantStderr: "socklab: connect 127.0.0.1:PORT: no answer within 300ms: connect timed out; the server did not answer the handshake (its backlog may be full, or a firewall drops the SYN); try again, or raise --timeout\n",
+			wantStderr: msgConnectTimeout,
 			checkTrace: func(t *testing.T, events []event) {
 				e, _ := find(events, "client", "connect", "end")
 				require.Equal(t, "interrupted: connect timed out", e.Interrupt)
@@ -560,7 +575,7 @@ func TestServerBindErrors(t *testing.T) {
 		defer ln.Close()
 		code, events, stderr := start(t, nil, "server", "--addr", ln.Addr().String(), "--reply", "x").wait(t)
 		require.Equal(t, 1, code)
-		require.Equal(t, "socklab: bind 127.0.0.1:PORT: address already in use (EADDRINUSE); another program listens on this port, or a connection that just closed on it is in TIME_WAIT (about a minute); choose another port (--addr 127.0.0.1:PORT lets the kernel choose) or wait\n", portless(stderr))
+		require.Equal(t, msgAddrInUse, portless(stderr))
 		e, _ := find(events, "server", "bind", "end")
 		require.Equal(t, "EADDRINUSE", e.Errno)
 		checkAllClosed(t, events)
@@ -582,6 +597,18 @@ func TestServerBindErrors(t *testing.T) {
 		var exit *exec.ExitError
 		require.ErrorAs(t, err, &exit, stderr.String())
 		require.Equal(t, 1, exit.ExitCode())
-		require.Equal(t, "socklab: bind 127.0.0.1:80: permission denied (EACCES); ports below 1024 need root (or CAP_NET_BIND_SERVICE); use a port from 1024 up, like 1234\n", stderr.String())
+		require.Equal(t, msgPrivileged, stderr.String())
 	})
+}
+
+func TestServerOnEveryInterfaceWarns(t *testing.T) {
+	p := start(t, nil, "server", "--addr", "0.0.0.0:0", "--reply", "x")
+	bound := p.waitFor(t, "getsockname", "end")
+	p.waitFor(t, "accept", "begin")
+	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
+	code, _, stderr := p.wait(t)
+	require.Equal(t, 130, code)
+	require.Equal(t, "socklab: warning: listening on 0.0.0.0:0: other machines on the network can connect to this server\n"+
+		fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), stderr)
+	require.True(t, strings.HasPrefix(bound.Local, "0.0.0.0:"), bound.Local)
 }
