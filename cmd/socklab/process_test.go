@@ -29,15 +29,15 @@ import (
 // The messages of failures, exactly as a user sees them (PORT stands for a
 // port number). docs/errors.md must quote each one: TestErrorsAreDocumented.
 const (
-	msgClosedEarly = "socklab: the peer closed the connection before sending anything\n"
-	msgReset = "socklab: read: connection reset by peer (ECONNRESET); the peer aborted the connection (it closed with unread data, or with SO_LINGER 0)\n"
+	msgClosedEarly      = "socklab: the peer closed the connection before sending anything\n"
+	msgReset            = "socklab: read: connection reset by peer (ECONNRESET); the peer aborted the connection (it closed with unread data, or with SO_LINGER 0)\n"
 	msgForeverBadClient = "socklab: that client's exchange failed: the peer closed the connection before sending anything; waiting for the next client\n"
-	msgRefused = "socklab: connect 127.0.0.1:PORT: connection refused (ECONNREFUSED); nobody listens there: start the server first (socklab server), or check --addr\n"
-	msgStdinEOF = "socklab: standard input closed (EOF) before a message was given, so the connection was closed; give the text with a flag, or pipe a line in\n"
-	msgConnectTimeout = "socklab: connect 127.0.0.1:PORT: no answer within 300ms: connect timed out; the server did not answer the handshake (its backlog may be full, or a firewall drops the SYN); try again, or raise --timeout\n"
-	msgAddrInUse = "socklab: bind 127.0.0.1:PORT: address already in use (EADDRINUSE); another program listens on this port, or a connection that just closed on it is in TIME_WAIT (about a minute); choose another port (--addr 127.0.0.1:PORT lets the kernel choose) or wait\n"
-	msgPrivileged = "socklab: bind 127.0.0.1:80: permission denied (EACCES); ports below 1024 need root (or CAP_NET_BIND_SERVICE); use a port from 1024 up, like 1234\n"
-	msgInterrupted = "socklab: interrupted by %s; every socket was closed (see the close steps above)\n"
+	msgRefused          = "socklab: connect 127.0.0.1:PORT: connection refused (ECONNREFUSED); nobody listens there: start the server first (socklab server), or check --addr\n"
+	msgStdinEOF         = "socklab: standard input closed (EOF) before a message was given, so the connection was closed; give the text with a flag, or pipe a line in\n"
+	msgConnectTimeout   = "socklab: connect 127.0.0.1:PORT: no answer within 300ms: connect timed out; the server did not answer the handshake (its backlog may be full, or a firewall drops the SYN); try again, or raise --timeout\n"
+	msgAddrInUse        = "socklab: bind 127.0.0.1:PORT: address already in use (EADDRINUSE); another program listens on this port, or a connection that just closed on it is in TIME_WAIT (about a minute); choose another port (--addr 127.0.0.1:PORT lets the kernel choose) or wait\n"
+	msgPrivileged       = "socklab: bind 127.0.0.1:80: permission denied (EACCES); ports below 1024 need root (or CAP_NET_BIND_SERVICE); use a port from 1024 up, like 1234\n"
+	msgInterrupted      = "socklab: interrupted by %s; every socket was closed (see the close steps above)\n"
 )
 
 var (
