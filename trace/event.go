@@ -89,6 +89,19 @@ type Event struct {
 	// (SIGINT)"); then Err is whatever the kernel returned for that (EINVAL
 	// from accept, none from a read that returned 0).
 	Interrupt string
+
+	// The kernel's view, on End, when the tracer asks for it
+	// (Tracer.SetKernelState). State is the socket's TCP state after the
+	// call ("LISTEN", "ESTABLISHED", "CLOSE_WAIT"); after close, what the
+	// kernel's table still holds for the connection ("FIN_WAIT2",
+	// "TIME_WAIT", "CLOSED" once gone). StateTimer is the time left on its
+	// timer (how long TIME_WAIT has to go). PeerState and PeerStateTimer are
+	// the same for the connection's other end, after close, when that end
+	// is on this machine too.
+	State          string
+	StateTimer     time.Duration
+	PeerState      string
+	PeerStateTimer time.Duration
 }
 
 // EOF reports whether the event is a read that returned 0: the peer closed

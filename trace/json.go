@@ -66,6 +66,10 @@ type JSONEvent struct {
 	Errno         string  `json:"errno,omitempty"`
 	DurNS         *int64  `json:"dur_ns,omitempty"`
 	Interrupt     string  `json:"interrupt,omitempty"`
+	State         string  `json:"state,omitempty"`
+	StateTimerNS  int64   `json:"state_timer_ns,omitempty"`
+	PeerState     string  `json:"peer_state,omitempty"`
+	PeerTimerNS   int64   `json:"peer_state_timer_ns,omitempty"`
 }
 
 // ToJSON returns the wire form of e, keeping at most preview bytes of data
@@ -76,6 +80,8 @@ func ToJSON(e *Event, preview int) JSONEvent {
 		Peer: e.Peer, Role: e.Role, Op: e.Op, Phase: e.Phase, Step: e.Step,
 		Syscall: e.Syscall, Arg: e.Arg, Local: e.Local, Remote: e.Remote,
 		Errno: e.Errno, EOF: e.EOF(), Interrupt: e.Interrupt,
+		State: e.State, StateTimerNS: int64(e.StateTimer),
+		PeerState: e.PeerState, PeerTimerNS: int64(e.PeerStateTimer),
 	}
 	if e.FD >= 0 {
 		j.FD = &e.FD

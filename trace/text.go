@@ -36,12 +36,13 @@ type TextSink struct {
 	mu     sync.Mutex
 	buf    []byte
 	colors map[string]*color.Color // by peer name
+	states map[peerFD]string       // the TCP state last shown for each socket
 	others int                     // peers other than servers coloured so far
 }
 
 // NewTextSink returns a sink that writes lines to w. opts may be nil.
 func NewTextSink(w io.Writer, opts *TextOptions) *TextSink {
-	s := &TextSink{w: w, colors: make(map[string]*color.Color)}
+	s := &TextSink{w: w, colors: make(map[string]*color.Color), states: make(map[peerFD]string)}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -49,6 +50,33 @@ func NewTextSink(w io.Writer, opts *TextOptions) *TextSink {
 		s.opts.Preview = DefaultPreview
 	}
 	return s
+}
+
+type peerFD struct {
+	peer string
+	fd   int
+}
+
+// dropUnchangedState leaves the kernel's view out of a line when it says
+// what the last line about the same socket said: "ESTABLISHED" after every
+// read would hide the changes that matter. After close, it is always shown.
+func (s *TextSink) dropUnchangedState(e *Event) {
+	if e.State == "" || e.Phase != End {
+		return
+	}
+	key := peerFD{e.Peer, e.FD}
+	if e.Op == OpAccept {
+		key.fd = e.Ret // the state is the new socket's
+	}
+	if e.Op == OpClose {
+		delete(s.states, key)
+		return
+	}
+	if s.states[key] == e.State {
+		e.State = ""
+		return
+	}
+	s.states[key] = e.State
 }
 
 // Peer colours, chosen to read well on a dark terminal and on a projector.
@@ -61,6 +89,7 @@ func (s *TextSink) Handle(e Event) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.dropUnchangedState(&e)
 	line := appendLine(s.buf[:0], &e, s.opts.Preview)
 	if s.opts.Color {
 		line = []byte(s.paint(&e, string(line)))
@@ -109,7 +138,7 @@ func shown(e *Event) bool {
 	case e.Op.Blocks():
 		return true
 	case e.Op == OpWrite || e.Op == OpShutdown || e.Op == OpClose:
-		return e.Phase == Begin || e.Err != nil || (e.Op == OpWrite && e.N < offered(e))
+		return e.Phase == Begin || e.Err != nil || (e.Op == OpWrite && e.N < offered(e)) || (e.Op == OpClose && e.State != "")
 	}
 	return e.Phase == End
 }
@@ -182,10 +211,33 @@ func appendLine(b []byte, e *Event, preview int) []byte {
 		b = append(b, "  woken by shutdown: "...)
 		b = append(b, e.Interrupt...)
 	}
+	b = appendState(b, e)
 	if e.Op.Blocks() {
 		b = append(b, "  (returned after "...)
 		b = append(b, e.Elapsed.Round(time.Microsecond).String()...)
 		b = append(b, ')')
+	}
+	return b
+}
+
+// appendState renders the kernel's view, when the event has it.
+func appendState(b []byte, e *Event) []byte {
+	if e.State == "" {
+		return b
+	}
+	b = append(b, "  kernel: "...)
+	b = appendStateName(b, e.State, e.StateTimer)
+	if e.PeerState != "" {
+		b = append(b, ", other end "...)
+		b = appendStateName(b, e.PeerState, e.PeerStateTimer)
+	}
+	return b
+}
+
+func appendStateName(b []byte, state string, timer time.Duration) []byte {
+	b = append(b, state...)
+	if timer > 0 {
+		b = fmt.Appendf(b, " (%v left)", timer.Round(100*time.Millisecond))
 	}
 	return b
 }

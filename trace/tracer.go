@@ -28,6 +28,8 @@ type Tracer struct {
 	mu  sync.Mutex // makes stamping and handing over one step
 	seq uint64
 
+	kernelState bool
+
 	err atomic.Pointer[error] // the first error a sink returned
 }
 
@@ -37,6 +39,17 @@ func New(sink Sink) *Tracer {
 		sink = Discard
 	}
 	return &Tracer{sink: sink, start: time.Now()}
+}
+
+// SetKernelState asks traced calls to record the kernel's view of their
+// socket (Event.State and the fields after it), at the cost of a getsockopt
+// after each call and a read of the kernel's table after each close. It
+// returns t.
+func (t *Tracer) SetKernelState(on bool) *Tracer {
+	if t != nil {
+		t.kernelState = on
+	}
+	return t
 }
 
 // Err returns the first error a sink returned, if any: for example a closed
@@ -78,6 +91,11 @@ type Peer struct {
 	tracer *Tracer
 	name   string
 	role   Role
+}
+
+// KernelState reports whether calls should record the kernel's view.
+func (p *Peer) KernelState() bool {
+	return p != nil && p.tracer.kernelState
 }
 
 // Name returns the peer's name ("server", "client", "client-2", …).

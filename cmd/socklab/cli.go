@@ -325,7 +325,7 @@ func runLesson(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	tr := trace.New(sink)
+	tr := trace.New(sink).SetKernelState(true)
 	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply})
 	if optErr := (*lessons.OptionError)(nil); errors.As(err, &optErr) {
 		return &usageError{msg: optErr.Error()}

@@ -55,7 +55,7 @@ func runServer(ctx context.Context, args []string, e env) error {
 	}
 
 	input := newLineReader(e.stdin, e.stderr, e.stdinTerminal)
-	tr := trace.New(sink)
+	tr := trace.New(sink).SetKernelState(true)
 	err = lessons.Server(ctx, tr.Peer("server", trace.Server), lessons.ServerConfig{
 		Addr:    addr,
 		Forever: forever,
@@ -113,7 +113,7 @@ func runClient(ctx context.Context, args []string, e env) error {
 	}
 
 	input := newLineReader(e.stdin, e.stderr, e.stdinTerminal)
-	tr := trace.New(sink)
+	tr := trace.New(sink).SetKernelState(true)
 	err = lessons.Client(ctx, tr.Peer("client", trace.Client), lessons.ClientConfig{
 		Addr:           addr,
 		ConnectTimeout: timeout,

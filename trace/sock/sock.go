@@ -313,9 +313,15 @@ func (s *Socket) event(op trace.Op, syscall string) trace.Event {
 }
 
 func (s *Socket) end(e *trace.Event, began time.Time, ret int, err error) {
+	elapsed := time.Since(began) // the syscall's time, not the observations'
 	e.Ret = ret
 	setErr(e, err)
-	s.peer.End(e, began)
+	if e.Op == trace.OpClose {
+		s.noteStateAfterClose(e, e.Local, e.Remote)
+	} else {
+		s.noteState(e)
+	}
+	s.peer.End(e, time.Now().Add(-elapsed))
 }
 
 // blocking runs call, a blocking syscall on s, so that ctx can interrupt it:

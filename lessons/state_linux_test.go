@@ -1,0 +1,48 @@
+package lessons
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// TestBasicKernelStates checks the kernel's view at each step, on Linux,
+// for the states that are certain; right after close, the closing side may
+// still be in any of FIN_WAIT1, FIN_WAIT2 or TIME_WAIT.
+func TestBasicKernelStates(t *testing.T) {
+	l, _ := Lookup("basic")
+	var rec trace.Recorder
+	if err := l.Run(t.Context(), trace.New(&rec).SetKernelState(true), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	events := rec.Events()
+	tests := []struct {
+		point trace.Point
+		want  []string
+	}{
+		{trace.EndOf("server", trace.OpListen), []string{"LISTEN"}},
+		{trace.EndOf("client", trace.OpConnect), []string{"ESTABLISHED"}},
+		{trace.EndOf("server", trace.OpAccept), []string{"ESTABLISHED"}},
+		{trace.EndOf("server", trace.OpRead), []string{"ESTABLISHED"}},
+		{trace.EndOf("server", trace.OpRead).AtEOF(), []string{"CLOSE_WAIT"}},
+		{trace.EndOf("client", trace.OpClose), []string{"FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"}},
+		// The server closes last: its socket is gone or finishing, and the
+		// client's, which closed first, holds the connection in TIME_WAIT.
+		{trace.EndOf("server", trace.OpClose), []string{"CLOSED", "LAST_ACK"}},
+	}
+	for _, tt := range tests {
+		e, ok := trace.Find(events, tt.point)
+		if !ok {
+			t.Errorf("%v never happened", tt.point)
+			continue
+		}
+		if !slices.Contains(tt.want, e.State) {
+			t.Errorf("%v: state %q, want one of %q", tt.point, e.State, tt.want)
+		}
+	}
+	last, _ := trace.Find(events, trace.EndOf("server", trace.OpClose))
+	if last.PeerState != "TIME_WAIT" || last.PeerStateTimer <= 0 {
+		t.Errorf("after the server's close, the client's socket: %q with %v left; want TIME_WAIT with time left", last.PeerState, last.PeerStateTimer)
+	}
+}

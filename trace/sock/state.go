@@ -1,0 +1,85 @@
+package sock
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// The kernel's view: after a call, the TCP state of the socket as the kernel
+// reports it (TCP_INFO on Linux, TCP_CONNECTION_INFO on macOS), and after
+// close, what the kernel's connection table still holds for it. These are
+// observations made with extra syscalls (getsockopt, reading /proc/net/tcp),
+// only when the tracer asks for them (trace.Tracer.SetKernelState); they are
+// not steps, and the trace does not show them as calls.
+
+// noteState records in e the socket's TCP state after the call.
+func (s *Socket) noteState(e *trace.Event) {
+	if !s.peer.KernelState() || s.fd < 0 {
+		return
+	}
+	switch e.Op {
+	case trace.OpCreate, trace.OpBind, trace.OpGetsockname:
+		return // not connected to anything yet: nothing to learn
+	}
+	fd := s.fd
+	if e.Op == trace.OpAccept {
+		if e.Ret < 0 {
+			return
+		}
+		fd = e.Ret // the new socket, not the listening one
+	}
+	if state, ok := sysTCPState(fd); ok {
+		e.State = state
+	}
+}
+
+// noteStateAfterClose records in e what the kernel's table holds for the
+// connection that was just closed: this side (FIN_WAIT1, FIN_WAIT2,
+// TIME_WAIT, LAST_ACK, or gone: CLOSED) and, if the other end is on this
+// machine, that side too.
+func (s *Socket) noteStateAfterClose(e *trace.Event, local, remote string) {
+	if !s.peer.KernelState() {
+		return
+	}
+	l, err1 := netip.ParseAddrPort(local)
+	r, err2 := netip.ParseAddrPort(remote)
+	if err1 != nil || err2 != nil || r.Port() == 0 {
+		return // a listening socket, or one never connected: no connection to look up
+	}
+	table, ok := sysTCPTable()
+	if !ok {
+		return
+	}
+	e.State, e.StateTimer = "CLOSED", 0
+	for _, c := range table {
+		switch {
+		case c.local.Port() == l.Port() && c.remote.Port() == r.Port():
+			e.State, e.StateTimer = c.state, c.timer
+		case c.local.Port() == r.Port() && c.remote.Port() == l.Port() && c.local.Addr() == r.Addr():
+			e.PeerState, e.PeerStateTimer = c.state, c.timer
+		}
+	}
+}
+
+// tableEntry is one socket of the kernel's TCP table.
+type tableEntry struct {
+	local, remote netip.AddrPort
+	state         string
+	timer         time.Duration // time left on the socket's timer, if it runs one that matters (TIME_WAIT)
+}
+
+// linuxStates names Linux's TCP states (include/net/tcp_states.h).
+var linuxStates = [...]string{
+	1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
+	6: "TIME_WAIT", 7: "CLOSED", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING",
+	12: "NEW_SYN_RECV",
+}
+
+func linuxStateName(n int) string {
+	if n > 0 && n < len(linuxStates) && linuxStates[n] != "" {
+		return linuxStates[n]
+	}
+	return ""
+}

@@ -1,0 +1,103 @@
+package sock
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+func sysTCPState(fd int) (string, bool) {
+	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return "", false
+	}
+	name := linuxStateName(int(info.State))
+	return name, name != ""
+}
+
+// userHZ is the unit of the timers in /proc/net/tcp: clock ticks.
+const userHZ = 100
+
+// sysTCPTable reads the kernel's TCP tables, /proc/net/tcp and tcp6.
+func sysTCPTable() ([]tableEntry, bool) {
+	var all []tableEntry
+	ok := false
+	// IPv4 connections also appear in tcp6 only as v4-mapped sockets,
+	// which socklab does not make: each table is read for its own family.
+	for _, path := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		ok = true
+		all = append(all, parseProcNetTCP(data)...)
+	}
+	return all, ok
+}
+
+// parseProcNetTCP parses lines like
+//
+//	0: 0100007F:B50E 0100007F:B429 06 00000000:00000000 03:0000176B 00000000 0 0 0 3 …
+//
+// local and remote address (hex, in the kernel's byte order), state (hex),
+// queues, then the timer: its kind and the ticks left.
+func parseProcNetTCP(data []byte) []tableEntry {
+	var entries []tableEntry
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Scan() // the header
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 6 {
+			continue
+		}
+		local, ok1 := parseProcAddr(f[1])
+		remote, ok2 := parseProcAddr(f[2])
+		st, err := strconv.ParseUint(f[3], 16, 8)
+		if !ok1 || !ok2 || err != nil {
+			continue
+		}
+		e := tableEntry{local: local, remote: remote, state: linuxStateName(int(st))}
+		if kind, left, ok := strings.Cut(f[5], ":"); ok && kind == "03" { // the TIME_WAIT timer
+			if ticks, err := strconv.ParseUint(left, 16, 32); err == nil {
+				e.timer = time.Duration(ticks) * time.Second / userHZ
+			}
+		}
+		entries = append(entries, e)
+	}
+	return entries
+}
+
+// parseProcAddr parses 0100007F:B50E (IPv4) or a 32-digit IPv6 address, each
+// 32-bit word in host byte order, and a port in hex.
+func parseProcAddr(s string) (netip.AddrPort, bool) {
+	host, port, ok := strings.Cut(s, ":")
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	raw, err := hex.DecodeString(host)
+	p, err2 := strconv.ParseUint(port, 16, 16)
+	if err != nil || err2 != nil || (len(raw) != 4 && len(raw) != 16) {
+		return netip.AddrPort{}, false
+	}
+	// The kernel printed each 4-byte word of the address (kept in network
+	// order) as a host-order integer: read the integer back, store it in
+	// host order, and the network-order bytes are back.
+	for i := 0; i < len(raw); i += 4 {
+		binary.NativeEndian.PutUint32(raw[i:], binary.BigEndian.Uint32(raw[i:]))
+	}
+	var addr netip.Addr
+	if len(raw) == 4 {
+		addr = netip.AddrFrom4([4]byte(raw))
+	} else {
+		addr = netip.AddrFrom16([16]byte(raw)).Unmap()
+	}
+	return netip.AddrPortFrom(addr, uint16(p)), true
+}
