@@ -41,13 +41,15 @@ const (
 const ReadBuffer = 1024
 
 // An OptionError is what a lesson returns, before making any socket, when
-// one of its options cannot work.
+// a text is larger than the read buffer.
 type OptionError struct {
-	Option string // "message", "reply"
-	Reason string // what is wrong and what to do
+	Option string // "message" or "reply"
+	Bytes  int    // its size
 }
 
-func (e *OptionError) Error() string { return "the " + e.Option + " " + e.Reason }
+func (e *OptionError) Error() string {
+	return fmt.Sprintf("the %s is %d bytes, more than the %d-byte read buffer; shorten it", e.Option, e.Bytes, ReadBuffer)
+}
 
 func (o Options) message() string {
 	if o.Message == "" {
@@ -67,7 +69,7 @@ func (o Options) reply() string {
 func (o Options) check() error {
 	for _, t := range []struct{ name, text string }{{"message", o.message()}, {"reply", o.reply()}} {
 		if len(t.text) > ReadBuffer {
-			return &OptionError{t.name, fmt.Sprintf("is %d bytes, more than the %d-byte read buffer; shorten it", len(t.text), ReadBuffer)}
+			return &OptionError{Option: t.name, Bytes: len(t.text)}
 		}
 	}
 	return nil
@@ -90,7 +92,13 @@ func Lookup(name string) (Lesson, bool) {
 
 // errPeerFailed is the cause given to one peer when the other failed, so
 // that a blocked call is woken instead of waiting for a partner that is gone.
-var errPeerFailed = errors.New("the other peer failed")
+var errPeerFailed error = reasonError{"peer-failed", "the other peer failed"}
+
+// reasonError is a context cause with a code for the trace (sock.Reasoner).
+type reasonError struct{ reason, text string }
+
+func (e reasonError) Error() string  { return e.text }
+func (e reasonError) Reason() string { return e.reason }
 
 // runPeers runs the peers concurrently and waits for all of them. When one
 // fails, the others are interrupted; the error returned is the first real

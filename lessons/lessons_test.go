@@ -181,8 +181,8 @@ func TestServerInterruptedInAccept(t *testing.T) {
 		t.Errorf("calls ended: got %q, want %q", ends, want)
 	}
 	acc, _ := trace.Find(events, trace.EndOf("server", trace.OpAccept))
-	if acc.Interrupt != "interrupted: bell rang" {
-		t.Errorf("accept End's Interrupt = %q, want %q", acc.Interrupt, "interrupted: bell rang")
+	if acc.Interrupt != "bell rang" {
+		t.Errorf("accept End's Interrupt = %q, want %q", acc.Interrupt, "bell rang")
 	}
 	checkClosedAll(t, events)
 	if after := openFDs(t); after != before {

@@ -46,8 +46,13 @@ const DefaultCloseWait = 2 * time.Second
 const backlog = 128
 
 // ErrPeerClosed is wrapped by the error of a peer whose partner closed the
-// connection before the exchange was over.
-var ErrPeerClosed = errors.New("the peer closed the connection")
+// connection before the exchange was over; ErrClosedBeforeSending and
+// ErrClosedWithoutReply say when.
+var (
+	ErrPeerClosed          = errors.New("the peer closed the connection")
+	ErrClosedBeforeSending = fmt.Errorf("%w before sending anything", ErrPeerClosed)
+	ErrClosedWithoutReply  = fmt.Errorf("%w without replying", ErrPeerClosed)
+)
 
 // Server is the server's half of the 11 steps: it listens on cfg.Addr,
 // accepts a client, reads its message, replies, and closes.
@@ -124,7 +129,7 @@ func serveOne(ctx context.Context, listener *sock.Socket, cfg ServerConfig) erro
 		return &exchangeError{err}
 	}
 	if n == 0 {
-		return &exchangeError{fmt.Errorf("%w before sending anything", ErrPeerClosed)}
+		return &exchangeError{ErrClosedBeforeSending}
 	}
 
 	// Step 9. Reply. Write hands the bytes to the kernel and returns; the
@@ -159,7 +164,7 @@ func (e *exchangeError) Error() string { return e.err.Error() }
 func (e *exchangeError) Unwrap() error { return e.err }
 
 // errCloseWaitOver is the cause of a drain that timed out.
-var errCloseWaitOver = errors.New("the client did not close in time")
+var errCloseWaitOver error = reasonError{"close-wait", "the client did not close in time"}
 
 // drainUntilEOF reads until the peer closes, for at most wait. Bytes that
 // still arrive are traced, like all bytes. A timeout is not an error: the
@@ -193,8 +198,22 @@ type ClientConfig struct {
 // DefaultConnectTimeout is how long a client waits for the handshake.
 const DefaultConnectTimeout = 10 * time.Second
 
-// ErrConnectTimeout is wrapped by the error of a connect that timed out.
-var ErrConnectTimeout = errors.New("connect timed out")
+// ErrConnectTimeout is wrapped by the error of a connect that timed out: a
+// *ConnectTimeoutError.
+var ErrConnectTimeout error = reasonError{"connect-timeout", "connect timed out"}
+
+// A ConnectTimeoutError says that the server at Addr did not answer the
+// handshake within Timeout.
+type ConnectTimeoutError struct {
+	Addr    netip.AddrPort
+	Timeout time.Duration
+}
+
+func (e *ConnectTimeoutError) Error() string {
+	return fmt.Sprintf("connect %s: no answer within %v: %v", e.Addr, e.Timeout, ErrConnectTimeout)
+}
+
+func (e *ConnectTimeoutError) Unwrap() error { return ErrConnectTimeout }
 
 // Client is the client's half of the 11 steps: it connects to cfg.Addr,
 // sends a message, reads the reply and closes.
@@ -216,7 +235,7 @@ func Client(ctx context.Context, p *trace.Peer, cfg ClientConfig) error {
 	err = s.Connect(connectCtx, cfg.Addr)
 	cancel()
 	if errors.Is(err, ErrConnectTimeout) {
-		return fmt.Errorf("connect %s: no answer within %v: %w", cfg.Addr, timeout, ErrConnectTimeout)
+		return &ConnectTimeoutError{Addr: cfg.Addr, Timeout: timeout}
 	}
 	if err != nil {
 		return err
@@ -244,7 +263,7 @@ func Client(ctx context.Context, p *trace.Peer, cfg ClientConfig) error {
 		return err
 	}
 	if n == 0 {
-		return fmt.Errorf("%w without replying", ErrPeerClosed)
+		return ErrClosedWithoutReply
 	}
 
 	// Step 11. The client closes first, so it is the client's socket that

@@ -85,9 +85,11 @@ type Event struct {
 	Errno   string        // the errno's name, like "ECONNREFUSED", on End
 	Elapsed time.Duration // on End: how long the syscall took (blocked)
 	// Interrupt, on End, says why the call was woken when socklab itself
-	// shut the socket down to interrupt it ("interrupted by Ctrl-C
-	// (SIGINT)"); then Err is whatever the kernel returned for that (EINVAL
-	// from accept, none from a read that returned 0).
+	// shut the socket down to interrupt it, as a short code: "SIGINT",
+	// "SIGTERM", "connect-timeout", "close-wait", "peer-failed",
+	// "deadline", "canceled" (see sock.Reason). Err is then whatever the
+	// kernel returned for that (EINVAL from accept, none from a read that
+	// returned 0).
 	Interrupt string
 
 	// The kernel's view, on End, when the tracer asks for it
@@ -116,22 +118,49 @@ type StepInfo struct {
 	Role Role   // "" for steps both peers take
 	Op   Op     // the operation
 	Call string // the real call, as the lesson plan names it
-	What string // what happens
+	What string // what happens (English; the catalogue has it in every language)
+	// The same step in code: Python's socket module, Go with
+	// golang.org/x/sys/unix (what socklab does), and Go's net package.
+	// "↑ call" marks a step that happens inside the call of a step above.
+	Python, Go, GoNet string
 }
 
 // Steps is the lesson plan: the 11 steps of a TCP exchange.
 var Steps = []StepInfo{
-	{1, Server, OpCreate, "socket()", "the server gets a file descriptor for a new socket"},
-	{2, Server, OpBind, "bind()", "the server claims an address and port"},
-	{3, Server, OpListen, "listen()", "the kernel now answers handshakes for it (LISTEN)"},
-	{4, Client, OpCreate, "socket()", "the client gets a descriptor of its own"},
-	{5, Client, OpConnect, "connect() starts", "the client sends SYN; the call blocks"},
-	{6, Server, OpAccept, "accept() waits", "blocks until a connection is ready"},
-	{7, Client, OpConnect, "connect() returns", "handshake done, ESTABLISHED; ephemeral port chosen"},
-	{8, Server, OpAccept, "accept() returns", "a NEW descriptor for this client; the listener keeps listening"},
-	{9, "", OpWrite, "write()", "bytes handed to the kernel, not yet read"},
-	{10, "", OpRead, "read()", "blocks until bytes arrive; 0 means the peer closed"},
-	{11, "", OpClose, "close()", "FIN; the side that closes first waits in TIME_WAIT"},
+	{1, Server, OpCreate, "socket()", "the server gets a file descriptor for a new socket",
+		"s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+		"fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)",
+		`ln, err := net.Listen("tcp", "127.0.0.1:1234")`},
+	{2, Server, OpBind, "bind()", "the server claims an address and port",
+		`s.bind(("127.0.0.1", 1234))`,
+		"err = unix.Bind(fd, &unix.SockaddrInet4{Port: 1234, Addr: [4]byte{127, 0, 0, 1}})",
+		"↑ net.Listen"},
+	{3, Server, OpListen, "listen()", "the kernel now answers handshakes for it (LISTEN)",
+		"s.listen()",
+		"err = unix.Listen(fd, 128)",
+		"↑ net.Listen"},
+	{4, Client, OpCreate, "socket()", "the client gets a descriptor of its own",
+		"c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+		"cfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)",
+		`conn, err := net.Dial("tcp", "127.0.0.1:1234")`},
+	{5, Client, OpConnect, "connect() starts", "the client sends SYN; the call blocks",
+		`c.connect(("127.0.0.1", 1234))`,
+		"err = unix.Connect(cfd, &unix.SockaddrInet4{Port: 1234, Addr: [4]byte{127, 0, 0, 1}})",
+		"↑ net.Dial"},
+	{6, Server, OpAccept, "accept() waits", "blocks until a connection is ready",
+		"conn, addr = s.accept()",
+		"nfd, sa, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)",
+		"conn, err := ln.Accept()"},
+	{7, Client, OpConnect, "connect() returns", "handshake done, ESTABLISHED; ephemeral port chosen",
+		"↑ c.connect()", "↑ unix.Connect", "↑ net.Dial"},
+	{8, Server, OpAccept, "accept() returns", "a NEW descriptor for this client; the listener keeps listening",
+		"↑ s.accept()", "↑ unix.Accept4", "↑ ln.Accept()"},
+	{9, "", OpWrite, "write()", "bytes handed to the kernel, not yet read",
+		"c.sendall(data)", "n, err := unix.Write(cfd, data)", "n, err := conn.Write(data)"},
+	{10, "", OpRead, "read()", "blocks until bytes arrive; 0 means the peer closed",
+		"data = conn.recv(1024)", "n, err := unix.Read(nfd, buf)", "n, err := conn.Read(buf)"},
+	{11, "", OpClose, "close()", "FIN; the side that closes first waits in TIME_WAIT",
+		"c.close()", "err = unix.Close(cfd)", "conn.Close()"},
 }
 
 // StepOf returns the lesson-plan step of a call, or 0 when the call is not

@@ -4,11 +4,14 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/fatih/color"
+
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 // TextOptions configures [NewTextSink]. The zero value is the default.
@@ -19,6 +22,11 @@ type TextOptions struct {
 	Color bool
 	// Preview is how many bytes of data to show; 0 means DefaultPreview.
 	Preview int
+	// Lang is the language of the words around the calls; "" means English.
+	Lang i18n.Lang
+	// Explain adds, under the first line of each kind, one sentence saying
+	// what it means.
+	Explain bool
 }
 
 // TextSink prints lines for people, at most one per event. Calls that can
@@ -37,17 +45,21 @@ type TextSink struct {
 	buf    []byte
 	colors map[string]*color.Color // by peer name
 	states map[peerFD]string       // the TCP state last shown for each socket
+	told   map[string]bool         // explanations already given
 	others int                     // peers other than servers coloured so far
 }
 
 // NewTextSink returns a sink that writes lines to w. opts may be nil.
 func NewTextSink(w io.Writer, opts *TextOptions) *TextSink {
-	s := &TextSink{w: w, colors: make(map[string]*color.Color), states: make(map[peerFD]string)}
+	s := &TextSink{w: w, colors: make(map[string]*color.Color), states: make(map[peerFD]string), told: make(map[string]bool)}
 	if opts != nil {
 		s.opts = *opts
 	}
 	if s.opts.Preview <= 0 {
 		s.opts.Preview = DefaultPreview
+	}
+	if s.opts.Lang == "" {
+		s.opts.Lang = i18n.EN
 	}
 	return s
 }
@@ -79,6 +91,9 @@ func (s *TextSink) dropUnchangedState(e *Event) {
 	s.states[key] = e.State
 }
 
+// explainIndent puts an explanation under the call column of its line.
+const explainIndent = "                                 ↳ "
+
 // Peer colours, chosen to read well on a dark terminal and on a projector.
 var peerPalette = []color.Attribute{color.FgYellow, color.FgMagenta, color.FgGreen, color.FgBlue}
 
@@ -90,11 +105,17 @@ func (s *TextSink) Handle(e Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dropUnchangedState(&e)
-	line := appendLine(s.buf[:0], &e, s.opts.Preview)
+	line := s.appendLine(s.buf[:0], &e)
 	if s.opts.Color {
 		line = []byte(s.paint(&e, string(line)))
 	}
 	line = append(line, '\n')
+	if key := explanation(&e); s.opts.Explain && key != "" && !s.told[key] {
+		s.told[key] = true
+		line = append(line, explainIndent...)
+		line = append(line, s.opts.Lang.T(key)...)
+		line = append(line, '\n')
+	}
 	_, err := s.w.Write(line)
 	if cap(line) <= 4096 {
 		s.buf = line // keep the buffer for the next line
@@ -152,30 +173,31 @@ func offered(e *Event) int {
 	return n
 }
 
-// waiting says, on a blocking call's Begin line, what the call waits for.
+// waiting names, for a blocking call's Begin line, what the call waits for.
 var waiting = map[Op]string{
-	OpAccept:  "blocks: waiting for a client to connect",
-	OpConnect: "blocks: waiting for the handshake",
-	OpRead:    "blocks: waiting for data",
+	OpAccept:  "wait.accept",
+	OpConnect: "wait.connect",
+	OpRead:    "wait.read",
 }
 
 // appendLine renders e, without colour or newline.
-func appendLine(b []byte, e *Event, preview int) []byte {
+func (s *TextSink) appendLine(b []byte, e *Event) []byte {
+	t := s.opts.Lang.T
 	b = appendMillis(b, e.Time)
 	b = append(b, "  "...)
-	b = appendPadded(b, e.Peer, 8)
+	b = appendPadded(b, s.peerName(e), 8)
 	b = append(b, ' ')
 	if e.Step > 0 {
 		b = fmt.Appendf(b, "[%2d] ", e.Step)
 	} else {
 		b = append(b, "     "...)
 	}
-	b = appendPadded(b, string(e.Op), 11)
+	b = appendPadded(b, t("op."+string(e.Op)), 11)
 	b = append(b, ' ')
-	b = appendCall(b, e, preview)
+	b = s.appendCall(b, e)
 	if e.Phase == Begin {
 		if w := waiting[e.Op]; w != "" {
-			b = append(append(b, "  "...), w...)
+			b = append(append(b, "  "...), t(w)...)
 		}
 		return b
 	}
@@ -186,64 +208,143 @@ func appendLine(b []byte, e *Event, preview int) []byte {
 		b = append(b, ' ')
 		b = append(b, e.Errno...)
 		b = append(b, " ("...)
-		b = append(b, e.Err.Error()...)
+		b = append(b, s.errnoText(e)...)
 		b = append(b, ')')
 	case e.Err != nil:
 		b = append(b, "  "...)
 		b = append(b, e.Err.Error()...)
 	case e.Op == OpAccept && e.Remote != "":
-		b = append(b, "  new socket for client "...)
-		b = append(b, e.Remote...)
+		b = append(append(b, "  "...), t("note.accepted", e.Remote)...)
 	case e.Op == OpGetsockname && e.Local != "":
-		b = append(b, "  local address "...)
-		b = append(b, e.Local...)
+		b = append(append(b, "  "...), t("note.local", e.Local)...)
 	case e.EOF():
-		b = append(b, "  EOF: the peer closed its side"...)
+		b = append(append(b, "  "...), t("note.eof")...)
 	case e.Interrupt != "":
 	case e.Op == OpRead && e.Ret > 0 && e.Arg == strconv.Itoa(e.Ret):
-		b = append(b, "  the buffer is full: more bytes may be waiting for the next read"...)
+		b = append(append(b, "  "...), t("note.buffer_full")...)
 	case e.Op == OpRead && e.Ret > 0 && !utf8.Valid(e.Data):
-		b = append(b, "  not valid UTF-8: shown escaped (\\x..)"...)
+		b = append(append(b, "  "...), t("note.not_utf8")...)
 	case e.Op == OpWrite && e.N < offered(e):
-		b = fmt.Appendf(b, "  short write: the kernel took %d of %d bytes", e.N, offered(e))
+		b = append(append(b, "  "...), t("note.short_write", e.N, offered(e))...)
 	}
 	if e.Interrupt != "" {
-		b = append(b, "  woken by shutdown: "...)
-		b = append(b, e.Interrupt...)
+		reason := e.Interrupt
+		if key := "interrupt." + reason; s.opts.Lang.Has(key) {
+			reason = t(key)
+		}
+		b = append(append(b, "  "...), t("note.woken", reason)...)
 	}
-	b = appendState(b, e)
+	b = s.appendState(b, e)
 	if e.Op.Blocks() {
-		b = append(b, "  (returned after "...)
-		b = append(b, e.Elapsed.Round(time.Microsecond).String()...)
-		b = append(b, ')')
+		b = append(append(b, "  "...), t("note.returned_after", e.Elapsed.Round(time.Microsecond))...)
 	}
 	return b
+}
+
+// peerName is the peer's name in the sink's language: "client-2" is
+// "客户端-2" in Chinese.
+func (s *TextSink) peerName(e *Event) string {
+	if rest, ok := strings.CutPrefix(e.Peer, string(e.Role)); ok && e.Role != "" {
+		return s.opts.Lang.T("peer."+string(e.Role)) + rest
+	}
+	return e.Peer
+}
+
+// errnoText is the kernel's error in words: from the catalogue when it has
+// the errno, else as the system words it.
+func (s *TextSink) errnoText(e *Event) string {
+	if key := "errno." + e.Errno; s.opts.Lang.Has(key) {
+		return s.opts.Lang.T(key)
+	}
+	return e.Err.Error()
 }
 
 // appendState renders the kernel's view, when the event has it.
-func appendState(b []byte, e *Event) []byte {
+func (s *TextSink) appendState(b []byte, e *Event) []byte {
 	if e.State == "" {
 		return b
 	}
-	b = append(b, "  kernel: "...)
-	b = appendStateName(b, e.State, e.StateTimer)
+	t := s.opts.Lang.T
+	b = append(append(b, "  "...), t("note.kernel", s.stateName(e.State, e.StateTimer))...)
 	if e.PeerState != "" {
-		b = append(b, ", other end "...)
-		b = appendStateName(b, e.PeerState, e.PeerStateTimer)
+		b = append(b, t("note.other_end", s.stateName(e.PeerState, e.PeerStateTimer))...)
 	}
 	return b
 }
 
-func appendStateName(b []byte, state string, timer time.Duration) []byte {
-	b = append(b, state...)
+func (s *TextSink) stateName(state string, timer time.Duration) string {
 	if timer > 0 {
-		b = fmt.Appendf(b, " (%v left)", timer.Round(100*time.Millisecond))
+		return state + s.opts.Lang.T("note.left", timer.Round(100*time.Millisecond))
 	}
-	return b
+	return state
+}
+
+// explanation returns the catalogue key of the sentence that explains e's
+// line, or "".
+func explanation(e *Event) string {
+	begin := e.Phase == Begin
+	switch e.Op {
+	case OpCreate:
+		if e.Role == Server {
+			return "explain.create.server"
+		}
+		return "explain.create.client"
+	case OpBind:
+		return "explain.bind"
+	case OpGetsockname:
+		return "explain.getsockname"
+	case OpListen:
+		return "explain.listen"
+	case OpConnect:
+		switch {
+		case begin:
+			return "explain.connect.begin"
+		case e.Errno == "ECONNREFUSED":
+			return "explain.connect.refused"
+		case e.Err == nil:
+			return "explain.connect.end"
+		}
+	case OpAccept:
+		switch {
+		case begin:
+			return "explain.accept.begin"
+		case e.Err == nil && e.Interrupt == "":
+			return "explain.accept.end"
+		}
+	case OpWrite:
+		if begin {
+			return "explain.write"
+		}
+	case OpRead:
+		switch {
+		case begin:
+			return "explain.read.begin"
+		case e.EOF():
+			return "explain.read.eof"
+		case e.Err == nil && e.Ret > 0:
+			return "explain.read.end"
+		}
+	case OpShutdown:
+		if begin {
+			return "explain.shutdown"
+		}
+	case OpClose:
+		if begin {
+			return "explain.close"
+		}
+		if e.State == "TIME_WAIT" || e.PeerState == "TIME_WAIT" {
+			return "explain.close.state"
+		}
+	}
+	if e.Interrupt != "" {
+		return "explain.interrupted"
+	}
+	return ""
 }
 
 // appendCall renders the call as strace would show it, shortened.
-func appendCall(b []byte, e *Event, preview int) []byte {
+func (s *TextSink) appendCall(b []byte, e *Event) []byte {
+	preview := s.opts.Preview
 	b = append(b, e.Syscall...)
 	b = append(b, '(')
 	if e.Op != OpCreate {
@@ -260,12 +361,12 @@ func appendCall(b []byte, e *Event, preview int) []byte {
 		b = append(append(b, ", "...), e.Arg...)
 	case OpWrite:
 		b = append(b, ", "...)
-		b = appendQuotedPreview(b, e.Data, preview)
+		b = s.appendQuotedPreview(b, e.Data, preview)
 		b = append(append(b, ", "...), e.Arg...) // the bytes offered
 	case OpRead:
 		b = append(b, ", "...)
 		if e.Phase == End && e.Err == nil {
-			b = appendQuotedPreview(b, e.Data, preview)
+			b = s.appendQuotedPreview(b, e.Data, preview)
 		} else {
 			b = append(b, "…"...)
 		}
@@ -274,12 +375,12 @@ func appendCall(b []byte, e *Event, preview int) []byte {
 	return append(b, ')')
 }
 
-func appendQuotedPreview(b, data []byte, preview int) []byte {
+func (s *TextSink) appendQuotedPreview(b, data []byte, preview int) []byte {
 	b = append(b, '"')
 	b = AppendPreview(b, data, preview)
 	b = append(b, '"')
 	if shown := previewCut(data, preview); shown < len(data) {
-		b = fmt.Appendf(b, "…(+%d bytes)", len(data)-shown)
+		b = append(b, s.opts.Lang.T("note.more_bytes", len(data)-shown)...)
 	}
 	return b
 }
@@ -292,10 +393,40 @@ func appendMillis(b []byte, d time.Duration) []byte {
 	return append(append(b, s...), "ms"...)
 }
 
+// appendPadded appends s and spaces up to width terminal columns.
 func appendPadded(b []byte, s string, width int) []byte {
 	b = append(b, s...)
-	for i := len(s); i < width; i++ {
+	for i := Width(s); i < width; i++ {
 		b = append(b, ' ')
 	}
 	return b
+}
+
+// Width is how many terminal columns s takes: two for each wide (CJK)
+// character, one for the others.
+func Width(s string) int {
+	w := 0
+	for _, r := range s {
+		w++
+		if wide(r) {
+			w++
+		}
+	}
+	return w
+}
+
+// wide reports whether a terminal shows r two columns wide (East Asian
+// Wide and Fullwidth, the ranges that matter for Chinese text).
+func wide(r rune) bool {
+	switch {
+	case r < 0x1100:
+		return false
+	case r <= 0x115F, r >= 0x2E80 && r <= 0xA4CF && r != 0x303F,
+		r >= 0xAC00 && r <= 0xD7A3, r >= 0xF900 && r <= 0xFAFF,
+		r >= 0xFE30 && r <= 0xFE4F, r >= 0xFF00 && r <= 0xFF60,
+		r >= 0xFFE0 && r <= 0xFFE6, r >= 0x1F300 && r <= 0x1F64F,
+		r >= 0x1F900 && r <= 0x1F9FF, r >= 0x20000 && r <= 0x3FFFD:
+		return true
+	}
+	return false
 }

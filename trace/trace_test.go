@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"go.uber.org/goleak"
+
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 func TestMain(m *testing.M) {
@@ -96,6 +98,12 @@ func TestTextSinkGolden(t *testing.T) {
 	if bytes.ContainsAny(buf.Bytes(), "\x1b\a\x00") {
 		t.Errorf("uncoloured text holds a raw control byte:\n%q", buf.String())
 	}
+}
+
+func TestTextSinkChineseExplained(t *testing.T) {
+	var buf bytes.Buffer
+	render(t, NewTextSink(&buf, &TextOptions{Lang: i18n.ZH, Explain: true}))
+	checkGolden(t, "text_zh_explain.golden", buf.Bytes())
 }
 
 func TestTextSinkColor(t *testing.T) {

@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 // defaultHost is where servers listen and clients connect unless the user
@@ -24,35 +25,30 @@ type addrSpec struct {
 // parseAddr reads HOST:PORT. An empty host means 127.0.0.1. Port 0 (let the
 // kernel choose) is allowed only for a server.
 func parseAddr(s string, server bool) (addrSpec, error) {
-	const example = "write HOST:PORT, like 127.0.0.1:1234"
 	if s == "" {
-		return addrSpec{}, usagef(example, "--addr is empty")
+		return addrSpec{}, usage("hint.addr_example", "err.addr_empty")
 	}
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
 		var addrErr *net.AddrError
 		switch {
 		case errors.As(err, &addrErr) && addrErr.Err == "missing port in address":
-			return addrSpec{}, usagef(example, "--addr %q has no port", s)
+			return addrSpec{}, usage("hint.addr_example", "err.addr_no_port", s)
 		case errors.As(err, &addrErr) && addrErr.Err == "too many colons in address":
-			return addrSpec{}, usagef("put an IPv6 address in brackets, like [::1]:1234", "--addr %q has too many colons", s)
+			return addrSpec{}, usage("hint.ipv6_brackets", "err.addr_colons", s)
 		}
-		return addrSpec{}, usagef(example, "--addr %q is not HOST:PORT", s)
+		return addrSpec{}, usage("hint.addr_example", "err.addr_not_hostport", s)
 	}
 	n, err := strconv.Atoi(port)
-	low := 1
+	low, hint := 1, "hint.port_range"
 	if server {
-		low = 0
+		low, hint = 0, "hint.port_range.server"
 	}
 	if err != nil || n < low || n > 65535 {
-		hint := "use a port from 1 to 65535"
-		if server {
-			hint = "use a port from 1 to 65535, or 0 to let the kernel choose"
-		}
 		if err != nil && !isNumber(port) {
-			return addrSpec{}, usagef(hint, "port %q in --addr is not a number", port)
+			return addrSpec{}, usage(hint, "err.port_nan", port)
 		}
-		return addrSpec{}, usagef(hint, "port %s in --addr is out of range", port)
+		return addrSpec{}, usage(hint, "err.port_range", port)
 	}
 	if host == "" {
 		host = defaultHost
@@ -73,6 +69,15 @@ func isNumber(s string) bool {
 	return true
 }
 
+// resolveError says, in any language, that a host name did not resolve.
+type resolveError struct{ host, why string }
+
+func (e *resolveError) Error() string { return e.say(i18n.EN) }
+
+func (e *resolveError) say(l i18n.Lang) string {
+	return l.T("line.hint", l.T("err.resolve", e.host, l.T(e.why)), l.T("hint.resolve"))
+}
+
 // resolveTimeout bounds a name lookup, so a dead DNS server cannot hang us.
 const resolveTimeout = 5 * time.Second
 
@@ -87,17 +92,17 @@ func (a addrSpec) resolve(ctx context.Context) (netip.AddrPort, error) {
 	defer cancel()
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", a.host)
 	if err != nil || len(ips) == 0 {
-		why := "no address found"
+		why := &message{key: "why.no_address"}
 		var dnsErr *net.DNSError
 		switch {
 		case errors.As(err, &dnsErr) && dnsErr.IsNotFound:
-			why = "no such host"
+			why.key = "why.no_such_host"
 		case errors.As(err, &dnsErr) && dnsErr.IsTimeout:
-			why = "the lookup timed out"
+			why.key = "why.lookup_timeout"
 		case err != nil:
-			why = err.Error()
+			return netip.AddrPort{}, failure("hint.resolve", "err.resolve", a.host, err.Error())
 		}
-		return netip.AddrPort{}, fmt.Errorf("cannot resolve host %q (%s); check the spelling, or give an IP address like 127.0.0.1", a.host, why)
+		return netip.AddrPort{}, &resolveError{host: a.host, why: why.key}
 	}
 	best := ips[0].Unmap()
 	for _, ip := range ips {

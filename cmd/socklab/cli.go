@@ -14,6 +14,7 @@ import (
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/i18n"
 	"github.com/socklab/socklab/trace/sock"
 )
 
@@ -24,25 +25,38 @@ const (
 	exitUsage   = 2
 )
 
-// env is what run needs from the process.
+// env is what run needs from the process. lang starts as the environment's
+// language and becomes --lang's once a subcommand has read its flags.
 type env struct {
 	stdin          io.Reader
 	stdout, stderr io.Writer
 	terminalColor  bool // --color=auto would colour standard output
 	stdinTerminal  bool // standard input is a terminal: prompt for texts
+	lang           i18n.Lang
 }
 
 // signalError is the cause of a cancelled run when a signal stopped it.
 type signalError struct{ sig os.Signal }
 
-func (e signalError) Error() string { return "interrupted by " + signalName(e.sig) }
+func (e signalError) Error() string { return "interrupted by " + signalName(i18n.EN, e.sig) }
 
-func signalName(sig os.Signal) string {
-	switch sig {
+// Reason names the signal for the trace (sock.Reasoner): "SIGINT".
+func (e signalError) Reason() string {
+	switch e.sig {
 	case os.Interrupt:
-		return "Ctrl-C (SIGINT)"
+		return "SIGINT"
 	case syscall.SIGTERM:
 		return "SIGTERM"
+	}
+	return e.sig.String()
+}
+
+func signalName(l i18n.Lang, sig os.Signal) string {
+	switch sig {
+	case os.Interrupt:
+		return l.T("signal.sigint")
+	case syscall.SIGTERM:
+		return l.T("signal.sigterm")
 	}
 	return sig.String()
 }
@@ -55,50 +69,61 @@ func (e signalError) exitCode() int {
 	return exitFailure
 }
 
-// usageError is a mistake in the command line: exit status 2.
-type usageError struct {
-	msg  string
-	hint string // what to try
+// A message is an error that knows how to say itself in any language: a
+// catalogue key with its arguments, and maybe the key of a hint.
+type message struct {
+	key      string
+	args     []any
+	hint     string // a key, or ""
+	hintArgs []any
+	usage    bool // a mistake in the command line: exit status 2
 }
 
-func (e *usageError) Error() string { return e.msg }
+func (m *message) Error() string { return m.say(i18n.EN) }
 
-func usagef(hint, format string, args ...any) error {
-	return &usageError{msg: fmt.Sprintf(format, args...), hint: hint}
+func (m *message) say(l i18n.Lang) string {
+	text := l.T(m.key, m.args...)
+	if m.hint != "" {
+		text = l.T("line.hint", text, l.T(m.hint, m.hintArgs...))
+	}
+	return text
 }
 
-const mainUsage = `socklab runs a real TCP server and client on this machine and traces every
-socket call as it happens, numbered as the classic 11-step lesson plan.
+// usage returns a usage error: key and args say what is wrong, hint what
+// to try.
+func usage(hint, key string, args ...any) *message {
+	return &message{key: key, args: args, hint: hint, usage: true}
+}
 
-Usage:
-  socklab [flags]               run the basic lesson (same as: socklab run basic)
-  socklab run [LESSON] [flags]  run a lesson: both peers in one process
-  socklab server [flags]        be the server, for a client in another terminal
-  socklab client [flags]        be the client of a server in another terminal
-  socklab list                  list the lessons
-  socklab help [COMMAND]        show help
-
-`
+// failure returns the error of something that went wrong at run time.
+func failure(hint, key string, args ...any) *message {
+	return &message{key: key, args: args, hint: hint}
+}
 
 // run is the whole command: it parses args, runs what they ask and returns
 // the exit status. It prints only to e.stdout and e.stderr.
 func run(ctx context.Context, args []string, e env) int {
-	err := dispatch(ctx, args, e)
+	err := dispatch(ctx, args, &e)
 	if err == nil {
 		return exitOK
 	}
-	var usage *usageError
+	var m *message
 	var sig signalError
 	switch {
-	case errors.As(err, &usage):
-		fmt.Fprintln(e.stderr, "socklab: "+safeLine(errorLine(err)))
+	case errors.As(err, &m) && m.usage:
+		e.printError(say(e.lang, err))
 		return exitUsage
 	case errors.As(context.Cause(ctx), &sig):
-		fmt.Fprintln(e.stderr, "socklab: "+sig.Error()+"; every socket was closed (see the close steps above)")
+		e.printError(e.lang.T("err.interrupted", signalName(e.lang, sig.sig)))
 		return sig.exitCode()
 	}
-	fmt.Fprintln(e.stderr, "socklab: "+safeLine(errorLine(err)))
+	e.printError(say(e.lang, err))
 	return exitFailure
+}
+
+// printError writes the one line that says what went wrong.
+func (e *env) printError(text string) {
+	fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(text)))
 }
 
 // safeLine escapes whatever in an error line is not printable text: the
@@ -112,7 +137,7 @@ func safeLine(s string) string {
 	return strings.ReplaceAll(safe, `\"`, `"`)
 }
 
-func dispatch(ctx context.Context, args []string, e env) error {
+func dispatch(ctx context.Context, args []string, e *env) error {
 	if len(args) == 0 {
 		return runLesson(ctx, nil, e)
 	}
@@ -123,27 +148,22 @@ func dispatch(ctx context.Context, args []string, e env) error {
 		return runServer(ctx, args[1:], e)
 	case cmd == "client":
 		return runClient(ctx, args[1:], e)
+	case cmd == "steps":
+		return runSteps(args[1:], e)
 	case cmd == "list":
-		if len(args) > 1 && isHelp(args[1]) {
-			fmt.Fprintln(e.stdout, "Usage: socklab list\n\nLists the lessons, one line each, in teaching order.")
-			return nil
-		}
-		if len(args) > 1 {
-			return usagef("run 'socklab list' alone", "list takes no arguments, got %q", args[1])
-		}
-		return list(e.stdout)
+		return runList(args[1:], e)
 	case cmd == "help":
 		if len(args) > 1 {
 			return dispatch(ctx, []string{args[1], "--help"}, e)
 		}
-		return printMainUsage(e.stdout)
+		return printMainUsage(e)
 	case isHelp(cmd):
-		return printMainUsage(e.stdout)
+		return printMainUsage(e)
 	case strings.HasPrefix(cmd, "-"):
 		// Flags without a command are flags of the default lesson.
 		return runLesson(ctx, args, e)
 	default:
-		return usagef("try 'socklab run', 'socklab server', 'socklab client', 'socklab list' or 'socklab --help'", "unknown command %q", cmd)
+		return usage("hint.unknown_command", "err.unknown_command", cmd)
 	}
 }
 
@@ -151,88 +171,142 @@ func isHelp(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help"
 }
 
-func printMainUsage(w io.Writer) error {
-	fmt.Fprint(w, mainUsage)
-	c := newCommand("run", "")
+func printMainUsage(e *env) error {
+	w := e.stdout
+	fmt.Fprint(w, e.lang.T("usage.main"))
+	c := newCommand(e, "run", "")
 	c.lessonFlags()
-	fmt.Fprint(w, "Flags of run (see also 'socklab help server', 'socklab help client'):\n")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, e.lang.T("usage.flags_of_run"))
 	c.printFlags(w)
-	fmt.Fprint(w, "\nLessons:\n")
-	return list(w)
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, e.lang.T("usage.lessons"))
+	return list(e)
 }
 
-func list(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+// runList runs `socklab list`.
+func runList(args []string, e *env) error {
+	c := newCommand(e, "list", "usage.synopsis.list")
+	c.langFlag()
+	if _, err := c.parse(args, 0); err != nil {
+		return ignoreHelp(err)
+	}
+	return list(e)
+}
+
+func list(e *env) error {
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
 	for _, l := range lessons.All() {
-		fmt.Fprintf(tw, "%s\t%s\n", l.Name, l.Summary)
+		fmt.Fprintf(tw, "%s\t%s\n", l.Name, e.lang.T("lesson."+l.Name))
 	}
 	return tw.Flush()
 }
 
-// command is one subcommand's flags. Every subcommand takes --color and
-// --format; the others are added by what the subcommand needs.
+// command is one subcommand's flags.
 type command struct {
-	name     string
-	synopsis string
+	env      *env
+	name     string // "run", "server", …
+	synopsis string // a key
 	fs       *flag.FlagSet
-	values   map[string]string // flag → what it takes, for the help
+	values   map[string]string   // flag → what it takes, for the help
+	help     map[string]helpText // flag → its help, said once --lang is known
+	lang     string
 	color    string
 	format   string
+	explain  bool
 }
 
-func newCommand(name, synopsis string) *command {
-	c := &command{name: name, synopsis: synopsis, fs: flag.NewFlagSet("socklab "+name, flag.ContinueOnError), values: map[string]string{}}
+func newCommand(e *env, name, synopsis string) *command {
+	c := &command{env: e, name: name, synopsis: synopsis, fs: flag.NewFlagSet("socklab "+name, flag.ContinueOnError), values: map[string]string{}, help: map[string]helpText{}}
 	// flag prints to its output and calls Usage on every parse error; run
 	// reports errors itself, in one line, and prints help only when asked.
 	c.fs.SetOutput(io.Discard)
 	c.fs.Usage = func() {}
-	c.stringFlag(&c.color, "color", "auto|always|never", "auto", "colour the trace; auto (the default) colours only a terminal, and not under NO_COLOR or TERM=dumb")
-	c.stringFlag(&c.format, "format", "text|json", "text", "trace format; text (the default) is one line per step, json is JSON Lines (docs/trace-format.md)")
 	return c
 }
 
-func (c *command) stringFlag(p *string, name, takes, value, usage string) {
-	c.fs.StringVar(p, name, value, usage)
+// langFlag adds --lang, which every subcommand takes.
+func (c *command) langFlag() {
+	c.stringFlag(&c.lang, "lang", "en|zh", "", "flag.lang")
+}
+
+// traceFlags adds the flags of every subcommand that prints a trace.
+func (c *command) traceFlags() {
+	c.stringFlag(&c.color, "color", "auto|always|never", "auto", "flag.color")
+	c.stringFlag(&c.format, "format", "text|json", "text", "flag.format")
+	c.boolFlag(&c.explain, "explain", "flag.explain")
+	c.langFlag()
+}
+
+// helpText is a flag's help: a catalogue key and its arguments, said in
+// the language --lang picks, which is known only after parsing.
+type helpText struct {
+	key  string
+	args []any
+}
+
+// stringFlag adds a flag that takes a value; help is a catalogue key.
+func (c *command) stringFlag(p *string, name, takes, value, help string, helpArgs ...any) {
+	c.fs.StringVar(p, name, value, help)
 	c.values[name] = takes
+	c.help[name] = helpText{help, helpArgs}
+}
+
+// boolFlag adds a flag that is on or off; help is a catalogue key.
+func (c *command) boolFlag(p *bool, name, help string) {
+	c.fs.BoolVar(p, name, false, help)
+	c.help[name] = helpText{key: help}
 }
 
 // lessonFlags adds the flags of `socklab run`.
 func (c *command) lessonFlags() (message, reply *string) {
+	c.traceFlags()
 	message, reply = new(string), new(string)
-	c.stringFlag(message, "message", "TEXT", lessons.DefaultMessage, fmt.Sprintf("what the client sends (default %q)", lessons.DefaultMessage))
-	c.stringFlag(reply, "reply", "TEXT", lessons.DefaultReply, fmt.Sprintf("what the server replies (default %q)", lessons.DefaultReply))
+	c.stringFlag(message, "message", "TEXT", lessons.DefaultMessage, "flag.message.run", lessons.DefaultMessage)
+	c.stringFlag(reply, "reply", "TEXT", lessons.DefaultReply, "flag.reply.run", lessons.DefaultReply)
 	return message, reply
 }
 
 func (c *command) printFlags(w io.Writer) {
+	l := c.env.lang
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	c.fs.VisitAll(func(f *flag.Flag) {
-		takes := c.values[f.Name]
-		if takes == "" {
-			fmt.Fprintf(tw, "  --%s\t%s\n", f.Name, f.Usage)
+		help := l.T(c.help[f.Name].key, c.help[f.Name].args...)
+		if takes := c.values[f.Name]; takes != "" {
+			fmt.Fprintf(tw, "  --%s=%s\t%s\n", f.Name, takes, help)
 		} else {
-			fmt.Fprintf(tw, "  --%s=%s\t%s\n", f.Name, takes, f.Usage)
+			fmt.Fprintf(tw, "  --%s\t%s\n", f.Name, help)
 		}
 	})
 	tw.Flush()
 }
 
-func (c *command) printUsage(w io.Writer) {
-	fmt.Fprintf(w, "Usage: socklab %s\n\n%s\n\nFlags:\n", c.name, c.synopsis)
+func (c *command) printUsage() {
+	l, w := c.env.lang, c.env.stdout
+	fmt.Fprintln(w, l.T("usage.header", c.name+" [flags]"))
+	if c.synopsis != "" {
+		fmt.Fprintf(w, "\n%s\n", l.T(c.synopsis))
+	}
+	fmt.Fprintf(w, "\n%s\n", l.T("usage.flags"))
 	c.printFlags(w)
 }
 
 // parse reads flags and, in any order among them, at most maxArgs other
-// arguments. It returns flag.ErrHelp after printing the help if asked.
-func (c *command) parse(args []string, maxArgs int, w io.Writer) ([]string, error) {
+// arguments. It sets the language first, so that what follows is said in
+// it. It returns flag.ErrHelp after printing the help if asked.
+func (c *command) parse(args []string, maxArgs int) ([]string, error) {
 	var rest []string
 	for {
-		if err := c.fs.Parse(args); err != nil {
+		err := c.fs.Parse(args)
+		if langErr := c.setLang(); langErr != nil {
+			return nil, langErr
+		}
+		if err != nil {
 			if errors.Is(err, flag.ErrHelp) {
-				c.printUsage(w)
+				c.printUsage()
 				return nil, err
 			}
-			return nil, usagef(c.helpHint(), "%s", flagError(err))
+			return nil, c.flagError(err)
 		}
 		args = c.fs.Args()
 		if len(args) == 0 {
@@ -240,69 +314,91 @@ func (c *command) parse(args []string, maxArgs int, w io.Writer) ([]string, erro
 		}
 		if len(rest) == maxArgs {
 			if maxArgs == 0 {
-				return nil, usagef(c.helpHint(), "%s takes no arguments, got %q", c.verb(), args[0])
+				return nil, usage("hint.see_help", "err.takes_no_args", c.name, args[0]).withHintArgs(c.name)
 			}
-			return nil, usagef("run one lesson at a time", "too many arguments: %q", args[0])
+			return nil, usage("hint.too_many_args", "err.too_many_args", args[0])
 		}
 		rest, args = append(rest, args[0]), args[1:]
 	}
 	return rest, nil
 }
 
-// verb is the subcommand's name without its arguments: "run".
-func (c *command) verb() string { return strings.Fields(c.name)[0] }
+func (m *message) withHintArgs(args ...any) *message {
+	m.hintArgs = args
+	return m
+}
 
-func (c *command) helpHint() string { return fmt.Sprintf("see 'socklab %s --help'", c.verb()) }
-
-// sink returns the sink --format and --color ask for.
-func (c *command) sink(e env) (trace.Sink, error) {
-	var useColor bool
-	switch c.color {
-	case "auto":
-		useColor = e.terminalColor
-	case "always":
-		useColor = true
-	case "never":
-	default:
-		return nil, usagef("use --color=auto, always or never", "unknown --color value %q", c.color)
+// setLang applies --lang, if given.
+func (c *command) setLang() error {
+	if c.lang == "" {
+		return nil
 	}
-	switch c.format {
-	case "text":
-		return trace.NewTextSink(e.stdout, &trace.TextOptions{Color: useColor}), nil
-	case "json":
-		return trace.NewJSONSink(e.stdout, nil), nil
+	l, ok := i18n.Parse(c.lang)
+	if !ok {
+		return usage("hint.lang", "err.lang", c.lang)
 	}
-	return nil, usagef("use --format=text or --format=json", "unknown format %q", c.format)
+	c.env.lang = l
+	return nil
 }
 
 // flagError rewords the flag package's errors for people who type --flags.
-func flagError(err error) string {
+func (c *command) flagError(err error) error {
 	msg := err.Error()
+	see := func(m *message) *message { return m.withHintArgs(c.name) }
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: -"); ok {
-		return fmt.Sprintf("unknown flag %q", "--"+name)
+		return see(usage("hint.see_help", "err.unknown_flag", "--"+name))
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
-		return fmt.Sprintf("flag %q needs a value, as in --%s=VALUE", "--"+name, name)
+		return see(usage("hint.see_help", "err.flag_needs_value", "--"+name, name))
 	}
 	// invalid value "soon" for flag -timeout: WHY
 	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
 		if value, rest, ok := strings.Cut(rest, " for flag -"); ok {
 			if name, why, ok := strings.Cut(rest, ": "); ok {
-				return fmt.Sprintf("--%s %s is not valid: %s", name, value, why)
+				return see(usage("hint.see_help", "err.flag_invalid", name, value, c.env.lang.T(why)))
 			}
 		}
 	}
-	return msg
+	return see(usage("hint.see_help", "err.flag_invalid", "?", "?", msg))
+}
+
+// ignoreHelp turns a request for help, already answered, into success.
+func ignoreHelp(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	return err
+}
+
+// sink returns the sink --format, --color, --lang and --explain ask for.
+func (c *command) sink() (trace.Sink, error) {
+	var useColor bool
+	switch c.color {
+	case "auto":
+		useColor = c.env.terminalColor
+	case "always":
+		useColor = true
+	case "never":
+	default:
+		return nil, usage("hint.color", "err.color", c.color)
+	}
+	switch c.format {
+	case "text":
+		return trace.NewTextSink(c.env.stdout, &trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain}), nil
+	case "json":
+		return trace.NewJSONSink(c.env.stdout, nil), nil
+	}
+	return nil, usage("hint.format", "err.format", c.format)
 }
 
 // runLesson runs `socklab run [LESSON] [flags]`.
-func runLesson(ctx context.Context, args []string, e env) error {
-	c := newCommand("run [LESSON]", "Runs a lesson, both peers in one process; LESSON is basic unless named.")
+func runLesson(ctx context.Context, args []string, e *env) error {
+	c := newCommand(e, "run", "usage.synopsis.run")
 	message, reply := c.lessonFlags()
-	rest, err := c.parse(args, 1, e.stdout)
+	rest, err := c.parse(args, 1)
 	if errors.Is(err, flag.ErrHelp) {
-		fmt.Fprint(e.stdout, "\nLessons:\n")
-		return list(e.stdout)
+		fmt.Fprintf(e.stdout, "\n%s\n", e.lang.T("usage.lessons"))
+		return list(e)
 	}
 	if err != nil {
 		return err
@@ -313,22 +409,22 @@ func runLesson(ctx context.Context, args []string, e env) error {
 	}
 	lesson, ok := lessons.Lookup(name)
 	if !ok {
-		return usagef("see 'socklab list'", "unknown lesson %q", name)
+		return usage("hint.unknown_lesson", "err.unknown_lesson", name)
 	}
 	if *message == "" {
-		return usagef("give the client something to say", "--message is empty: an empty message sends no bytes, so the server would wait for ever")
+		return usage("hint.message_empty", "err.message_empty.run")
 	}
 	if *reply == "" {
-		return usagef("give the server something to reply", "--reply is empty: an empty reply sends no bytes, so the client would wait for ever")
+		return usage("hint.reply_empty", "err.reply_empty.run")
 	}
-	sink, err := c.sink(e)
+	sink, err := c.sink()
 	if err != nil {
 		return err
 	}
 	tr := trace.New(sink).SetKernelState(true)
 	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply})
 	if optErr := (*lessons.OptionError)(nil); errors.As(err, &optErr) {
-		return &usageError{msg: optErr.Error()}
+		return usage("", "err.too_long", e.lang.T("what."+optErr.Option), optErr.Bytes, lessons.ReadBuffer)
 	}
 	return traceDone(tr, err)
 }
@@ -340,34 +436,66 @@ func traceDone(tr *trace.Tracer, err error) error {
 		return err
 	}
 	if err := tr.Err(); err != nil {
-		return fmt.Errorf("writing the trace: %w", err)
+		return failure("", "err.trace_write", err.Error())
 	}
 	return nil
 }
 
-// errorLine says in one line what went wrong and, where we know, what to try.
-func errorLine(err error) string {
-	var usage *usageError
+// say renders an error in l: what went wrong and, where we know, what to
+// try, on one line.
+func say(l i18n.Lang, err error) string {
+	var m *message
+	var resolve *resolveError
+	var call *sock.CallError
+	var timeout *lessons.ConnectTimeoutError
+	joined, isJoined := err.(interface{ Unwrap() []error })
 	switch {
-	case errors.As(err, &usage):
-		if usage.hint != "" {
-			return usage.msg + "; " + usage.hint
+	case errors.As(err, &m):
+		return m.say(l)
+	case errors.As(err, &resolve):
+		return resolve.say(l)
+	case isJoined:
+		// Several peers may fail at once: say each.
+		var parts []string
+		for _, e := range joined.Unwrap() {
+			parts = append(parts, say(l, e))
 		}
-		return usage.msg
+		return strings.Join(parts, l.T("line.join"))
 	case errors.Is(err, sock.ErrUnsupported):
-		return "this lesson needs a Unix-like system (Linux or macOS); run it there"
+		return l.T("err.unsupported")
+	case errors.As(err, &timeout):
+		return l.T("line.hint", l.T("err.connect_timeout", timeout.Addr, timeout.Timeout), l.T("hint.connect_timeout"))
+	case errors.Is(err, lessons.ErrClosedBeforeSending):
+		return l.T("err.closed_before_sending")
+	case errors.Is(err, lessons.ErrClosedWithoutReply):
+		return l.T("err.closed_without_reply")
+	case errors.As(err, &call):
+		return sayCall(l, call)
 	}
-	line := oneLine(err)
-	if name := sock.ErrnoName(err); name != "" && !strings.Contains(line, name) {
-		line += " (" + name + ")"
-	}
-	if hint := hintFor(err); hint != "" {
-		return line + "; " + hint
-	}
-	return line
+	return err.Error()
 }
 
-// oneLine joins several errors (two peers may fail at once) on one line.
-func oneLine(err error) string {
-	return strings.ReplaceAll(err.Error(), "\n", "; ")
+// sayCall says which call failed, how, and what to try.
+func sayCall(l i18n.Lang, call *sock.CallError) string {
+	why := call.Err.Error()
+	name := sock.ErrnoName(call.Err)
+	if name != "" {
+		if l.Has("errno." + name) {
+			why = l.T("errno." + name)
+		} else {
+			var errno syscall.Errno
+			if errors.As(call.Err, &errno) {
+				why = errno.Error()
+			}
+		}
+		why = l.T("err.errno", why, name)
+	}
+	text := l.T("err.call", call.Call, why)
+	if call.Addr != "" {
+		text = l.T("err.call_addr", call.Call, call.Addr, why)
+	}
+	if name != "" && l.Has("hint."+name) {
+		text = l.T("line.hint", text, l.T("hint."+name))
+	}
+	return text
 }

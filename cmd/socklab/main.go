@@ -18,6 +18,8 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
+
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 func main() {
@@ -55,5 +57,6 @@ func mainExit() int {
 		// fatih/color decided this once, at init: on only when standard
 		// output is a terminal, NO_COLOR is unset and TERM is not dumb.
 		terminalColor: !color.NoColor,
+		lang:          i18n.FromEnv(os.Getenv),
 	})
 }

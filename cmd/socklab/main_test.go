@@ -107,7 +107,7 @@ var runTests = []struct {
 	{"bad color", []string{"--color=purple"}, 2, "", "socklab: unknown --color value \"purple\"; use --color=auto, always or never\n"},
 	{"bad color with json", []string{"--format=json", "--color=purple"}, 2, "", "socklab: unknown --color value \"purple\"; use --color=auto, always or never\n"},
 	{"bad format", []string{"--format=xml"}, 2, "", "socklab: unknown format \"xml\"; use --format=text or --format=json\n"},
-	{"list with argument", []string{"list", "x"}, 2, "", "socklab: list takes no arguments, got \"x\"; run 'socklab list' alone\n"},
+	{"list with argument", []string{"list", "x"}, 2, "", "socklab: list takes no arguments, got \"x\"; see 'socklab list --help'\n"},
 	{"empty message", []string{"--message="}, 2, "",
 		"socklab: --message is empty: an empty message sends no bytes, so the server would wait for ever; give the client something to say\n"},
 	{"empty reply", []string{"--reply="}, 2, "",

@@ -36,6 +36,23 @@ var ErrClosed = errors.New("socket already closed")
 // ErrUnsupported is returned by [Create] on systems socklab cannot trace.
 var ErrUnsupported = fmt.Errorf("socklab needs a Unix-like system (Linux or macOS): %w", errors.ErrUnsupported)
 
+// A CallError is the error of a traced call: which call, on what address
+// (if it had one), and the error, usually a syscall.Errno.
+type CallError struct {
+	Call string // "bind", "connect", "read", …
+	Addr string // the address the call named, or ""
+	Err  error
+}
+
+func (e *CallError) Error() string {
+	if e.Addr != "" {
+		return e.Call + " " + e.Addr + ": " + e.Err.Error()
+	}
+	return e.Call + ": " + e.Err.Error()
+}
+
+func (e *CallError) Unwrap() error { return e.Err }
+
 // A Socket is one traced socket descriptor.
 type Socket struct {
 	peer   *trace.Peer
@@ -62,7 +79,7 @@ func Create(p *trace.Peer, v6 bool) (*Socket, error) {
 	setErr(&e, err)
 	p.End(&e, began)
 	if err != nil {
-		return nil, fmt.Errorf("socket: %w", err)
+		return nil, &CallError{Call: "socket", Err: err}
 	}
 	return &Socket{peer: p, fd: fd, v6: v6}, nil
 }
@@ -88,7 +105,7 @@ func (s *Socket) Bind(addr netip.AddrPort) error {
 	err := sysBind(s.fd, addr)
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return fmt.Errorf("bind %s: %w", addr, err)
+		return &CallError{Call: "bind", Addr: addr.String(), Err: err}
 	}
 	s.local = addr.String()
 	return nil
@@ -105,7 +122,7 @@ func (s *Socket) Listen(backlog int) error {
 	err := unixListen(s.fd, backlog)
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return &CallError{Call: "listen", Err: err}
 	}
 	return nil
 }
@@ -125,7 +142,7 @@ func (s *Socket) LocalAddr() (netip.AddrPort, error) {
 	}
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return netip.AddrPort{}, fmt.Errorf("getsockname: %w", err)
+		return netip.AddrPort{}, &CallError{Call: "getsockname", Err: err}
 	}
 	return addr, nil
 }
@@ -138,7 +155,7 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 	}
 	if ctx.Err() != nil {
 		// Interrupted before it began: no syscall, so nothing to trace.
-		return nil, fmt.Errorf("accept: %w", interrupted(ctx, nil))
+		return nil, &CallError{Call: "accept", Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpAccept, acceptSyscall)
 	began := s.peer.Begin(&e)
@@ -156,7 +173,7 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 	}
 	s.endBlocking(ctx, &e, began, result(nfd, err), err, woken)
 	if err != nil {
-		return nil, fmt.Errorf("accept: %w", s.wrap(ctx, err, woken))
+		return nil, &CallError{Call: "accept", Err: s.wrap(ctx, err, woken)}
 	}
 	return &Socket{peer: s.peer, fd: nfd, v6: s.v6, local: s.local, remote: remote.String()}, nil
 }
@@ -169,7 +186,7 @@ func (s *Socket) Connect(ctx context.Context, addr netip.AddrPort) error {
 	}
 	if ctx.Err() != nil {
 		// Interrupted before it began: no syscall, so nothing to trace.
-		return fmt.Errorf("connect %s: %w", addr, interrupted(ctx, nil))
+		return &CallError{Call: "connect", Addr: addr.String(), Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpConnect, "connect")
 	e.Remote = addr.String()
@@ -182,7 +199,7 @@ func (s *Socket) Connect(ctx context.Context, addr netip.AddrPort) error {
 	}
 	s.endBlocking(ctx, &e, began, result(0, err), err, woken)
 	if err != nil {
-		return fmt.Errorf("connect %s: %w", addr, s.wrap(ctx, err, woken))
+		return &CallError{Call: "connect", Addr: addr.String(), Err: s.wrap(ctx, err, woken)}
 	}
 	s.remote = addr.String()
 	return nil
@@ -196,7 +213,7 @@ func (s *Socket) Write(ctx context.Context, b []byte) (int, error) {
 	}
 	if ctx.Err() != nil {
 		// Interrupted before it began: no syscall, so nothing to trace.
-		return 0, fmt.Errorf("write: %w", interrupted(ctx, nil))
+		return 0, &CallError{Call: "write", Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpWrite, "write")
 	e.N, e.Data, e.Arg = len(b), b, strconv.Itoa(len(b))
@@ -214,7 +231,7 @@ func (s *Socket) Write(ctx context.Context, b []byte) (int, error) {
 	}
 	s.endBlocking(ctx, &e, began, result(n, err), err, woken)
 	if err != nil {
-		return 0, fmt.Errorf("write: %w", s.wrap(ctx, err, woken))
+		return 0, &CallError{Call: "write", Err: s.wrap(ctx, err, woken)}
 	}
 	return n, nil
 }
@@ -227,7 +244,7 @@ func (s *Socket) Read(ctx context.Context, b []byte) (int, error) {
 	}
 	if ctx.Err() != nil {
 		// Interrupted before it began: no syscall, so nothing to trace.
-		return 0, fmt.Errorf("read: %w", interrupted(ctx, nil))
+		return 0, &CallError{Call: "read", Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpRead, "read")
 	e.N, e.Arg = len(b), strconv.Itoa(len(b))
@@ -246,7 +263,7 @@ func (s *Socket) Read(ctx context.Context, b []byte) (int, error) {
 	e.N, e.Data = n, b[:n]
 	s.endBlocking(ctx, &e, began, result(n, err), err, woken)
 	if err != nil || woken {
-		return n, fmt.Errorf("read: %w", s.wrap(ctx, err, woken))
+		return n, &CallError{Call: "read", Err: s.wrap(ctx, err, woken)}
 	}
 	return n, nil
 }
@@ -284,7 +301,7 @@ func (s *Socket) Shutdown(how How) error {
 	err := unixShutdown(s.fd, how)
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return fmt.Errorf("shutdown %s: %w", how, err)
+		return &CallError{Call: "shutdown", Addr: how.String(), Err: err}
 	}
 	return nil
 }
@@ -303,7 +320,7 @@ func (s *Socket) Close() error {
 	s.fd = -1
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return fmt.Errorf("close: %w", err)
+		return &CallError{Call: "close", Err: err}
 	}
 	return nil
 }
@@ -381,7 +398,7 @@ func (s *Socket) interrupt(returned <-chan struct{}) {
 // the interrupt woke it.
 func (s *Socket) endBlocking(ctx context.Context, e *trace.Event, began time.Time, ret int, err error, woken bool) {
 	if woken {
-		e.Interrupt = causeText(ctx)
+		e.Interrupt = Reason(context.Cause(ctx))
 	}
 	s.end(e, began, ret, err)
 }
@@ -419,7 +436,28 @@ func interrupted(ctx context.Context, syscallErr error) error {
 	return &interruptedError{cause: context.Cause(ctx), syscall: syscallErr}
 }
 
-func causeText(ctx context.Context) string { return causeTextOf(context.Cause(ctx)) }
+// A Reasoner is a context cause that names itself with a short, stable
+// code ("SIGINT", "connect-timeout"): the trace records the code, and each
+// sink says it in its own words.
+type Reasoner interface {
+	Reason() string
+}
+
+// Reason returns the code of the cause of an interrupt: the cause's own if
+// it is a Reasoner, "deadline" or "canceled" for the context package's
+// errors, and the cause's text for any other.
+func Reason(cause error) string {
+	var r Reasoner
+	switch {
+	case errors.As(cause, &r):
+		return r.Reason()
+	case cause == nil || errors.Is(cause, context.Canceled):
+		return "canceled"
+	case errors.Is(cause, context.DeadlineExceeded):
+		return "deadline"
+	}
+	return cause.Error()
+}
 
 // causeTextOf says why a call was interrupted, starting with "interrupted".
 func causeTextOf(cause error) string {

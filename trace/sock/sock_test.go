@@ -131,7 +131,7 @@ func TestInterruptedConnectIsTraced(t *testing.T) {
 
 	e, ok := trace.Find(rec.Events(), trace.EndOf("client", trace.OpConnect))
 	require.True(t, ok, "connect never ended")
-	require.Equal(t, "interrupted: time is up", e.Interrupt)
+	require.Equal(t, "time is up", e.Interrupt)
 	require.Equal(t, 5, e.Step, "a failed connect stays step 5")
 	require.Equal(t, -1, e.Ret)
 }

@@ -1,0 +1,44 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// runSteps runs `socklab steps`: the lesson plan, in the chosen language,
+// with each step's call in Python and in Go.
+func runSteps(args []string, e *env) error {
+	c := newCommand(e, "steps", "usage.synopsis.steps")
+	c.langFlag()
+	if _, err := c.parse(args, 0); err != nil {
+		return ignoreHelp(err)
+	}
+	l, w := e.lang, e.stdout
+	fmt.Fprintf(w, "%s\n\n", l.T("steps.title"))
+	for _, s := range trace.Steps {
+		n := strconv.Itoa(s.Num)
+		peer := l.T("peer.both")
+		if s.Role != "" {
+			peer = l.T("peer." + string(s.Role))
+		}
+		fmt.Fprintf(w, "%3s  %s  %s\n", n, pad(peer, 8), l.T("step."+n+".call"))
+		fmt.Fprintf(w, "     %s\n", l.T("step."+n+".what"))
+		for _, code := range []struct{ key, text string }{
+			{"steps.col.py", s.Python}, {"steps.col.go", s.Go}, {"steps.col.gonet", s.GoNet},
+		} {
+			fmt.Fprintf(w, "       %s %s\n", pad(l.T(code.key)+":", 18), code.text)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
+}
+
+// pad adds spaces up to width terminal columns.
+func pad(s string, width int) string {
+	for w := trace.Width(s); w < width; w++ {
+		s += " "
+	}
+	return s
+}
