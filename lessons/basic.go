@@ -11,6 +11,26 @@ var basic = Lesson{
 	Name:    "basic",
 	Summary: "the 11 steps: a server and a client exchange one message and one reply, then close",
 	Run:     runBasic,
+	// The canonical story, 1 to 11. Steps 7 and 8 are not turns: they are
+	// calls returning, which happens when the kernel is done, and that is
+	// the lesson of 5 to 8: connect returns (7) as soon as the handshake is
+	// over, before the server's accept has even begun (6).
+	Script: []trace.Point{
+		trace.BeginOf("server", trace.OpCreate),  // 1
+		trace.BeginOf("server", trace.OpBind),    // 2
+		trace.BeginOf("server", trace.OpListen),  // 3
+		trace.BeginOf("client", trace.OpCreate),  // 4
+		trace.BeginOf("client", trace.OpConnect), // 5, then 7
+		trace.BeginOf("server", trace.OpAccept),  // 6, then 8
+		trace.BeginOf("client", trace.OpWrite),   // 9
+		trace.BeginOf("server", trace.OpRead),    // 10
+		trace.BeginOf("server", trace.OpWrite),   // 9
+		trace.BeginOf("client", trace.OpRead),    // 10
+		trace.BeginOf("server", trace.OpRead),    // 10, until end of file
+		trace.BeginOf("client", trace.OpClose),   // 11
+		trace.BeginOf("server", trace.OpClose),   // 11, the connection
+		trace.BeginOf("server", trace.OpClose),   // 11, the listener
+	},
 }
 
 // The basic lesson is the classic exchange: the [Server] and the [Client]
@@ -22,10 +42,11 @@ func runBasic(ctx context.Context, tr *trace.Tracer, opts Options) error {
 		return err
 	}
 	ready := make(chan netip.AddrPort, 1)
+	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	return runPeers(ctx,
 		func(ctx context.Context) error {
 			defer close(ready) // the client stops waiting if the server fails early
-			return Server(ctx, tr.Peer("server", trace.Server), ServerConfig{
+			return Server(ctx, server, ServerConfig{
 				// Port 0: the kernel chooses a free port, so runs never collide.
 				Addr:      netip.MustParseAddrPort("127.0.0.1:0"),
 				Listening: func(addr netip.AddrPort) { ready <- addr },
@@ -37,12 +58,13 @@ func runBasic(ctx context.Context, tr *trace.Tracer, opts Options) error {
 		func(ctx context.Context) error {
 			// The client waits until the server listens: connecting any
 			// earlier would be refused.
+			defer client.Done() // if it never starts, no one waits for its turns
 			select {
 			case addr, ok := <-ready:
 				if !ok {
 					return errPeerFailed // the server never got to listen
 				}
-				return Client(ctx, tr.Peer("client", trace.Client), ClientConfig{
+				return Client(ctx, client, ClientConfig{
 					Addr:    addr,
 					Message: func(context.Context) (string, error) { return opts.message(), nil },
 				})

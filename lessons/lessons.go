@@ -20,6 +20,9 @@ type Lesson struct {
 	// Run plays the lesson, tracing every call through tr. It returns nil
 	// when the lesson's story happened.
 	Run func(ctx context.Context, tr *trace.Tracer, opts Options) error
+	// Script is the lesson's teaching order: the calls a trace.Conductor
+	// gives their turns to, one at a time, in this order (--step, --delay).
+	Script []trace.Point
 }
 
 // Options are what a user may change in a lesson. The zero value gives the

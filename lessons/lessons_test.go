@@ -254,3 +254,89 @@ func openFDs(t *testing.T) int {
 	}
 	return len(entries)
 }
+
+func TestConductorPlaysTheTeachingOrder(t *testing.T) {
+	// With a conductor, the order of the calls it gates is exact: it is the
+	// lesson's script, every time.
+	for _, l := range All() {
+		t.Run(l.Name, func(t *testing.T) {
+			var rec trace.Recorder
+			var paced []string
+			pace := func(_ context.Context, e *trace.Event) error {
+				paced = append(paced, e.Peer+" "+string(e.Op)) // one at a time: no lock needed
+				return nil
+			}
+			tr := trace.New(&rec).SetGate(trace.NewConductor(t.Context(), l.Script, pace))
+			before := openFDs(t)
+			if err := l.Run(t.Context(), tr, Options{}); err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for _, p := range l.Script {
+				want = append(want, p.Peer+" "+string(p.Op))
+			}
+			if !slices.Equal(paced, want) {
+				t.Errorf("paced:\ngot  %q\nwant %q", paced, want)
+			}
+			// The Begins of the scripted calls come in the script's order.
+			var begins []string
+			seen := map[string]int{}
+			for _, e := range rec.Events() {
+				if e.Phase != trace.Begin {
+					continue
+				}
+				k := e.Peer + " " + string(e.Op)
+				seen[k]++
+				if scripted(l.Script, e.Peer, e.Op, seen[k]) {
+					begins = append(begins, k)
+				}
+			}
+			if !slices.Equal(begins, want) {
+				t.Errorf("begins:\ngot  %q\nwant %q", begins, want)
+			}
+			checkClosedAll(t, rec.Events())
+			if after := openFDs(t); after != before {
+				t.Errorf("open descriptors: %d before, %d after", before, after)
+			}
+		})
+	}
+}
+
+// scripted reports whether the nth call of peer's op is in the script.
+func scripted(script []trace.Point, peer string, op trace.Op, nth int) bool {
+	for _, p := range script {
+		if p.Peer == peer && p.Op == op {
+			if nth--; nth == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func TestConductorStop(t *testing.T) {
+	// q at the third prompt: the run stops before step 3, and every socket
+	// made so far is closed, its close traced.
+	l, _ := Lookup("basic")
+	var rec trace.Recorder
+	calls := 0
+	pace := func(_ context.Context, e *trace.Event) error {
+		if calls++; calls == 3 {
+			return trace.ErrStopped
+		}
+		return nil
+	}
+	tr := trace.New(&rec).SetGate(trace.NewConductor(t.Context(), l.Script, pace))
+	err := l.Run(t.Context(), tr, Options{})
+	if !errors.Is(err, trace.ErrStopped) {
+		t.Fatalf("got %v, want ErrStopped", err)
+	}
+	events := rec.Events()
+	if _, ok := trace.Find(events, trace.BeginOf("server", trace.OpListen)); ok {
+		t.Error("listen began after the stop")
+	}
+	checkClosedAll(t, events)
+	if _, ok := trace.Find(events, trace.EndOf("server", trace.OpClose)); !ok {
+		t.Error("the server's socket was not closed")
+	}
+}

@@ -57,6 +57,7 @@ var (
 // Server is the server's half of the 11 steps: it listens on cfg.Addr,
 // accepts a client, reads its message, replies, and closes.
 func Server(ctx context.Context, p *trace.Peer, cfg ServerConfig) error {
+	defer p.Done()
 	// Step 1. Ask the kernel for a TCP socket (IPv6 if the address is).
 	// So far it is only a file descriptor: no address, no port, no
 	// connection.
@@ -218,6 +219,7 @@ func (e *ConnectTimeoutError) Unwrap() error { return ErrConnectTimeout }
 // Client is the client's half of the 11 steps: it connects to cfg.Addr,
 // sends a message, reads the reply and closes.
 func Client(ctx context.Context, p *trace.Peer, cfg ClientConfig) error {
+	defer p.Done()
 	// Step 4. The client needs a socket of its own.
 	s, err := sock.Create(p, cfg.Addr.Addr().Is6())
 	if err != nil {

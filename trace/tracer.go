@@ -29,6 +29,7 @@ type Tracer struct {
 	seq uint64
 
 	kernelState bool
+	gate        Gate
 
 	err atomic.Pointer[error] // the first error a sink returned
 }
@@ -48,6 +49,15 @@ func New(sink Sink) *Tracer {
 func (t *Tracer) SetKernelState(on bool) *Tracer {
 	if t != nil {
 		t.kernelState = on
+	}
+	return t
+}
+
+// SetGate makes every traced call ask g before it begins (see Conductor).
+// It returns t.
+func (t *Tracer) SetGate(g Gate) *Tracer {
+	if t != nil {
+		t.gate = g
 	}
 	return t
 }
@@ -106,6 +116,29 @@ func (p *Peer) Name() string {
 	return p.name
 }
 
+// Admit asks the tracer's gate, if it has one, whether e's call may begin,
+// and waits until it may. A traced call calls it before Begin; an error
+// means the call must not be made.
+func (p *Peer) Admit(e *Event) error {
+	if p == nil || p.tracer.gate == nil {
+		return nil
+	}
+	e.Peer, e.Role, e.Phase = p.name, p.role, Begin
+	e.Step = StepOf(p.role, e.Op, Begin, false)
+	return p.tracer.gate.Wait(e)
+}
+
+// Done tells the tracer's gate that this peer has finished, so that no one
+// waits for its turns any more. Lessons call it when a peer returns.
+func (p *Peer) Done() {
+	if p == nil || p.tracer.gate == nil {
+		return
+	}
+	if d, ok := p.tracer.gate.(interface{ PeerDone(string) }); ok {
+		d.PeerDone(p.name)
+	}
+}
+
 // Begin records e as the Begin of a call, just before its syscall is issued,
 // and returns the time to pass to End. It fills Peer, Role, Phase, Step, Seq
 // and Time.
@@ -116,6 +149,9 @@ func (p *Peer) Begin(e *Event) time.Time {
 	e.Peer, e.Role, e.Phase = p.name, p.role, Begin
 	e.Step = StepOf(p.role, e.Op, Begin, false)
 	p.tracer.emit(e)
+	if b, ok := p.tracer.gate.(interface{ Begun(*Event) }); ok {
+		b.Begun(e)
+	}
 	// The clock for Elapsed starts after the sink is done, so a slow
 	// terminal is not counted as time blocked in the kernel.
 	return time.Now()

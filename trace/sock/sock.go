@@ -70,6 +70,9 @@ func Create(p *trace.Peer, v6 bool) (*Socket, error) {
 		return nil, ErrUnsupported
 	}
 	e := trace.Event{Op: trace.OpCreate, Syscall: "socket", FD: -1, Arg: socketArg(v6)}
+	if err := p.Admit(&e); err != nil {
+		return nil, &CallError{Call: "socket", Err: err}
+	}
 	began := p.Begin(&e)
 	fd, err := sysSocket(v6)
 	e.Ret, e.FD = result(fd, err), fd
@@ -101,6 +104,9 @@ func (s *Socket) Bind(addr netip.AddrPort) error {
 	}
 	e := s.event(trace.OpBind, "bind")
 	e.Local = addr.String()
+	if err := s.peer.Admit(&e); err != nil {
+		return &CallError{Call: "bind", Err: err}
+	}
 	began := s.peer.Begin(&e)
 	err := sysBind(s.fd, addr)
 	s.end(&e, began, result(0, err), err)
@@ -118,6 +124,9 @@ func (s *Socket) Listen(backlog int) error {
 	}
 	e := s.event(trace.OpListen, "listen")
 	e.Arg = strconv.Itoa(backlog)
+	if err := s.peer.Admit(&e); err != nil {
+		return &CallError{Call: "listen", Err: err}
+	}
 	began := s.peer.Begin(&e)
 	err := unixListen(s.fd, backlog)
 	s.end(&e, began, result(0, err), err)
@@ -134,6 +143,9 @@ func (s *Socket) LocalAddr() (netip.AddrPort, error) {
 		return netip.AddrPort{}, ErrClosed
 	}
 	e := s.event(trace.OpGetsockname, "getsockname")
+	if err := s.peer.Admit(&e); err != nil {
+		return netip.AddrPort{}, &CallError{Call: "getsockname", Err: err}
+	}
 	began := s.peer.Begin(&e)
 	addr, err := sysGetsockname(s.fd)
 	if err == nil {
@@ -158,6 +170,9 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 		return nil, &CallError{Call: "accept", Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpAccept, acceptSyscall)
+	if err := s.peer.Admit(&e); err != nil {
+		return nil, &CallError{Call: "accept", Err: err}
+	}
 	began := s.peer.Begin(&e)
 	var nfd int
 	var remote netip.AddrPort
@@ -190,6 +205,9 @@ func (s *Socket) Connect(ctx context.Context, addr netip.AddrPort) error {
 	}
 	e := s.event(trace.OpConnect, "connect")
 	e.Remote = addr.String()
+	if err := s.peer.Admit(&e); err != nil {
+		return &CallError{Call: "connect", Err: err}
+	}
 	began := s.peer.Begin(&e)
 	// A connect a signal interrupted goes on in the kernel: calling it
 	// again would fail with EALREADY, and show two calls where we trace one.
@@ -217,6 +235,9 @@ func (s *Socket) Write(ctx context.Context, b []byte) (int, error) {
 	}
 	e := s.event(trace.OpWrite, "write")
 	e.N, e.Data, e.Arg = len(b), b, strconv.Itoa(len(b))
+	if err := s.peer.Admit(&e); err != nil {
+		return 0, &CallError{Call: "write", Err: err}
+	}
 	began := s.peer.Begin(&e)
 	var n int
 	woken, err := s.blocking(ctx, true, func() (err error) {
@@ -248,6 +269,9 @@ func (s *Socket) Read(ctx context.Context, b []byte) (int, error) {
 	}
 	e := s.event(trace.OpRead, "read")
 	e.N, e.Arg = len(b), strconv.Itoa(len(b))
+	if err := s.peer.Admit(&e); err != nil {
+		return 0, &CallError{Call: "read", Err: err}
+	}
 	began := s.peer.Begin(&e)
 	var n int
 	woken, err := s.blocking(ctx, true, func() (err error) {
@@ -297,6 +321,9 @@ func (s *Socket) Shutdown(how How) error {
 	}
 	e := s.event(trace.OpShutdown, "shutdown")
 	e.Arg = how.String()
+	if err := s.peer.Admit(&e); err != nil {
+		return &CallError{Call: "shutdown", Err: err}
+	}
 	began := s.peer.Begin(&e)
 	err := unixShutdown(s.fd, how)
 	s.end(&e, began, result(0, err), err)
@@ -314,6 +341,9 @@ func (s *Socket) Close() error {
 		return ErrClosed
 	}
 	e := s.event(trace.OpClose, "close")
+	if err := s.peer.Admit(&e); err != nil {
+		return &CallError{Call: "close", Err: err}
+	}
 	began := s.peer.Begin(&e)
 	err := unixClose(s.fd)
 	// Whatever close returns, the descriptor is gone (close(2), NOTES).
