@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
+	"time"
 	"unicode"
 
 	"github.com/socklab/socklab/lessons"
@@ -110,6 +112,9 @@ func run(ctx context.Context, args []string, e env) int {
 	var m *message
 	var sig signalError
 	switch {
+	case errors.Is(err, trace.ErrStopped):
+		fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("msg.stopped")))
+		return exitOK
 	case errors.As(err, &m) && m.usage:
 		e.printError(say(e.lang, err))
 		return exitUsage
@@ -214,6 +219,8 @@ type command struct {
 	color    string
 	format   string
 	explain  bool
+	step     bool
+	delay    time.Duration
 }
 
 func newCommand(e *env, name, synopsis string) *command {
@@ -235,7 +242,51 @@ func (c *command) traceFlags() {
 	c.stringFlag(&c.color, "color", "auto|always|never", "auto", "flag.color")
 	c.stringFlag(&c.format, "format", "text|json", "text", "flag.format")
 	c.boolFlag(&c.explain, "explain", "flag.explain")
+	c.boolFlag(&c.step, "step", "flag.step")
+	c.fs.DurationVar(&c.delay, "delay", 0, "flag.delay")
+	c.values["delay"], c.help["delay"] = "DURATION", helpText{key: "flag.delay"}
 	c.langFlag()
+}
+
+// gate returns the conductor --step or --delay ask for, or nil: in the
+// lesson's teaching order (script), or for one peer on its own (nil
+// script) at each step. Prompts read from input.
+func (c *command) gate(ctx context.Context, script []trace.Point, input *lineReader) (trace.Gate, error) {
+	switch {
+	case c.step && c.delay != 0:
+		return nil, usage("hint.step_or_delay", "err.step_and_delay")
+	case c.delay < 0:
+		return nil, usage("hint.timeout_positive", "err.delay_negative", c.delay)
+	case c.step:
+		l := c.env.lang
+		return trace.NewConductor(ctx, script, func(ctx context.Context, e *trace.Event) error {
+			n := strconv.Itoa(e.Step)
+			peer := e.Peer
+			if e.Role != "" {
+				peer = l.T("peer."+string(e.Role)) + strings.TrimPrefix(e.Peer, string(e.Role))
+			}
+			line, err := input.ask(ctx, l.T("prompt.step", e.Step, peer, l.T("step."+n+".call"), l.T("step."+n+".what")))
+			switch {
+			case errors.Is(err, errInputClosed):
+				return trace.ErrStopped
+			case err != nil:
+				return err
+			case strings.EqualFold(strings.TrimSpace(line), "q"):
+				return trace.ErrStopped
+			}
+			return nil
+		}), nil
+	case c.delay > 0:
+		return trace.NewConductor(ctx, script, func(ctx context.Context, _ *trace.Event) error {
+			select {
+			case <-time.After(c.delay):
+				return nil
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+		}), nil
+	}
+	return nil, nil
 }
 
 // helpText is a flag's help: a catalogue key and its arguments, said in
@@ -421,7 +472,11 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	tr := trace.New(sink).SetKernelState(true)
+	gate, err := c.gate(ctx, lesson.Script, newLineReader(e.stdin, e.stderr, e.stdinTerminal))
+	if err != nil {
+		return err
+	}
+	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
 	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply})
 	if optErr := (*lessons.OptionError)(nil); errors.As(err, &optErr) {
 		return usage("", "err.too_long", e.lang.T("what."+optErr.Option), optErr.Bytes, lessons.ReadBuffer)

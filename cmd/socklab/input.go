@@ -36,7 +36,17 @@ func newLineReader(in io.Reader, prompt io.Writer, terminal bool) *lineReader {
 // ctx is done (Ctrl-C): the read itself goes on in the background until the
 // process exits, since a blocked read of standard input cannot be woken.
 func (r *lineReader) readLine(ctx context.Context, prompt string) (string, error) {
-	if r.terminal {
+	return r.read(ctx, prompt, r.terminal)
+}
+
+// ask is readLine that shows its prompt even when standard input is not a
+// terminal: step prompts say, in any transcript, where each pause was.
+func (r *lineReader) ask(ctx context.Context, prompt string) (string, error) {
+	return r.read(ctx, prompt, true)
+}
+
+func (r *lineReader) read(ctx context.Context, prompt string, show bool) (string, error) {
+	if show {
 		fmt.Fprint(r.prompt, prompt)
 	}
 	if r.lines == nil {
@@ -55,12 +65,15 @@ func (r *lineReader) readLine(ctx context.Context, prompt string) (string, error
 	select {
 	case res := <-r.lines:
 		r.pending = false
+		if show && !r.terminal {
+			fmt.Fprintln(r.prompt) // the Enter a terminal would have echoed
+		}
 		if res.err == io.EOF {
 			return "", errInputClosed
 		}
 		return res.line, res.err
 	case <-ctx.Done():
-		if r.terminal {
+		if show {
 			fmt.Fprintln(r.prompt)
 		}
 		return "", context.Cause(ctx)

@@ -182,3 +182,65 @@ func TestRunInterrupted(t *testing.T) {
 		t.Errorf("stderr:\ngot  %q\nwant %q", stderr.String(), want)
 	}
 }
+
+func TestStepMode(t *testing.T) {
+	tests := []struct {
+		name       string
+		args       []string
+		stdin      string
+		wantStderr []string // substrings, in order
+		wantSteps  int      // prompts shown
+	}{
+		{"Enter all the way", []string{"--step", "--format=json"}, strings.Repeat("\n", 20), []string{"▶ next: [1] server socket()", "▶ next: [11] server close()"}, 14},
+		{"q after two steps", []string{"--step", "--format=json"}, "\n\nq\n", []string{"▶ next: [3] server listen()", "socklab: stopped; every socket was closed"}, 3},
+		{"stdin ends", []string{"--step", "--format=json"}, "\n", []string{"▶ next: [2] server bind()", "socklab: stopped;"}, 2},
+		{"delay", []string{"--delay=1ms", "--format=json"}, "", nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, env{stdin: strings.NewReader(tt.stdin), stdout: &stdout, stderr: &stderr})
+			if code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			rest := stderr.String()
+			for _, want := range tt.wantStderr {
+				i := strings.Index(rest, want)
+				if i < 0 {
+					t.Fatalf("stderr lacks %q (in order):\n%s", want, stderr.String())
+				}
+				rest = rest[i:]
+			}
+			if got := strings.Count(stderr.String(), "▶ next:"); got != tt.wantSteps {
+				t.Errorf("got %d prompts, want %d", got, tt.wantSteps)
+			}
+			// Whatever the stop, every socket made was closed.
+			open := map[float64]bool{}
+			for _, line := range strings.Split(strings.TrimSpace(stdout.String()), "\n") {
+				var e map[string]any
+				if err := json.Unmarshal([]byte(line), &e); err != nil {
+					t.Fatal(err)
+				}
+				if e["phase"] == "end" && (e["op"] == "create" || e["op"] == "accept") && e["ret"].(float64) >= 0 {
+					open[e["ret"].(float64)] = true
+				}
+				if e["phase"] == "end" && e["op"] == "close" {
+					delete(open, e["fd"].(float64))
+				}
+			}
+			if len(open) != 0 {
+				t.Errorf("descriptors never closed: %v", open)
+			}
+		})
+	}
+}
+
+func TestStepAndDelayConflict(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"--step", "--delay=1s"}, env{stdout: &stdout, stderr: &stderr}); code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	if want := "socklab: --step and --delay both set; choose one: --step waits for Enter, --delay for a time\n"; stderr.String() != want {
+		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+}

@@ -45,7 +45,11 @@ func runServer(ctx context.Context, args []string, e *env) error {
 	}
 
 	input := newLineReader(e.stdin, e.stderr, e.stdinTerminal)
-	tr := trace.New(sink).SetKernelState(true)
+	gate, err := c.gate(ctx, nil, input)
+	if err != nil {
+		return err
+	}
+	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
 	err = lessons.Server(ctx, tr.Peer("server", trace.Server), lessons.ServerConfig{
 		Addr:    addr,
 		Forever: forever,
@@ -103,7 +107,11 @@ func runClient(ctx context.Context, args []string, e *env) error {
 	}
 
 	input := newLineReader(e.stdin, e.stderr, e.stdinTerminal)
-	tr := trace.New(sink).SetKernelState(true)
+	gate, err := c.gate(ctx, nil, input)
+	if err != nil {
+		return err
+	}
+	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
 	err = lessons.Client(ctx, tr.Peer("client", trace.Client), lessons.ClientConfig{
 		Addr:           addr,
 		ConnectTimeout: timeout,
