@@ -182,18 +182,27 @@ var waiting = map[Op]string{
 
 // appendLine renders e, without colour or newline.
 func (s *TextSink) appendLine(b []byte, e *Event) []byte {
-	t := s.opts.Lang.T
 	b = appendMillis(b, e.Time)
 	b = append(b, "  "...)
 	b = appendPadded(b, s.peerName(e), 8)
 	b = append(b, ' ')
+	return s.appendBody(b, e, true)
+}
+
+// appendBody renders what a line says after its time and peer: the step,
+// the operation (unless withOp is false: the call names it too), the call
+// and its result.
+func (s *TextSink) appendBody(b []byte, e *Event, withOp bool) []byte {
+	t := s.opts.Lang.T
 	if e.Step > 0 {
 		b = fmt.Appendf(b, "[%2d] ", e.Step)
 	} else {
 		b = append(b, "     "...)
 	}
-	b = appendPadded(b, t("op."+string(e.Op)), 11)
-	b = append(b, ' ')
+	if withOp {
+		b = appendPadded(b, t("op."+string(e.Op)), 11)
+		b = append(b, ' ')
+	}
 	b = s.appendCall(b, e)
 	if e.Phase == Begin {
 		if w := waiting[e.Op]; w != "" {

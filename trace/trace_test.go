@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -104,6 +105,44 @@ func TestTextSinkChineseExplained(t *testing.T) {
 	var buf bytes.Buffer
 	render(t, NewTextSink(&buf, &TextOptions{Lang: i18n.ZH, Explain: true}))
 	checkGolden(t, "text_zh_explain.golden", buf.Bytes())
+}
+
+func TestColumnsSinkGolden(t *testing.T) {
+	for _, tt := range []struct {
+		width int
+		lang  i18n.Lang
+	}{{80, i18n.EN}, {120, i18n.EN}, {120, i18n.ZH}} {
+		t.Run(fmt.Sprint(tt.width, tt.lang), func(t *testing.T) {
+			var buf bytes.Buffer
+			render(t, NewColumnsSink(&buf, &ColumnsOptions{TextOptions: TextOptions{Lang: tt.lang}, Width: tt.width}))
+			checkGolden(t, fmt.Sprintf("columns_%d_%s.golden", tt.width, tt.lang), buf.Bytes())
+			for i, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+				if w := Width(line); w > tt.width {
+					t.Errorf("line %d is %d columns wide, more than %d: %q", i+1, w, tt.width, line)
+				}
+			}
+		})
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	tests := []struct {
+		in    string
+		width int
+		want  string
+	}{
+		{"hello", 10, "hello"},
+		{"hello", 5, "hello"},
+		{"hello", 4, "hel…"},
+		{"你好世界", 8, "你好世界"},
+		{"你好世界", 7, "你好世…"},
+		{"你好世界", 6, "你好…"},
+	}
+	for _, tt := range tests {
+		if got := Truncate(tt.in, tt.width); got != tt.want || Width(got) > tt.width {
+			t.Errorf("Truncate(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
+		}
+	}
 }
 
 func TestTextSinkColor(t *testing.T) {

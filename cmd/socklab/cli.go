@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -34,6 +35,7 @@ type env struct {
 	stdout, stderr io.Writer
 	terminalColor  bool // --color=auto would colour standard output
 	stdinTerminal  bool // standard input is a terminal: prompt for texts
+	termWidth      int  // standard output's terminal width, 0 if not a terminal
 	lang           i18n.Lang
 }
 
@@ -221,6 +223,7 @@ type command struct {
 	explain  bool
 	step     bool
 	delay    time.Duration
+	layout   string
 }
 
 func newCommand(e *env, name, synopsis string) *command {
@@ -242,6 +245,7 @@ func (c *command) traceFlags() {
 	c.stringFlag(&c.color, "color", "auto|always|never", "auto", "flag.color")
 	c.stringFlag(&c.format, "format", "text|json", "text", "flag.format")
 	c.boolFlag(&c.explain, "explain", "flag.explain")
+	c.stringFlag(&c.layout, "layout", "columns|lines", "", "flag.layout")
 	c.boolFlag(&c.step, "step", "flag.step")
 	c.fs.DurationVar(&c.delay, "delay", 0, "flag.delay")
 	c.values["delay"], c.help["delay"] = "DURATION", helpText{key: "flag.delay"}
@@ -421,6 +425,14 @@ func ignoreHelp(err error) error {
 	return err
 }
 
+// The two-column view needs room: by default it is chosen on terminals at
+// least columnsMinWidth wide; asked for where the width is not known (a
+// pipe), it is defaultColumnsWidth wide.
+const (
+	columnsMinWidth     = 100
+	defaultColumnsWidth = 100
+)
+
 // sink returns the sink --format, --color, --lang and --explain ask for.
 func (c *command) sink() (trace.Sink, error) {
 	var useColor bool
@@ -435,7 +447,14 @@ func (c *command) sink() (trace.Sink, error) {
 	}
 	switch c.format {
 	case "text":
-		return trace.NewTextSink(c.env.stdout, &trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain}), nil
+		opts := trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain}
+		switch layout := c.layout; {
+		case layout == "columns" || layout == "" && c.env.termWidth >= columnsMinWidth:
+			return trace.NewColumnsSink(c.env.stdout, &trace.ColumnsOptions{TextOptions: opts, Width: cmp.Or(c.env.termWidth, defaultColumnsWidth)}), nil
+		case layout == "lines" || layout == "":
+			return trace.NewTextSink(c.env.stdout, &opts), nil
+		}
+		return nil, usage("hint.layout", "err.layout", c.layout)
 	case "json":
 		return trace.NewJSONSink(c.env.stdout, nil), nil
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // keyLiteral matches a string that names a catalogue entry.
-var keyLiteral = regexp.MustCompile(`^(op|wait|note|explain|steps|peer|step|usage|flag|line|lesson|err|hint|warn|prompt|why|what|signal|errno|interrupt)\.[A-Za-z0-9_.-]*$`)
+var keyLiteral = regexp.MustCompile(`^(arrow|op|wait|note|explain|steps|peer|step|usage|flag|line|lesson|err|hint|warn|prompt|why|what|signal|errno|interrupt)\.[A-Za-z0-9_.-]*$`)
 
 // sourceStrings returns the string literals of the non-test Go files in dir.
 func sourceStrings(t *testing.T, dir string) map[string]token.Position {

@@ -18,9 +18,18 @@ import (
 
 	"github.com/fatih/color"
 	"github.com/mattn/go-isatty"
+	"golang.org/x/term"
 
 	"github.com/socklab/socklab/trace/i18n"
 )
+
+// terminalWidth returns the width of the terminal standard output is, or 0.
+func terminalWidth() int {
+	if w, _, err := term.GetSize(int(os.Stdout.Fd())); err == nil {
+		return w
+	}
+	return 0
+}
 
 func main() {
 	os.Exit(mainExit())
@@ -58,5 +67,6 @@ func mainExit() int {
 		// output is a terminal, NO_COLOR is unset and TERM is not dumb.
 		terminalColor: !color.NoColor,
 		lang:          i18n.FromEnv(os.Getenv),
+		termWidth:     terminalWidth(),
 	})
 }

@@ -22,6 +22,8 @@ var en = map[string]string{
 	"wait.connect": "blocks: waiting for the handshake",
 	"wait.read":    "blocks: waiting for data",
 
+	"arrow.bytes": "%d bytes",
+	"arrow.fin":   "FIN: end of file",
 	// Notes after a call's result.
 	"note.accepted":             "new socket for client %s",
 	"note.local":                "local address %s",
@@ -137,6 +139,9 @@ prompt (on a terminal), else from one line of standard input.`,
 	"err.step_and_delay":  "--step and --delay both set",
 	"hint.step_or_delay":  "choose one: --step waits for Enter, --delay for a time",
 	"err.delay_negative":  "--delay %v is negative",
+	"flag.layout":         "columns (server left, client right, bytes as arrows) or lines; the default is columns on a terminal at least 100 columns wide",
+	"err.layout":          "unknown layout %q",
+	"hint.layout":         "use --layout=columns or --layout=lines",
 	"flag.explain":        "add one sentence per step saying what it means",
 	"flag.message.run":    "what the client sends (default %q)",
 	"flag.reply.run":      "what the server replies (default %q)",

@@ -19,6 +19,8 @@ var zh = map[string]string{
 	"wait.connect": "阻塞：等待三次握手完成",
 	"wait.read":    "阻塞：等待数据到达",
 
+	"arrow.bytes":               "%d 字节",
+	"arrow.fin":                 "FIN：对方关闭",
 	"note.accepted":             "为客户端 %s 新建的套接字",
 	"note.local":                "本地地址 %s",
 	"note.eof":                  "EOF：对方关闭了它那一端",
@@ -128,6 +130,9 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"err.step_and_delay":  "--step 和 --delay 同时给出了",
 	"hint.step_or_delay":  "二选一：--step 等待 Enter，--delay 等待一段时间",
 	"err.delay_negative":  "--delay %v 是负数",
+	"flag.layout":         "columns（服务器在左，客户端在右，字节画成箭头）或 lines；终端至少 100 列宽时默认 columns",
+	"err.layout":          "没有 %q 这种布局",
+	"hint.layout":         "用 --layout=columns 或 --layout=lines",
 	"flag.explain":        "每一步加一句话，说明它的含义",
 	"flag.message.run":    "客户端发送的内容（默认 %q）",
 	"flag.reply.run":      "服务器回复的内容（默认 %q）",

@@ -1,0 +1,143 @@
+package trace
+
+import (
+	"io"
+	"strings"
+	"sync"
+)
+
+// ColumnsOptions configures [NewColumnsSink]. The zero value is the default.
+type ColumnsOptions struct {
+	TextOptions
+	// Width is the width of the terminal in columns; 0 means 100. No line
+	// is ever longer: what does not fit is cut, with "…".
+	Width int
+}
+
+// ColumnsSink shows a run as two columns, the server on the left and the
+// client on the right, each line in its peer's column, and the bytes that
+// cross between them as an arrow across the middle:
+//
+//	[ 9] write   write(5, "hi", 2)
+//	◀────────────── 2 bytes "hi" ──────────────
+//
+// It shows the same lines as [TextSink], without their times.
+type ColumnsSink struct {
+	w     io.Writer
+	width int
+	text  *TextSink // renders the cells, keeps the colours and states
+
+	mu      sync.Mutex
+	started bool // the header is out
+}
+
+// NewColumnsSink returns a sink that writes two columns to w. opts may be nil.
+func NewColumnsSink(w io.Writer, opts *ColumnsOptions) *ColumnsSink {
+	var o ColumnsOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Width <= 0 {
+		o.Width = 100
+	}
+	return &ColumnsSink{w: w, width: o.Width, text: NewTextSink(io.Discard, &o.TextOptions)}
+}
+
+// Handle writes e's line, and an arrow when bytes (or the end of the
+// stream) arrived, in one Write.
+func (s *ColumnsSink) Handle(e Event) error {
+	if !shown(&e) {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.text
+	t.mu.Lock() // the cell renderer's state: colours, states shown, explanations
+	defer t.mu.Unlock()
+	t.dropUnchangedState(&e)
+
+	half := s.width / 2
+	left := e.Role == Server
+	cellWidth := half - 1
+	if !left {
+		cellWidth = s.width - half
+	}
+	cell := Truncate(string(t.appendBody(nil, &e, false)), cellWidth)
+	if t.opts.Color {
+		cell = t.paint(&e, cell)
+	}
+	var out strings.Builder
+	if !s.started {
+		s.started = true
+		l := t.opts.Lang
+		server, client := l.T("peer.server"), l.T("peer.client")
+		out.WriteString(server + strings.Repeat(" ", max(1, half-Width(server))) + client + "\n")
+		out.WriteString(strings.Repeat("─", half-1) + " " + strings.Repeat("─", s.width-half) + "\n")
+	}
+	if !left {
+		out.WriteString(strings.Repeat(" ", half))
+	}
+	out.WriteString(cell)
+	out.WriteByte('\n')
+	if key := explanation(&e); t.opts.Explain && key != "" && !t.told[key] {
+		t.told[key] = true
+		if !left {
+			out.WriteString(strings.Repeat(" ", half))
+		}
+		out.WriteString(Truncate("↳ "+t.opts.Lang.T(key), cellWidth))
+		out.WriteByte('\n')
+	}
+	if arrow := s.arrow(&e); arrow != "" {
+		out.WriteString(arrow)
+		out.WriteByte('\n')
+	}
+	_, err := io.WriteString(s.w, out.String())
+	return err
+}
+
+// arrow draws the bytes a read got, or the end of file it met, crossing
+// from the other peer's column to the reader's.
+func (s *ColumnsSink) arrow(e *Event) string {
+	if e.Op != OpRead || e.Phase != End || e.Err != nil || e.Interrupt != "" {
+		return ""
+	}
+	l := s.text.opts.Lang
+	var label string
+	switch {
+	case e.EOF():
+		label = l.T("arrow.fin")
+	case e.N > 0:
+		preview := string(s.text.appendQuotedPreview(nil, e.Data, max(8, s.width/4)))
+		label = l.T("arrow.bytes", e.N) + " " + preview
+	default:
+		return ""
+	}
+	label = Truncate(" "+label+" ", s.width-8)
+	dashes := s.width - 4 - Width(label)
+	leftDashes := dashes / 2
+	line := strings.Repeat("─", leftDashes) + label + strings.Repeat("─", dashes-leftDashes)
+	if e.Role == Server { // bytes came from the client, on the right
+		return " ◀" + line + "  "
+	}
+	return "  " + line + "▶ "
+}
+
+// Truncate cuts s to at most width terminal columns, ending in "…" when it
+// cuts, and never in the middle of a character.
+func Truncate(s string, width int) string {
+	if Width(s) <= width {
+		return s
+	}
+	w := 0
+	for i, r := range s {
+		rw := 1
+		if wide(r) {
+			rw = 2
+		}
+		if w+rw > width-1 {
+			return s[:i] + "…"
+		}
+		w += rw
+	}
+	return s
+}
