@@ -81,11 +81,18 @@ func (s *ColumnsSink) Handle(e Event) error {
 	out.WriteByte('\n')
 	if key := explanation(&e); t.opts.Explain && key != "" && !t.told[key] {
 		t.told[key] = true
-		if !left {
-			out.WriteString(strings.Repeat(" ", half))
+		for i, part := range Wrap(t.opts.Lang.T(key), cellWidth-2) {
+			if !left {
+				out.WriteString(strings.Repeat(" ", half))
+			}
+			if i == 0 {
+				out.WriteString("↳ ")
+			} else {
+				out.WriteString("  ")
+			}
+			out.WriteString(part)
+			out.WriteByte('\n')
 		}
-		out.WriteString(Truncate("↳ "+t.opts.Lang.T(key), cellWidth))
-		out.WriteByte('\n')
 	}
 	if arrow := s.arrow(&e); arrow != "" {
 		out.WriteString(arrow)
@@ -120,6 +127,37 @@ func (s *ColumnsSink) arrow(e *Event) string {
 		return " ◀" + line + "  "
 	}
 	return "  " + line + "▶ "
+}
+
+// Wrap breaks s into lines of at most width terminal columns: at a space
+// where there is one, anywhere in Chinese text, which has none.
+func Wrap(s string, width int) []string {
+	var lines []string
+	for Width(s) > width && width > 1 {
+		cut, w, lastSpace := 0, 0, -1
+		for i, r := range s {
+			rw := 1
+			if wide(r) {
+				rw = 2
+			}
+			if w+rw > width {
+				cut = i
+				break
+			}
+			if r == ' ' {
+				lastSpace = i
+			}
+			w += rw
+		}
+		if lastSpace > 0 {
+			lines = append(lines, s[:lastSpace])
+			s = s[lastSpace+1:]
+		} else {
+			lines = append(lines, s[:cut])
+			s = s[cut:]
+		}
+	}
+	return append(lines, s)
 }
 
 // Truncate cuts s to at most width terminal columns, ending in "…" when it

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -122,6 +123,24 @@ func TestColumnsSinkGolden(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestWrap(t *testing.T) {
+	tests := []struct {
+		in    string
+		width int
+		want  []string
+	}{
+		{"short", 10, []string{"short"}},
+		{"the quick brown fox", 10, []string{"the quick", "brown fox"}},
+		{"你好世界你好", 6, []string{"你好世", "界你好"}},
+		{"unbreakableword", 5, []string{"unbre", "akabl", "eword"}},
+	}
+	for _, tt := range tests {
+		if got := Wrap(tt.in, tt.width); !slices.Equal(got, tt.want) {
+			t.Errorf("Wrap(%q, %d) = %q, want %q", tt.in, tt.width, got, tt.want)
+		}
 	}
 }
 

@@ -613,3 +613,25 @@ func TestServerOnEveryInterfaceWarns(t *testing.T) {
 		fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), stderr)
 	require.True(t, strings.HasPrefix(bound.Local, "0.0.0.0:"), bound.Local)
 }
+
+func TestClientStepMode(t *testing.T) {
+	// One peer on its own pauses before each of its steps, in the order
+	// they come: create, connect, write, read, close.
+	addr := foreignServer(t, func(c *net.TCPConn) {
+		buf := make([]byte, 10)
+		n, _ := c.Read(buf)
+		c.Write(buf[:n])
+		io.Copy(io.Discard, c)
+	})
+	var stdout, stderr bytes.Buffer
+	code := run(t.Context(), []string{"client", "--step", "--addr", addr, "--message", "hi", "--format=json"},
+		env{stdin: strings.NewReader(strings.Repeat("\n", 10)), stdout: &stdout, stderr: &stderr})
+	require.Equal(t, 0, code, stderr.String())
+	var steps []string
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if _, rest, ok := strings.Cut(line, "▶ next: ["); ok {
+			steps = append(steps, strings.SplitN(rest, "]", 2)[0])
+		}
+	}
+	require.Equal(t, []string{"4", "5", "9", "10", "11"}, steps)
+}
