@@ -244,7 +244,7 @@ func (s *TextSink) appendBody(b []byte, e *Event, withOp bool) []byte {
 		b = append(append(b, "  "...), t("note.woken", reason)...)
 	}
 	b = s.appendState(b, e)
-	if e.Op.Blocks() {
+	if e.Op.Blocks() && withOp { // the narrow columns keep their room for the kernel's view
 		b = append(append(b, "  "...), t("note.returned_after", e.Elapsed.Round(time.Microsecond))...)
 	}
 	return b
