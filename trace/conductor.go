@@ -40,6 +40,7 @@ type Conductor struct {
 	pace   Pace
 	script []Point
 
+	paceMu  sync.Mutex // one pace at a time: one prompt, one person
 	mu      sync.Mutex
 	cursor  int             // the script entry whose turn it is
 	seen    map[peerOp]int  // calls of each peer's op so far
@@ -105,7 +106,9 @@ func (c *Conductor) Wait(e *Event) error {
 	// The pace runs outside the lock; the turn passes on only once this
 	// call's Begin is recorded (Begun), so the Begins keep the script's
 	// order in the trace too.
+	c.paceMu.Lock()
 	err := c.pace(c.ctx, e)
+	c.paceMu.Unlock()
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
