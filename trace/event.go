@@ -20,6 +20,7 @@ const (
 	OpShutdown    Op = "shutdown"
 	OpClose       Op = "close"
 	OpGetsockname Op = "getsockname"
+	OpSetsockopt  Op = "setsockopt"
 )
 
 // Blocks reports whether a call of this operation routinely waits for the

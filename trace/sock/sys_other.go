@@ -2,7 +2,10 @@
 
 package sock
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // On systems other than Linux and macOS, Create fails with ErrUnsupported,
 // so no other call is ever reached.
@@ -25,3 +28,6 @@ func unixShutdown(int, How) error                { return ErrUnsupported }
 func isEINTR(error) bool                         { return false }
 func isENOTCONN(error) bool                      { return false }
 func errnoOf(error) (string, bool)               { return "", false }
+func sysSetLinger(int, int, int) error           { return ErrUnsupported }
+func sysSetReuseAddr(int, int) error             { return ErrUnsupported }
+func sysSetRecvTimeout(int, time.Duration) error { return ErrUnsupported }

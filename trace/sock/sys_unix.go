@@ -5,6 +5,7 @@ package sock
 import (
 	"errors"
 	"net/netip"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -83,4 +84,17 @@ func errnoOf(err error) (string, bool) {
 		return name, true
 	}
 	return "", false
+}
+
+func sysSetLinger(fd, onoff, seconds int) error {
+	return unix.SetsockoptLinger(fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: int32(onoff), Linger: int32(seconds)})
+}
+
+func sysSetReuseAddr(fd, v int) error {
+	return unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, v)
+}
+
+func sysSetRecvTimeout(fd int, d time.Duration) error {
+	tv := unix.NsecToTimeval(d.Nanoseconds())
+	return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 }

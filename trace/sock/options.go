@@ -1,0 +1,57 @@
+package sock
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// SetLinger sets SO_LINGER. With on and 0 seconds, close no longer sends
+// FIN after the data: it throws the connection away and sends RST, and the
+// peer's next call fails with ECONNRESET.
+func (s *Socket) SetLinger(on bool, seconds int) error {
+	onoff := 0
+	if on {
+		onoff = 1
+	}
+	return s.setsockopt(fmt.Sprintf("SOL_SOCKET, SO_LINGER, {l_onoff=%d, l_linger=%d}", onoff, seconds),
+		func() error { return sysSetLinger(s.fd, onoff, seconds) })
+}
+
+// SetReuseAddr sets SO_REUSEADDR: bind may then take a port that
+// connections in TIME_WAIT still hold (but not one a socket listens on).
+func (s *Socket) SetReuseAddr(on bool) error {
+	v := 0
+	if on {
+		v = 1
+	}
+	return s.setsockopt(fmt.Sprintf("SOL_SOCKET, SO_REUSEADDR, %d", v),
+		func() error { return sysSetReuseAddr(s.fd, v) })
+}
+
+// SetRecvTimeout sets SO_RCVTIMEO: a read (or accept) that waits longer
+// than d fails with EAGAIN instead of blocking for ever.
+func (s *Socket) SetRecvTimeout(d time.Duration) error {
+	return s.setsockopt(fmt.Sprintf("SOL_SOCKET, SO_RCVTIMEO, %v", d),
+		func() error { return sysSetRecvTimeout(s.fd, d) })
+}
+
+// setsockopt traces one setsockopt(2) call described by arg.
+func (s *Socket) setsockopt(arg string, call func() error) error {
+	if s.fd < 0 {
+		return ErrClosed
+	}
+	e := s.event(trace.OpSetsockopt, "setsockopt")
+	e.Arg = arg
+	if err := s.peer.Admit(&e); err != nil {
+		return &CallError{Call: "setsockopt", Err: err}
+	}
+	began := s.peer.Begin(&e)
+	err := call()
+	s.end(&e, began, result(0, err), err)
+	if err != nil {
+		return &CallError{Call: "setsockopt", Addr: arg, Err: err}
+	}
+	return nil
+}
