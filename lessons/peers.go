@@ -29,6 +29,14 @@ type ServerConfig struct {
 	// CloseWait is how long the server waits, after replying, for the
 	// client to close first; 0 means DefaultCloseWait.
 	CloseWait time.Duration
+	// ReuseAddr sets SO_REUSEADDR before bind, as servers usually do: the
+	// port can then be bound again at once, even while connections that
+	// used it wait in TIME_WAIT.
+	ReuseAddr bool
+	// ReadTimeout bounds the wait for a client's message; 0 means
+	// DefaultReadTimeout. A silent client must not hold the server (and,
+	// with Forever, every client after it) for ever.
+	ReadTimeout time.Duration
 	// Listening, if set, is called with the address once the socket listens.
 	Listening func(netip.AddrPort)
 	// ClientFailed, if set, is called in Forever mode with the error of an
@@ -40,6 +48,34 @@ type ServerConfig struct {
 
 // DefaultCloseWait is how long a server waits for its client to close first.
 const DefaultCloseWait = 2 * time.Second
+
+// DefaultReadTimeout is how long a peer waits for the other to say
+// something before it gives up.
+const DefaultReadTimeout = 30 * time.Second
+
+// ErrReadTimeout is wrapped by the error of a read that waited longer than
+// its time limit: a *ReadTimeoutError.
+var ErrReadTimeout error = reasonError{"read-timeout", "read timed out"}
+
+// A ReadTimeoutError says that the peer sent nothing within Timeout.
+type ReadTimeoutError struct{ Timeout time.Duration }
+
+func (e *ReadTimeoutError) Error() string {
+	return fmt.Sprintf("read: nothing arrived within %v: %v", e.Timeout, ErrReadTimeout)
+}
+
+func (e *ReadTimeoutError) Unwrap() error { return ErrReadTimeout }
+
+// readWithin is one read that gives up after timeout.
+func readWithin(ctx context.Context, s *sock.Socket, buf []byte, timeout time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, ErrReadTimeout)
+	defer cancel()
+	n, err := s.Read(ctx, buf)
+	if errors.Is(err, ErrReadTimeout) {
+		return n, &ReadTimeoutError{timeout}
+	}
+	return n, err
+}
 
 // backlog is how many finished handshakes the kernel queues for a listening
 // socket before accept takes them; 128 is Python's default for listen().
@@ -67,6 +103,15 @@ func Server(ctx context.Context, p *trace.Peer, cfg ServerConfig) error {
 	}
 	// Whatever goes wrong below, the socket is closed (and the close traced).
 	defer listener.Close()
+
+	// Not a step: SO_REUSEADDR lets the server bind its port again at once
+	// after a run, even while old connections on it wait in TIME_WAIT
+	// (lesson addrinuse shows what happens without it).
+	if cfg.ReuseAddr {
+		if err := listener.SetReuseAddr(true); err != nil {
+			return err
+		}
+	}
 
 	// Step 2. Bind it to an address: 127.0.0.1, so that only this machine
 	// can reach it, unless the user named another. Port 0 asks the kernel
@@ -125,7 +170,7 @@ func serveOne(ctx context.Context, listener *sock.Socket, cfg ServerConfig) erro
 	// are UTF-8 only if the client sent UTF-8, and the trace shows
 	// anything else escaped.
 	buf := make([]byte, ReadBuffer)
-	n, err := conn.Read(ctx, buf)
+	n, err := readWithin(ctx, conn, buf, cmp.Or(cfg.ReadTimeout, DefaultReadTimeout))
 	if err != nil {
 		return &exchangeError{err}
 	}
@@ -194,7 +239,14 @@ type ClientConfig struct {
 	// ConnectTimeout bounds the wait for the handshake; 0 means
 	// DefaultConnectTimeout.
 	ConnectTimeout time.Duration
+	// ReadTimeout bounds the wait for the reply; 0 means
+	// DefaultReadTimeout.
+	ReadTimeout time.Duration
 }
+
+// moreWait is how long the client waits for more of a reply after a read
+// that filled its buffer.
+const moreWait = time.Second
 
 // DefaultConnectTimeout is how long a client waits for the handshake.
 const DefaultConnectTimeout = 10 * time.Second
@@ -257,15 +309,25 @@ func Client(ctx context.Context, p *trace.Peer, cfg ClientConfig) error {
 		return err
 	}
 
-	// Step 10. One read, as the classic client does: the reply if it fits
-	// the buffer, its first part if not (the trace says so).
+	// Step 10. Read the reply. A read that fills the buffer may have left
+	// bytes behind: read again, as long as more comes within a moment, so
+	// that nothing is dropped (closing with unread bytes would reset the
+	// connection).
 	buf := make([]byte, ReadBuffer)
-	n, err := s.Read(ctx, buf)
+	n, err := readWithin(ctx, s, buf, cmp.Or(cfg.ReadTimeout, DefaultReadTimeout))
 	if err != nil {
 		return err
 	}
 	if n == 0 {
 		return ErrClosedWithoutReply
+	}
+	for n == len(buf) {
+		if n, err = readWithin(ctx, s, buf, moreWait); err != nil {
+			if errors.Is(err, ErrReadTimeout) {
+				break // nothing more came: the reply is whole
+			}
+			return err
+		}
 	}
 
 	// Step 11. The client closes first, so it is the client's socket that

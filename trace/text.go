@@ -213,6 +213,11 @@ func (s *TextSink) appendBody(b []byte, e *Event, withOp bool) []byte {
 	b = append(b, " = "...)
 	b = strconv.AppendInt(b, int64(e.Ret), 10)
 	switch {
+	case e.Err != nil && e.Errno != "" && e.Interrupt != "":
+		// Woken by our own shutdown: the errno is the kernel's truth, but
+		// its usual words ("reset by peer") would blame a peer.
+		b = append(b, ' ')
+		b = append(b, e.Errno...)
 	case e.Err != nil && e.Errno != "":
 		b = append(b, ' ')
 		b = append(b, e.Errno...)

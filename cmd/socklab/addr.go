@@ -39,6 +39,9 @@ func parseAddr(s string, server bool) (addrSpec, error) {
 		}
 		return addrSpec{}, usage("hint.addr_example", "err.addr_not_hostport", s)
 	}
+	if port == "" {
+		return addrSpec{}, usage("hint.addr_example", "err.addr_no_port", s)
+	}
 	n, err := strconv.Atoi(port)
 	low, hint := 1, "hint.port_range"
 	if server {

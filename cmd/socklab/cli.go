@@ -247,8 +247,7 @@ func (c *command) traceFlags() {
 	c.boolFlag(&c.explain, "explain", "flag.explain")
 	c.stringFlag(&c.layout, "layout", "columns|lines", "", "flag.layout")
 	c.boolFlag(&c.step, "step", "flag.step")
-	c.fs.DurationVar(&c.delay, "delay", 0, "flag.delay")
-	c.values["delay"], c.help["delay"] = "DURATION", helpText{key: "flag.delay"}
+	c.durationFlag(&c.delay, "delay", "flag.delay")
 	c.langFlag()
 }
 
@@ -305,6 +304,20 @@ func (c *command) stringFlag(p *string, name, takes, value, help string, helpArg
 	c.fs.StringVar(p, name, value, help)
 	c.values[name] = takes
 	c.help[name] = helpText{help, helpArgs}
+}
+
+// durationFlag adds a flag that takes a duration, like 10s or 500ms; help
+// is a catalogue key. *p holds the default.
+func (c *command) durationFlag(p *time.Duration, name, help string) {
+	c.fs.Func(name, help, func(s string) error {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return errors.New("err.timeout_invalid") // a key: flagError says it
+		}
+		*p = d
+		return nil
+	})
+	c.values[name], c.help[name] = "DURATION", helpText{key: help}
 }
 
 // boolFlag adds a flag that is on or off; help is a catalogue key.
@@ -406,12 +419,20 @@ func (c *command) flagError(err error) error {
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return see(usage("hint.see_help", "err.flag_needs_value", "--"+name, name))
 	}
-	// invalid value "soon" for flag -timeout: WHY
+	// invalid value "soon" for flag -timeout: WHY, where WHY is a key of
+	// ours (durationFlag)
 	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
 		if value, rest, ok := strings.Cut(rest, " for flag -"); ok {
-			if name, why, ok := strings.Cut(rest, ": "); ok {
+			if name, why, ok := strings.Cut(rest, ": "); ok && c.env.lang.Has(why) {
 				return see(usage("hint.see_help", "err.flag_invalid", name, value, c.env.lang.T(why)))
 			}
+		}
+	}
+	// invalid boolean value "x" for -step: parse error
+	if rest, ok := strings.CutPrefix(msg, "invalid boolean value "); ok {
+		if value, rest, ok := strings.Cut(rest, " for -"); ok {
+			name, _, _ := strings.Cut(rest, ":")
+			return see(usage("hint.see_help", "err.flag_invalid", name, value, c.env.lang.T("why.bool", name)))
 		}
 	}
 	return see(usage("hint.see_help", "err.flag_invalid", "?", "?", msg))
@@ -447,7 +468,9 @@ func (c *command) sink() (trace.Sink, error) {
 	}
 	switch c.format {
 	case "text":
-		opts := trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain}
+		// A whole read buffer is shown: a teacher must be able to read
+		// the message a student sent, to answer it.
+		opts := trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain, Preview: lessons.ReadBuffer}
 		switch layout := c.layout; {
 		case layout == "columns" || layout == "" && c.env.termWidth >= columnsMinWidth:
 			return trace.NewColumnsSink(c.env.stdout, &trace.ColumnsOptions{TextOptions: opts, Width: cmp.Or(c.env.termWidth, defaultColumnsWidth)}), nil
@@ -522,6 +545,7 @@ func say(l i18n.Lang, err error) string {
 	var resolve *resolveError
 	var call *sock.CallError
 	var timeout *lessons.ConnectTimeoutError
+	var readTimeout *lessons.ReadTimeoutError
 	joined, isJoined := err.(interface{ Unwrap() []error })
 	switch {
 	case errors.As(err, &m):
@@ -539,10 +563,12 @@ func say(l i18n.Lang, err error) string {
 		return l.T("err.unsupported")
 	case errors.As(err, &timeout):
 		return l.T("line.hint", l.T("err.connect_timeout", timeout.Addr, timeout.Timeout), l.T("hint.connect_timeout"))
+	case errors.As(err, &readTimeout):
+		return l.T("line.hint", l.T("err.read_timeout", readTimeout.Timeout), l.T("hint.read_timeout"))
 	case errors.Is(err, lessons.ErrClosedBeforeSending):
-		return l.T("err.closed_before_sending")
+		return l.T("line.hint", l.T("err.closed_before_sending"), l.T("hint.closed_before_sending"))
 	case errors.Is(err, lessons.ErrClosedWithoutReply):
-		return l.T("err.closed_without_reply")
+		return l.T("line.hint", l.T("err.closed_without_reply"), l.T("hint.closed_without_reply"))
 	case errors.As(err, &call):
 		return sayCall(l, call)
 	}

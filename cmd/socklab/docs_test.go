@@ -21,6 +21,7 @@ func TestErrorsAreDocumented(t *testing.T) {
 	messages := []string{
 		msgClosedEarly, msgReset, msgForeverBadClient, msgRefused, msgStdinEOF,
 		msgConnectTimeout, msgAddrInUse, msgPrivileged,
+		msgReadTimeout, msgClosedWithoutReply, msgStdinEmpty, msgLineTooLong,
 		fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), fmt.Sprintf(msgInterrupted, "SIGTERM"),
 	}
 	for _, tt := range runTests {

@@ -73,6 +73,8 @@ func TestNoTextOutsideTheCatalogue(t *testing.T) {
 		"flag provided but not defined: -": true,
 		"flag needs an argument: -":        true,
 		"invalid value ":                   true,
+		"invalid boolean value ":           true,
+		"line too long":                    true, // errLineTooLong, said through err.line_too_long
 		" for flag -":                      true,
 		"standard input closed (EOF)":      true, // errInputClosed, said through err.stdin_closed
 	}
@@ -96,7 +98,7 @@ func TestNoTextOutsideTheCatalogue(t *testing.T) {
 // names, errno names, states and addresses.
 var (
 	quoted  = regexp.MustCompile(`"[^"]*"|'[^']*'|\([^()]*\)`)
-	kept    = regexp.MustCompile(`--?[a-z]+(=[A-Za-z|:.0-9]+)?|socklab|[A-Z][A-Z_0-9]+|\b[a-z0-9]+\(\)|\b(socket|bind|listen|accept4?|connect|read|write|close|shutdown|getsockname|run|server|client|list|help|steps|basic|auto|always|never|text|json|en|zh)\b|\d+(ms|s)\b|Linux|macOS|Python|Go|UTF-8|Ctrl-C|root|telnet|nc`)
+	kept    = regexp.MustCompile(`--?[a-z]+(=[A-Za-z|:.0-9]+)?|socklab|[A-Z][A-Z_0-9]+|\b[a-z0-9]+\(\)|\b(socket|bind|listen|accept4?|connect|read|write|close|shutdown|getsockname|run|server|client|list|help|steps|basic|auto|always|never|text|json|en|zh)\b|\d+(ms|s)\b|Linux|macOS|Python|Go|UTF-8|Ctrl-C|Enter|root|telnet|nc|printf|hi|KiB`)
 	english = regexp.MustCompile(`[A-Za-z]{3,}`)
 )
 

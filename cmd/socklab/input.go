@@ -12,6 +12,12 @@ import (
 // errInputClosed is wrapped when standard input ends before a line.
 var errInputClosed = errors.New("standard input closed (EOF)")
 
+// errLineTooLong is returned for a line longer than maxLine.
+var errLineTooLong = errors.New("line too long")
+
+// maxLine bounds a line of standard input: /dev/zero is not a message.
+const maxLine = 64 << 10
+
 // lineReader reads the texts a peer sends when no flag gave them: from a
 // prompt on a terminal (like Python's input()), else one line per text from
 // whatever is piped in.
@@ -55,7 +61,7 @@ func (r *lineReader) read(ctx context.Context, prompt string, show bool) (string
 	if !r.pending {
 		r.pending = true
 		go func() {
-			line, err := r.in.ReadString('\n')
+			line, err := readBoundedLine(r.in)
 			if err == io.EOF && line != "" {
 				err = nil // a last line without a newline still counts
 			}
@@ -69,6 +75,9 @@ func (r *lineReader) read(ctx context.Context, prompt string, show bool) (string
 			fmt.Fprintln(r.prompt) // the Enter a terminal would have echoed
 		}
 		if res.err == io.EOF {
+			if show && r.terminal {
+				fmt.Fprintln(r.prompt) // Ctrl-D echoes no newline
+			}
 			return "", errInputClosed
 		}
 		return res.line, res.err
@@ -77,5 +86,21 @@ func (r *lineReader) read(ctx context.Context, prompt string, show bool) (string
 			fmt.Fprintln(r.prompt)
 		}
 		return "", context.Cause(ctx)
+	}
+}
+
+// readBoundedLine reads up to a newline, or fails once the line is longer
+// than maxLine, without keeping more than that in memory.
+func readBoundedLine(in *bufio.Reader) (string, error) {
+	var line []byte
+	for {
+		chunk, err := in.ReadSlice('\n')
+		line = append(line, chunk...)
+		if len(line) > maxLine {
+			return "", errLineTooLong
+		}
+		if err != bufio.ErrBufferFull {
+			return string(line), err
+		}
 	}
 }

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"time"
+	"net/netip"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -18,9 +18,14 @@ func runServer(ctx context.Context, args []string, e *env) error {
 	c.traceFlags()
 	var addrFlag, reply string
 	var forever bool
+	reuse := true
+	readTimeout := lessons.DefaultReadTimeout
 	c.stringFlag(&addrFlag, "addr", "HOST:PORT", "127.0.0.1:1234", "flag.addr.server")
 	c.stringFlag(&reply, "reply", "TEXT", "", "flag.reply.server")
 	c.boolFlag(&forever, "forever", "flag.forever")
+	c.fs.BoolVar(&reuse, "reuseaddr", true, "flag.reuseaddr")
+	c.help["reuseaddr"] = helpText{key: "flag.reuseaddr"}
+	c.durationFlag(&readTimeout, "read-timeout", "flag.read_timeout")
 	if _, err := c.parse(args, 0); err != nil {
 		return ignoreHelp(err)
 	}
@@ -40,9 +45,6 @@ func runServer(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if !addr.Addr().IsLoopback() {
-		fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.public", addr)))
-	}
 
 	input := newLineReader(e.stdin, e.stderr, e.stdinTerminal)
 	gate, err := c.gate(ctx, nil, input)
@@ -51,8 +53,15 @@ func runServer(ctx context.Context, args []string, e *env) error {
 	}
 	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
 	err = lessons.Server(ctx, tr.Peer("server", trace.Server), lessons.ServerConfig{
-		Addr:    addr,
-		Forever: forever,
+		Addr:        addr,
+		Forever:     forever,
+		ReuseAddr:   reuse,
+		ReadTimeout: readTimeout,
+		Listening: func(bound netip.AddrPort) {
+			if !bound.Addr().IsLoopback() { // said once it is true: the socket listens
+				fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.public", bound)))
+			}
+		},
 		Reply: func(ctx context.Context, _ []byte) (string, error) {
 			if replyGiven {
 				return reply, nil
@@ -72,17 +81,11 @@ func runClient(ctx context.Context, args []string, e *env) error {
 	c.traceFlags()
 	var addrFlag, message string
 	timeout := lessons.DefaultConnectTimeout
+	readTimeout := lessons.DefaultReadTimeout
 	c.stringFlag(&addrFlag, "addr", "HOST:PORT", "127.0.0.1:1234", "flag.addr.client")
 	c.stringFlag(&message, "message", "TEXT", "", "flag.message.client")
-	c.fs.Func("timeout", "flag.timeout", func(s string) error {
-		d, err := time.ParseDuration(s)
-		if err != nil {
-			return errors.New("err.timeout_invalid") // a key: flagError says it
-		}
-		timeout = d
-		return nil
-	})
-	c.values["timeout"], c.help["timeout"] = "DURATION", helpText{key: "flag.timeout"}
+	c.durationFlag(&timeout, "timeout", "flag.timeout")
+	c.durationFlag(&readTimeout, "read-timeout", "flag.read_timeout")
 	if _, err := c.parse(args, 0); err != nil {
 		return ignoreHelp(err)
 	}
@@ -90,8 +93,8 @@ func runClient(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if timeout <= 0 {
-		return usage("hint.timeout_positive", "err.timeout_positive", timeout)
+	if timeout <= 0 || readTimeout <= 0 {
+		return usage("hint.timeout_positive", "err.timeout_positive", min(timeout, readTimeout))
 	}
 	messageGiven := flagGiven(c.fs, "message")
 	if messageGiven && message == "" {
@@ -115,6 +118,7 @@ func runClient(ctx context.Context, args []string, e *env) error {
 	err = lessons.Client(ctx, tr.Peer("client", trace.Client), lessons.ClientConfig{
 		Addr:           addr,
 		ConnectTimeout: timeout,
+		ReadTimeout:    readTimeout,
 		Message: func(ctx context.Context) (string, error) {
 			if messageGiven {
 				return message, nil
@@ -134,6 +138,9 @@ func (r *lineReader) text(ctx context.Context, l i18n.Lang, prompt, what string)
 		if errors.Is(err, errInputClosed) {
 			return "", failure("hint.stdin_closed", "err.stdin_closed", l.T(what))
 		}
+		if errors.Is(err, errLineTooLong) {
+			return "", failure("hint.line_too_long", "err.line_too_long", l.T(what), maxLine>>10)
+		}
 		if err != nil {
 			return "", err
 		}
@@ -141,7 +148,7 @@ func (r *lineReader) text(ctx context.Context, l i18n.Lang, prompt, what string)
 			return line, nil
 		}
 		if !r.terminal {
-			return "", failure("", "err.stdin_empty", l.T(what))
+			return "", failure("hint.stdin_closed", "err.stdin_empty", l.T(what))
 		}
 	}
 }

@@ -29,15 +29,19 @@ import (
 // The messages of failures, exactly as a user sees them (PORT stands for a
 // port number). docs/errors.md must quote each one: TestErrorsAreDocumented.
 const (
-	msgClosedEarly      = "socklab: the peer closed the connection before sending anything\n"
-	msgReset            = "socklab: read: connection reset by peer (ECONNRESET); the peer aborted the connection (it closed with unread data, or with SO_LINGER 0)\n"
-	msgForeverBadClient = "socklab: that client's exchange failed: the peer closed the connection before sending anything; waiting for the next client\n"
-	msgRefused          = "socklab: connect 127.0.0.1:PORT: connection refused (ECONNREFUSED); nobody listens there: start the server first (socklab server), or check --addr\n"
-	msgStdinEOF         = "socklab: standard input closed (EOF) before a message was given, so the connection was closed; give the text with a flag, or pipe a line in\n"
-	msgConnectTimeout   = "socklab: connect 127.0.0.1:PORT: no answer within 300ms: connect timed out; the server did not answer the handshake (its backlog may be full, or a firewall drops the SYN); try again, or raise --timeout\n"
-	msgAddrInUse        = "socklab: bind 127.0.0.1:PORT: address already in use (EADDRINUSE); another program listens on this port, or a connection that just closed on it is in TIME_WAIT (about a minute); choose another port (--addr 127.0.0.1:PORT lets the kernel choose) or wait\n"
-	msgPrivileged       = "socklab: bind 127.0.0.1:80: permission denied (EACCES); ports below 1024 need root (or CAP_NET_BIND_SERVICE); use a port from 1024 up, like 1234\n"
-	msgInterrupted      = "socklab: interrupted by %s; every socket was closed (see the close steps above)\n"
+	msgClosedEarly        = "socklab: the peer closed the connection before sending anything; the client connected and closed without a word; send a line, like printf 'hi\\n' | nc 127.0.0.1 1234\n"
+	msgReset              = "socklab: read: connection reset by peer (ECONNRESET); the peer aborted the connection (it closed with unread data, or with SO_LINGER 0)\n"
+	msgForeverBadClient   = "socklab: that client's exchange failed: the peer closed the connection before sending anything; the client connected and closed without a word; send a line, like printf 'hi\\n' | nc 127.0.0.1 1234; waiting for the next client\n"
+	msgRefused            = "socklab: connect 127.0.0.1:PORT: connection refused (ECONNREFUSED); nobody listens there: start the server first (socklab server), or check --addr\n"
+	msgStdinEOF           = "socklab: standard input closed (EOF) before a message was given, so the connection was closed; give the text with a flag, or pipe a line in\n"
+	msgConnectTimeout     = "socklab: connect 127.0.0.1:PORT: no answer within 300ms: connect timed out; the server did not answer the handshake (its backlog may be full, or a firewall drops the SYN); try again, or raise --timeout\n"
+	msgAddrInUse          = "socklab: bind 127.0.0.1:PORT: address already in use (EADDRINUSE); another program listens on this port, or a connection that just closed on it is in TIME_WAIT (about a minute); choose another port (--addr 127.0.0.1:0 lets the kernel choose) or wait\n"
+	msgPrivileged         = "socklab: bind 127.0.0.1:80: permission denied (EACCES); ports below 1024 need root (or CAP_NET_BIND_SERVICE); use a port from 1024 up, like 1234\n"
+	msgReadTimeout        = "socklab: read: nothing arrived within 300ms; the peer is silent; check that it sends something, or raise --read-timeout\n"
+	msgClosedWithoutReply = "socklab: the peer closed the connection without replying; the server read the message and closed; is it a server that replies?\n"
+	msgStdinEmpty         = "socklab: the message read from standard input is empty: an empty write sends no bytes; give the text with a flag, or pipe a line in\n"
+	msgLineTooLong        = "socklab: the message read from standard input is longer than 64 KiB; send a line of text, ending in a newline\n"
+	msgInterrupted        = "socklab: interrupted by %s; every socket was closed (see the close steps above)\n"
 )
 
 var (
@@ -457,6 +461,14 @@ func TestSignalWhileBlocked(t *testing.T) {
 	}
 }
 
+// zeros reads as an endless run of zero bytes, like /dev/zero.
+type zeros struct{}
+
+func (zeros) Read(b []byte) (int, error) {
+	clear(b)
+	return len(b), nil
+}
+
 // silentStdin is a standard input on which nothing arrives until the test
 // ends. (An *os.File, so that exec's Wait does not wait on a copier.)
 func silentStdin(t *testing.T) *os.File {
@@ -493,6 +505,40 @@ func TestClientErrors(t *testing.T) {
 			},
 			stdin:      strings.NewReader(""),
 			wantStderr: msgStdinEOF,
+		},
+		{
+			name: "the server never replies",
+			args: func(t *testing.T) []string {
+				return []string{"--addr", foreignServer(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) }), "--message", "hi", "--read-timeout", "300ms"}
+			},
+			wantStderr: msgReadTimeout,
+			checkTrace: func(t *testing.T, events []event) {
+				e, _ := find(events, "client", "read", "end")
+				require.Equal(t, "read-timeout", e.Interrupt)
+			},
+		},
+		{
+			name: "the server closes without replying",
+			args: func(t *testing.T) []string {
+				return []string{"--addr", foreignServer(t, func(c *net.TCPConn) { c.Read(make([]byte, 10)) }), "--message", "hi"}
+			},
+			wantStderr: msgClosedWithoutReply,
+		},
+		{
+			name: "an empty line on stdin",
+			args: func(t *testing.T) []string {
+				return []string{"--addr", foreignServer(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) })}
+			},
+			stdin:      strings.NewReader("\n"),
+			wantStderr: msgStdinEmpty,
+		},
+		{
+			name: "a line with no end on stdin",
+			args: func(t *testing.T) []string {
+				return []string{"--addr", foreignServer(t, func(c *net.TCPConn) { io.Copy(io.Discard, c) })}
+			},
+			stdin:      io.LimitReader(zeros{}, 1<<20),
+			wantStderr: msgLineTooLong,
 		},
 		{
 			name: "connect times out",
@@ -535,7 +581,11 @@ func portless(s string) string {
 		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
 			j++
 		}
-		b.WriteString("PORT")
+		if s[:j] == "0" {
+			b.WriteString("0") // "127.0.0.1:0" is advice, not a port that was used
+		} else {
+			b.WriteString("PORT")
+		}
 		s = s[j:]
 	}
 }
@@ -609,9 +659,9 @@ func TestServerOnEveryInterfaceWarns(t *testing.T) {
 	require.NoError(t, p.cmd.Process.Signal(os.Interrupt))
 	code, _, stderr := p.wait(t)
 	require.Equal(t, 130, code)
-	require.Equal(t, "socklab: warning: listening on 0.0.0.0:0: other machines on the network can connect to this server\n"+
-		fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), stderr)
 	require.True(t, strings.HasPrefix(bound.Local, "0.0.0.0:"), bound.Local)
+	require.Equal(t, "socklab: warning: listening on "+bound.Local+": other machines on the network can connect to this server\n"+
+		fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), stderr)
 }
 
 func TestClientStepMode(t *testing.T) {

@@ -34,7 +34,7 @@ func TestTraceAgreesWithStrace(t *testing.T) {
 	}
 	log := filepath.Join(dir, "strace.log")
 	cmd := exec.Command(strace, "-f", "-qq", "-o", log,
-		"-e", "trace=socket,bind,listen,accept4,connect,getsockname,read,write,shutdown,close",
+		"-e", "trace=socket,bind,listen,accept4,connect,getsockname,read,write,shutdown,close,openat,setsockopt",
 		bin, "run", "basic", "--format=json")
 	out, err := cmd.Output()
 	if err != nil {
@@ -44,7 +44,10 @@ func TestTraceAgreesWithStrace(t *testing.T) {
 		t.Fatalf("strace socklab: %v", err)
 	}
 	traced := tracedCalls(t, string(out))
-	seen := kernelCalls(t, log)
+	seen, afterClose := kernelCalls(t, log)
+	for _, call := range afterClose {
+		t.Errorf("strace saw %s on a socket's descriptor after its traced close", call)
+	}
 	if len(traced) == 0 {
 		t.Fatal("the trace holds no calls")
 	}
@@ -87,16 +90,19 @@ var (
 
 // kernelCalls reads strace -f output: per socket descriptor, "syscall=ret"
 // for each call on it, from the socket() or accept4() that made it to the
-// close() that ended it. Other descriptors (the runtime's, standard output)
-// are left out.
-func kernelCalls(t *testing.T, path string) map[int][]string {
+// close() that ended it. Other descriptors (the runtime's, files, standard
+// output) are left out. afterClose lists calls made on a socket's number
+// after its close, before anything made that number again: a trace must
+// not show a close that strace contradicts.
+func kernelCalls(t *testing.T, path string) (calls map[int][]string, afterClose []string) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pending := make(map[string]string) // pid → the start of an unfinished call
 	live := make(map[int]bool)
-	calls := make(map[int][]string)
+	closed := make(map[int]bool) // socket numbers closed and not made again
+	calls = make(map[int][]string)
 	for _, line := range strings.Split(string(data), "\n") {
 		m := straceLine.FindStringSubmatch(line)
 		if m == nil {
@@ -121,23 +127,32 @@ func kernelCalls(t *testing.T, path string) map[int][]string {
 		case "socket":
 			if ret >= 0 {
 				live[ret] = true
+				delete(closed, ret)
 				calls[ret] = append(calls[ret], fmt.Sprintf("%s=%d", name, ret))
 			}
 			continue
+		case "openat":
+			delete(closed, ret) // a file took the number: calls on it are the file's
+			continue
 		}
 		fd := atoi(c[2])
-		if !live[fd] {
-			continue
+		if closed[fd] {
+			afterClose = append(afterClose, rest)
+		}
+		if !live[fd] || name == "setsockopt" {
+			continue // setsockopt is traced only for the options lessons set
 		}
 		calls[fd] = append(calls[fd], fmt.Sprintf("%s=%d", name, ret))
 		switch {
 		case name == "accept4" && ret >= 0:
 			live[ret] = true
+			delete(closed, ret)
 		case name == "close":
 			delete(live, fd)
+			closed[fd] = true
 		}
 	}
-	return calls
+	return calls, afterClose
 }
 
 func atoi(s string) int {

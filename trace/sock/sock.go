@@ -60,6 +60,7 @@ type Socket struct {
 	v6     bool
 	local  string
 	remote string
+	table  tcpTable // the kernel's table, open while the socket closes
 }
 
 // Create makes a new TCP socket, IPv6 if v6 is set, else IPv4: socket(2),
@@ -345,6 +346,7 @@ func (s *Socket) Close() error {
 		return &CallError{Call: "close", Err: err}
 	}
 	began := s.peer.Begin(&e)
+	s.openTableBeforeClose()
 	err := unixClose(s.fd)
 	// Whatever close returns, the descriptor is gone (close(2), NOTES).
 	s.fd = -1

@@ -48,7 +48,12 @@ func (s *Socket) noteStateAfterClose(e *trace.Event, local, remote string) {
 	if err1 != nil || err2 != nil || r.Port() == 0 {
 		return // a listening socket, or one never connected: no connection to look up
 	}
-	table, ok := sysTCPTable()
+	if s.table == nil {
+		return
+	}
+	table, ok := s.table.read()
+	s.table.close()
+	s.table = nil
 	if !ok {
 		return
 	}
@@ -61,6 +66,23 @@ func (s *Socket) noteStateAfterClose(e *trace.Event, local, remote string) {
 			e.PeerState, e.PeerStateTimer = c.state, c.timer
 		}
 	}
+}
+
+// openTableBeforeClose opens the kernel's TCP table, if the tracer wants
+// the state after close. It is opened before the close, so that its
+// descriptor cannot take the number the close frees: strace would show
+// reads on a closed socket's number (its content is made at read time, so
+// it still tells the state after the close).
+func (s *Socket) openTableBeforeClose() {
+	if s.peer.KernelState() && s.remote != "" {
+		s.table = sysOpenTCPTable(s.v6)
+	}
+}
+
+// tcpTable is the kernel's TCP table, opened: read it once, then close it.
+type tcpTable interface {
+	read() ([]tableEntry, bool)
+	close()
 }
 
 // tableEntry is one socket of the kernel's TCP table.

@@ -17,6 +17,7 @@ func sysTCPState(fd int) (string, bool) {
 	return darwinStates[info.State], true
 }
 
-// sysTCPTable: macOS has no /proc; its table (sysctl net.inet.tcp.pcblist)
-// is not read yet, so states after close are not shown there.
-func sysTCPTable() ([]tableEntry, bool) { return nil, false }
+// sysOpenTCPTable: macOS has no /proc; its table (sysctl
+// net.inet.tcp.pcblist) is not read yet, so states after close are not
+// shown there.
+func sysOpenTCPTable(bool) tcpTable { return nil }

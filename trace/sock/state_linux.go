@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"io"
 	"net/netip"
 	"os"
 	"strconv"
@@ -26,22 +27,31 @@ func sysTCPState(fd int) (string, bool) {
 // userHZ is the unit of the timers in /proc/net/tcp: clock ticks.
 const userHZ = 100
 
-// sysTCPTable reads the kernel's TCP tables, /proc/net/tcp and tcp6.
-func sysTCPTable() ([]tableEntry, bool) {
-	var all []tableEntry
-	ok := false
-	// IPv4 connections also appear in tcp6 only as v4-mapped sockets,
-	// which socklab does not make: each table is read for its own family.
-	for _, path := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			continue
-		}
-		ok = true
-		all = append(all, parseProcNetTCP(data)...)
+// procTable is /proc/net/tcp or tcp6, opened and not yet read.
+type procTable struct{ f *os.File }
+
+// sysOpenTCPTable opens the kernel's TCP table of one family.
+func sysOpenTCPTable(v6 bool) tcpTable {
+	path := "/proc/net/tcp"
+	if v6 {
+		path = "/proc/net/tcp6"
 	}
-	return all, ok
+	f, err := os.Open(path)
+	if err != nil {
+		return nil
+	}
+	return procTable{f}
 }
+
+func (t procTable) read() ([]tableEntry, bool) {
+	data, err := io.ReadAll(t.f)
+	if err != nil {
+		return nil, false
+	}
+	return parseProcNetTCP(data), true
+}
+
+func (t procTable) close() { t.f.Close() }
 
 // parseProcNetTCP parses lines like
 //

@@ -2,5 +2,5 @@
 
 package sock
 
-func sysTCPState(int) (string, bool)    { return "", false }
-func sysTCPTable() ([]tableEntry, bool) { return nil, false }
+func sysTCPState(int) (string, bool) { return "", false }
+func sysOpenTCPTable(bool) tcpTable  { return nil }
