@@ -80,7 +80,7 @@ func (o Options) check() error {
 
 // All returns every lesson, in teaching order.
 func All() []Lesson {
-	return []Lesson{basic}
+	return []Lesson{basic, echo, halfclose, refused, reset, timeout, addrinuse}
 }
 
 // Lookup returns the lesson with this name.

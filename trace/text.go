@@ -304,7 +304,12 @@ func explanation(e *Event) string {
 		}
 		return "explain.create.client"
 	case OpBind:
+		if e.Errno == "EADDRINUSE" {
+			return "explain.bind.inuse"
+		}
 		return "explain.bind"
+	case OpSetsockopt:
+		return "explain.setsockopt"
 	case OpGetsockname:
 		return "explain.getsockname"
 	case OpListen:
@@ -335,6 +340,10 @@ func explanation(e *Event) string {
 			return "explain.read.begin"
 		case e.EOF():
 			return "explain.read.eof"
+		case e.Errno == "ECONNRESET":
+			return "explain.read.reset"
+		case e.Errno == "EAGAIN":
+			return "explain.read.timeout"
 		case e.Err == nil && e.Ret > 0:
 			return "explain.read.end"
 		}
@@ -371,7 +380,7 @@ func (s *TextSink) appendCall(b []byte, e *Event) []byte {
 		b = append(append(b, ", "...), e.Local...)
 	case OpConnect:
 		b = append(append(b, ", "...), e.Remote...)
-	case OpListen, OpShutdown:
+	case OpListen, OpShutdown, OpSetsockopt:
 		b = append(append(b, ", "...), e.Arg...)
 	case OpWrite:
 		b = append(b, ", "...)

@@ -15,6 +15,7 @@ var en = map[string]string{
 	"op.read":        "read",
 	"op.shutdown":    "shutdown",
 	"op.close":       "close",
+	"op.setsockopt":  "setsockopt",
 	"op.getsockname": "getsockname",
 
 	// What a blocking call waits for, on its Begin line.
@@ -49,6 +50,16 @@ var en = map[string]string{
 	// One sentence per step, for --explain.
 	"explain.create.server":   "socket() gives the server a file descriptor: a socket not yet tied to any address.",
 	"explain.bind":            "The socket now owns this address and port: clients will connect here.",
+	"explain.bind.inuse":      "Another socket holds this port: one that listens, or a connection on it waiting in TIME_WAIT. bind fails with EADDRINUSE.",
+	"explain.setsockopt":      "setsockopt changes how the kernel treats this socket; the option and its value are in the call.",
+	"explain.read.reset":      "The peer aborted the connection with RST: read fails with ECONNRESET, and any bytes still on the way are lost.",
+	"explain.read.timeout":    "Nothing arrived within SO_RCVTIMEO: the kernel gave up waiting and read fails with EAGAIN.",
+	"lesson.echo":             "the server reads and echoes until read returns 0: how a server learns the client is done",
+	"lesson.halfclose":        "shutdown(SHUT_WR): the client says it is done sending, yet still reads the server's reply",
+	"lesson.refused":          "connect where nobody listens: the kernel answers the SYN with RST, ECONNREFUSED",
+	"lesson.reset":            "close with SO_LINGER 0 sends RST instead of FIN: the other side's read fails with ECONNRESET",
+	"lesson.timeout":          "SO_RCVTIMEO: a read on a silent peer gives up after a deadline, with EAGAIN",
+	"lesson.addrinuse":        "a second bind to a port fails with EADDRINUSE, also while the port's last connection is in TIME_WAIT; SO_REUSEADDR allows the latter",
 	"explain.getsockname":     "getsockname asks the kernel which address and port the socket really has.",
 	"explain.listen":          "The kernel now answers handshakes on this port by itself and queues the connections (LISTEN).",
 	"explain.create.client":   "The client gets a socket of its own; it never calls bind.",

@@ -95,6 +95,11 @@ func socketArg(v6 bool) string {
 	return "AF_INET, SOCK_STREAM, 0"
 }
 
+// SetPeer makes p trace this socket's calls from now on: a server that
+// hands each accepted connection to a goroutine of its own gives each one
+// a peer of its own, whose calls form their own sequence.
+func (s *Socket) SetPeer(p *trace.Peer) { s.peer = p }
+
 // FD returns the socket's descriptor, or -1 once it is closed.
 func (s *Socket) FD() int { return s.fd }
 

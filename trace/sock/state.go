@@ -20,7 +20,7 @@ func (s *Socket) noteState(e *trace.Event) {
 		return
 	}
 	switch e.Op {
-	case trace.OpCreate, trace.OpBind, trace.OpGetsockname:
+	case trace.OpCreate, trace.OpBind, trace.OpGetsockname, trace.OpSetsockopt:
 		return // not connected to anything yet: nothing to learn
 	}
 	fd := s.fd

@@ -1,0 +1,280 @@
+package lessons
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"syscall"
+	"time"
+
+	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/sock"
+)
+
+// Lessons whose story is an error: each runs with exit status 0 when the
+// error it teaches really happened, and fails if it did not.
+
+var refused = Lesson{
+	Name:    "refused",
+	Summary: "connect where nobody listens: the kernel answers the SYN with RST, ECONNREFUSED",
+	Run:     runRefused,
+}
+
+func runRefused(ctx context.Context, tr *trace.Tracer, _ Options) error {
+	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
+
+	// A port nobody listens on: the server binds one, to learn a free
+	// number, and closes without ever calling listen.
+	s, err := sock.Create(server, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.Bind(loopback4); err != nil {
+		return err
+	}
+	addr, err := s.LocalAddr()
+	if err != nil {
+		return err
+	}
+	if err := s.Close(); err != nil {
+		return err
+	}
+
+	// The client's SYN reaches a kernel with no socket listening on that
+	// port. The kernel answers RST at once, and connect fails (step 5
+	// never gets to 7).
+	c, err := sock.Create(client, false)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	err = c.Connect(ctx, addr)
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		return storyError("connect", "ECONNREFUSED", err)
+	}
+	return c.Close()
+}
+
+var reset = Lesson{
+	Name:    "reset",
+	Summary: "close with SO_LINGER 0 sends RST instead of FIN: the other side's read fails with ECONNRESET",
+	Run:     runReset,
+}
+
+func runReset(ctx context.Context, tr *trace.Tracer, _ Options) error {
+	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
+	ready := make(chan netip.AddrPort, 1)
+	return runPeers(ctx,
+		func(ctx context.Context) error {
+			defer server.Done()
+			defer close(ready)
+			ln, addr, err := listenLocal(server)
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
+			ready <- addr
+			conn, err := ln.Accept(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			// The server waits for a message; what comes is a reset.
+			_, err = conn.Read(ctx, make([]byte, ReadBuffer))
+			if !errors.Is(err, syscall.ECONNRESET) {
+				return storyError("read", "ECONNRESET", err)
+			}
+			if err := conn.Close(); err != nil {
+				return err
+			}
+			return ln.Close()
+		},
+		func(ctx context.Context) error {
+			defer client.Done()
+			addr, ok := <-ready
+			if !ok {
+				return errPeerFailed
+			}
+			s, err := dial(ctx, client, addr)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			// SO_LINGER on, 0 seconds: close will not send FIN after the
+			// data; it aborts the connection with RST, and no TIME_WAIT.
+			if err := s.SetLinger(true, 0); err != nil {
+				return err
+			}
+			return s.Close()
+		},
+	)
+}
+
+var timeout = Lesson{
+	Name:    "timeout",
+	Summary: "SO_RCVTIMEO: a read on a silent peer gives up after a deadline, with EAGAIN",
+	Run:     runTimeout,
+}
+
+// readDeadline is how long the timeout lesson's client waits.
+const readDeadline = 100 * time.Millisecond
+
+func runTimeout(ctx context.Context, tr *trace.Tracer, _ Options) error {
+	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
+	ready := make(chan netip.AddrPort, 1)
+	return runPeers(ctx,
+		func(ctx context.Context) error {
+			defer server.Done()
+			defer close(ready)
+			ln, addr, err := listenLocal(server)
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
+			ready <- addr
+			conn, err := ln.Accept(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			// A silent server: it says nothing, and waits for the client
+			// to give up and close.
+			if _, err := readUntilEOF(ctx, conn, make([]byte, ReadBuffer)); err != nil {
+				return err
+			}
+			if err := conn.Close(); err != nil {
+				return err
+			}
+			return ln.Close()
+		},
+		func(ctx context.Context) error {
+			defer client.Done()
+			addr, ok := <-ready
+			if !ok {
+				return errPeerFailed
+			}
+			s, err := dial(ctx, client, addr)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			// Without a limit, this read would wait for ever. With
+			// SO_RCVTIMEO, the kernel gives up after the deadline and read
+			// fails with EAGAIN ("try again").
+			if err := s.SetRecvTimeout(readDeadline); err != nil {
+				return err
+			}
+			_, err = s.Read(ctx, make([]byte, ReadBuffer))
+			if !errors.Is(err, syscall.EAGAIN) {
+				return storyError("read", "EAGAIN", err)
+			}
+			return s.Close()
+		},
+	)
+}
+
+var addrinuse = Lesson{
+	Name:    "addrinuse",
+	Summary: "a second bind to a port fails with EADDRINUSE, also while the port's last connection is in TIME_WAIT; SO_REUSEADDR allows the latter",
+	Run:     runAddrinuse,
+}
+
+func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
+	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
+	second, third := tr.Peer("server-2", trace.Server), tr.Peer("server-3", trace.Server)
+
+	// The first server sets SO_REUSEADDR, as servers do. Its connections
+	// inherit it, and that matters in step 4.
+	ln, err := sock.Create(server, false)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	if err := ln.SetReuseAddr(true); err != nil {
+		return err
+	}
+	addr, err := bindListen(ln, loopback4)
+	if err != nil {
+		return err
+	}
+
+	// 1. While a socket listens on the port, nobody else can bind it, even
+	// with SO_REUSEADDR (it is not set here).
+	if err := bindFails(second, addr, false); err != nil {
+		return err
+	}
+
+	// 2. One connection, which the server closes first: its end of the
+	// connection, on this port, now waits in TIME_WAIT for a minute.
+	err = runPeers(ctx,
+		func(ctx context.Context) error {
+			conn, err := ln.Accept(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			return conn.Close()
+		},
+		func(ctx context.Context) error {
+			c, err := dial(ctx, client, addr)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			if _, err := readUntilEOF(ctx, c, make([]byte, ReadBuffer)); err != nil {
+				return err
+			}
+			return c.Close()
+		},
+	)
+	if err != nil {
+		return err
+	}
+	if err := ln.Close(); err != nil {
+		return err
+	}
+
+	// 3. Nobody listens any more, but the TIME_WAIT still holds the port:
+	// bind fails, which is what restarting a server right after it
+	// closed connections runs into.
+	if err := bindFails(third, addr, false); err != nil {
+		return err
+	}
+	// 4. SO_REUSEADDR lets a new socket bind a port that only TIME_WAIT
+	// connections hold, when they had it set too (Linux asks both sides).
+	// Servers set it before bind for this reason.
+	return bindFails(third, addr, true)
+}
+
+// bindFails makes a socket and binds it to addr: it must fail with
+// EADDRINUSE without SO_REUSEADDR, and succeed with it.
+func bindFails(p *trace.Peer, addr netip.AddrPort, reuse bool) error {
+	s, err := sock.Create(p, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if reuse {
+		if err := s.SetReuseAddr(true); err != nil {
+			return err
+		}
+		if err := s.Bind(addr); err != nil {
+			return storyError("bind", "success with SO_REUSEADDR", err)
+		}
+		return s.Close()
+	}
+	if err := s.Bind(addr); !errors.Is(err, syscall.EADDRINUSE) {
+		return storyError("bind", "EADDRINUSE", err)
+	}
+	return s.Close()
+}
+
+// storyError says that a call did not end as the lesson needs.
+func storyError(call, want string, got error) error {
+	if got == nil {
+		got = errors.New("success")
+	}
+	return fmt.Errorf("%w: %s should have ended in %s, got %v", errStoryDidNotHappen, call, want, got)
+}

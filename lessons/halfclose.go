@@ -1,0 +1,81 @@
+package lessons
+
+import (
+	"context"
+	"net/netip"
+
+	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/sock"
+)
+
+var halfclose = Lesson{
+	Name:    "halfclose",
+	Summary: "shutdown(SHUT_WR): the client says it is done sending, yet still reads the server's reply",
+	Run:     runHalfclose,
+}
+
+// close ends both directions at once. shutdown(SHUT_WR) ends only the
+// client's sending: the server reads end of file, and can still answer,
+// because the other direction is open. HTTP/1.0 clients and many tools
+// (nc -N) work this way.
+func runHalfclose(ctx context.Context, tr *trace.Tracer, opts Options) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
+	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
+	ready := make(chan netip.AddrPort, 1)
+	return runPeers(ctx,
+		func(ctx context.Context) error {
+			defer server.Done()
+			defer close(ready)
+			ln, addr, err := listenLocal(server)
+			if err != nil {
+				return err
+			}
+			defer ln.Close()
+			ready <- addr
+			conn, err := ln.Accept(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+
+			// Read the whole request: everything until end of file.
+			if _, err := readUntilEOF(ctx, conn, make([]byte, ReadBuffer)); err != nil {
+				return err
+			}
+			// The client will send nothing more, but it still listens.
+			if err := writeAll(ctx, conn, []byte(opts.reply())); err != nil {
+				return err
+			}
+			if err := conn.Close(); err != nil {
+				return err
+			}
+			return ln.Close()
+		},
+		func(ctx context.Context) error {
+			defer client.Done()
+			addr, ok := <-ready
+			if !ok {
+				return errPeerFailed
+			}
+			s, err := dial(ctx, client, addr)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := writeAll(ctx, s, []byte(opts.message())); err != nil {
+				return err
+			}
+			// Done sending: the server's read will return 0.
+			if err := s.Shutdown(sock.ShutWrite); err != nil {
+				return err
+			}
+			// Yet the reply still comes in, up to the server's close.
+			if _, err := readUntilEOF(ctx, s, make([]byte, ReadBuffer)); err != nil {
+				return err
+			}
+			return s.Close()
+		},
+	)
+}
