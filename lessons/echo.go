@@ -77,7 +77,7 @@ func runEcho(ctx context.Context, tr *trace.Tracer, _ Options) error {
 				if err := writeAll(ctx, s, []byte(m)); err != nil {
 					return err
 				}
-				if err := readFull(ctx, s, buf[:len(m)]); err != nil {
+				if _, err := readAtLeast(ctx, s, buf, len(m)); err != nil {
 					return err
 				}
 			}

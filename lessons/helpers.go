@@ -80,6 +80,23 @@ func readFull(ctx context.Context, s *sock.Socket, buf []byte) error {
 	return nil
 }
 
+// readAtLeast reads into buf until at least n bytes came, and returns how
+// many did. It fails if the peer closes first.
+func readAtLeast(ctx context.Context, s *sock.Socket, buf []byte, n int) (int, error) {
+	got := 0
+	for got < n {
+		m, err := s.Read(ctx, buf[got:])
+		if err != nil {
+			return got, err
+		}
+		if m == 0 {
+			return got, ErrPeerClosed
+		}
+		got += m
+	}
+	return got, nil
+}
+
 // readUntilEOF reads until the peer closes its side, and returns how many
 // bytes came before that.
 func readUntilEOF(ctx context.Context, s *sock.Socket, buf []byte) (int, error) {

@@ -30,6 +30,17 @@ type Lesson struct {
 type Options struct {
 	Message string // what the client sends; "" means DefaultMessage
 	Reply   string // what the server answers; "" means DefaultReply
+	Clients int    // how many clients the lessons with several run; 0 means DefaultClients
+}
+
+// DefaultClients is how many clients concurrent and backlog run.
+const DefaultClients = 3
+
+func (o Options) clients() int {
+	if o.Clients <= 0 {
+		return DefaultClients
+	}
+	return o.Clients
 }
 
 // The default texts are Chinese and English on purpose: bytes are bytes, and
@@ -78,9 +89,16 @@ func (o Options) check() error {
 	return nil
 }
 
+// A TooManyClientsError says that a lesson cannot run that many clients.
+type TooManyClientsError struct{ Max int }
+
+func (e *TooManyClientsError) Error() string {
+	return fmt.Sprintf("this lesson runs at most %d clients", e.Max)
+}
+
 // All returns every lesson, in teaching order.
 func All() []Lesson {
-	return []Lesson{basic, echo, halfclose, refused, reset, timeout, addrinuse}
+	return []Lesson{basic, echo, halfclose, concurrent, backlog_, refused, addrinuse, reset, timeout, ipv6}
 }
 
 // Lookup returns the lesson with this name.

@@ -3,6 +3,7 @@ package lessons
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"os"
 	"runtime"
@@ -133,6 +134,72 @@ func init() {
 			},
 		},
 	)
+}
+
+func init() {
+	clientCalls := []string{"create", "connect", "getsockname", "write", "read", "close"}
+	backlogServer := []string{"create", "bind", "getsockname", "listen"}
+	concurrentServer := []string{"create", "bind", "getsockname", "listen"}
+	backlogRules := []trace.Rule{}
+	calls := map[string][]string{}
+	concurrentCalls := map[string][]string{}
+	for i := range DefaultClients {
+		name := clientName(i)
+		calls[name] = clientCalls
+		concurrentCalls[name] = clientCalls
+		concurrentCalls[fmt.Sprintf("server-%d", i+1)] = []string{"read", "write", "read(EOF)", "close"}
+		backlogServer = append(backlogServer, "accept", "read", "write", "read(EOF)", "close")
+		concurrentServer = append(concurrentServer, "accept")
+		// What the lesson shows: every connect returned before any accept.
+		backlogRules = append(backlogRules, trace.Rule{Before: trace.EndOf(name, trace.OpConnect), After: trace.BeginOf("server", trace.OpAccept)})
+	}
+	calls["server"] = append(backlogServer, "close")
+	concurrentCalls["server"] = append(concurrentServer, "close")
+	orderTests = append(orderTests,
+		orderTest{lesson: "backlog", calls: calls, rules: backlogRules},
+		orderTest{lesson: "concurrent", calls: concurrentCalls},
+		orderTest{
+			lesson: "ipv6",
+			calls: map[string][]string{
+				"server": {"create", "bind", "getsockname", "listen", "accept", "read", "write", "read(EOF)", "close", "close"},
+				"client": {"create", "connect", "getsockname", "write", "read", "close"},
+			},
+			rules: orderTests[0].rules, // basic's
+		},
+	)
+}
+
+// TestConcurrentConnectionsKeepTheirOrder pairs each handler with its
+// client by address, and checks the causal rules of each connection.
+func TestConcurrentConnectionsKeepTheirOrder(t *testing.T) {
+	events := runLesson(t, "concurrent", Options{Clients: 5})
+	for i := range 5 {
+		handler := fmt.Sprintf("server-%d", i+1)
+		first, ok := trace.Find(events, trace.EndOf(handler, trace.OpRead))
+		if !ok {
+			t.Fatalf("%s never read", handler)
+		}
+		client := ""
+		for j := range 5 {
+			if local, _ := trace.Find(events, trace.EndOf(clientName(j), trace.OpGetsockname)); local.Local == first.Remote {
+				client = clientName(j)
+			}
+		}
+		if client == "" {
+			t.Fatalf("no client has the address %s that %s reads from", first.Remote, handler)
+		}
+		err := trace.CheckOrder(events,
+			trace.Rule{Before: trace.BeginOf(client, trace.OpWrite), After: trace.EndOf(handler, trace.OpRead)},
+			trace.Rule{Before: trace.BeginOf(handler, trace.OpWrite), After: trace.EndOf(client, trace.OpRead)},
+			trace.Rule{Before: trace.BeginOf(client, trace.OpClose), After: trace.EndOf(handler, trace.OpRead).AtEOF()},
+		)
+		if err != nil {
+			t.Errorf("%s and %s: %v", handler, client, err)
+		}
+		if data := string(first.Data); data != "hello from "+client {
+			t.Errorf("%s read %q from %s", handler, data, client)
+		}
+	}
 }
 
 // TestLessonsTeachTheirErrors checks that each error lesson's call failed

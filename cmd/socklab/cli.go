@@ -488,6 +488,8 @@ func (c *command) sink() (trace.Sink, error) {
 func runLesson(ctx context.Context, args []string, e *env) error {
 	c := newCommand(e, "run", "usage.synopsis.run")
 	message, reply := c.lessonFlags()
+	clients := c.fs.Int("clients", lessons.DefaultClients, "flag.clients")
+	c.values["clients"], c.help["clients"] = "N", helpText{key: "flag.clients"}
 	rest, err := c.parse(args, 1)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(e.stdout, "\n%s\n", e.lang.T("usage.lessons"))
@@ -510,6 +512,9 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	if *reply == "" {
 		return usage("hint.reply_empty", "err.reply_empty.run")
 	}
+	if *clients < 1 || *clients > maxClients {
+		return usage("hint.clients", "err.clients", *clients)
+	}
 	sink, err := c.sink()
 	if err != nil {
 		return err
@@ -519,12 +524,18 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
-	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply})
+	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply, Clients: *clients})
+	if tooMany := (*lessons.TooManyClientsError)(nil); errors.As(err, &tooMany) {
+		return usage("", "err.too_many_clients", name, tooMany.Max)
+	}
 	if optErr := (*lessons.OptionError)(nil); errors.As(err, &optErr) {
 		return usage("", "err.too_long", e.lang.T("what."+optErr.Option), optErr.Bytes, lessons.ReadBuffer)
 	}
 	return traceDone(tr, err)
 }
+
+// maxClients bounds --clients: each client is a socket and a goroutine.
+const maxClients = 1000
 
 // traceDone adds to a run's error the trace's own: a trace that could not be
 // written (standard output closed) is a failure too.
