@@ -169,6 +169,63 @@ func init() {
 	)
 }
 
+func init() {
+	orderTests = append(orderTests, orderTest{
+		lesson: "stream",
+		calls: map[string][]string{
+			"server": {"create", "bind", "getsockname", "listen", "accept",
+				"read", "read", "read", // 3000 bytes, 1024 at a time
+				"read",                         // ping and pong at once
+				"read", "read", "read", "read", // two frames, length then bytes
+				"read", "read", // 你好 across two reads
+				"read(EOF)", "close", "close"},
+			"client": {"create", "connect", "getsockname", "write", "write", "write", "write", "write", "close"},
+		},
+		rules: []trace.Rule{
+			{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)},
+			{Before: trace.BeginOf("client", trace.OpWrite).Nth(3), After: trace.EndOf("server", trace.OpRead).Nth(4)},
+			{Before: trace.BeginOf("client", trace.OpWrite).Nth(5), After: trace.EndOf("server", trace.OpRead).Nth(9)},
+			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
+		},
+	})
+}
+
+func init() {
+	orderTests = append(orderTests, orderTest{
+		lesson: "timewait",
+		calls: map[string][]string{
+			"server":   {"create", "bind", "getsockname", "listen", "accept", "read(EOF)", "close", "accept", "close", "close"},
+			"client-1": {"create", "connect", "getsockname", "close"},
+			"client-2": {"create", "connect", "getsockname", "read(EOF)", "close"},
+		},
+		rules: []trace.Rule{
+			{Before: trace.BeginOf("client-1", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
+			{Before: trace.BeginOf("server", trace.OpClose).Nth(2), After: trace.EndOf("client-2", trace.OpRead).AtEOF()},
+		},
+	})
+}
+
+// TestStreamHasNoBoundaries checks what each of the server's reads got.
+func TestStreamHasNoBoundaries(t *testing.T) {
+	events := runLesson(t, "stream", Options{})
+	want := []string{
+		string(streamBig[:1024]), string(streamBig[1024:2048]), string(streamBig[2048:]), // one write, three reads
+		"pingpong",                                            // two writes, one read
+		"\x00\x00\x00\x05", "hello", "\x00\x00\x00\x06", "你好", // frames
+		"你\xe5", "\xa5\xbd", // a character cut in two
+		"", // end of file
+	}
+	for i, w := range want {
+		e, ok := trace.Find(events, trace.EndOf("server", trace.OpRead).Nth(i+1))
+		if !ok {
+			t.Fatalf("read %d never happened", i+1)
+		}
+		if string(e.Data) != w {
+			t.Errorf("read %d got %q, want %q", i+1, e.Data, w)
+		}
+	}
+}
+
 // TestConcurrentConnectionsKeepTheirOrder pairs each handler with its
 // client by address, and checks the causal rules of each connection.
 func TestConcurrentConnectionsKeepTheirOrder(t *testing.T) {

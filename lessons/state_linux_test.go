@@ -46,3 +46,34 @@ func TestBasicKernelStates(t *testing.T) {
 		t.Errorf("after the server's close, the client's socket: %q with %v left; want TIME_WAIT with time left", last.PeerState, last.PeerStateTimer)
 	}
 }
+
+// TestTimewaitFallsOnWhoClosesFirst: in each round, the side that closed
+// first is the one in TIME_WAIT once the other side has closed too.
+func TestTimewaitFallsOnWhoClosesFirst(t *testing.T) {
+	l, _ := Lookup("timewait")
+	var rec trace.Recorder
+	if err := l.Run(t.Context(), trace.New(&rec).SetKernelState(true), Options{}); err != nil {
+		t.Fatal(err)
+	}
+	events := rec.Events()
+	tests := []struct {
+		round       string
+		first, last trace.Point // who closed first, and the close after it
+	}{
+		{"client closes first", trace.EndOf("client-1", trace.OpClose), trace.EndOf("server", trace.OpClose)},
+		{"server closes first", trace.EndOf("server", trace.OpClose).Nth(2), trace.EndOf("client-2", trace.OpClose)},
+	}
+	for _, tt := range tests {
+		first, ok1 := trace.Find(events, tt.first)
+		last, ok2 := trace.Find(events, tt.last)
+		if !ok1 || !ok2 {
+			t.Fatalf("%s: the closes did not happen", tt.round)
+		}
+		if !slices.Contains([]string{"FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"}, first.State) {
+			t.Errorf("%s: the first to close is in %q right after", tt.round, first.State)
+		}
+		if last.PeerState != "TIME_WAIT" {
+			t.Errorf("%s: after the other side closed, the first is in %q, want TIME_WAIT", tt.round, last.PeerState)
+		}
+	}
+}

@@ -63,6 +63,8 @@ var en = map[string]string{
 	"lesson.concurrent":       "one listening socket, one goroutine per accepted connection: each connection keeps its order while they interleave",
 	"lesson.backlog":          "clients finish their handshake before the server calls accept: connect returns, and the backlog queues them",
 	"lesson.ipv6":             "the basic exchange over IPv6, on ::1: the same 11 steps with AF_INET6",
+	"lesson.stream":           "TCP is a byte stream: one write can take several reads, two writes can come in one read; framing and UTF-8 across reads",
+	"lesson.timewait":         "the side that closes first is the one left in TIME_WAIT: once the client closes first, then the server",
 	"explain.getsockname":     "getsockname asks the kernel which address and port the socket really has.",
 	"explain.listen":          "The kernel now answers handshakes on this port by itself and queues the connections (LISTEN).",
 	"explain.create.client":   "The client gets a socket of its own; it never calls bind.",

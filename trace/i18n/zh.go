@@ -58,6 +58,8 @@ var zh = map[string]string{
 	"lesson.concurrent":       "一个监听套接字，每个接受的连接一个 goroutine：各连接内部保持顺序，连接之间交错进行",
 	"lesson.backlog":          "服务器调用 accept 之前客户端就完成了握手：connect 已经返回，连接在 backlog 队列里排队",
 	"lesson.ipv6":             "在 IPv6 的 ::1 上做 basic 的通信：同样的 11 步，换成 AF_INET6",
+	"lesson.stream":           "TCP 是字节流：一次 write 可能要读好几次，两次 write 可能一次读到；用长度前缀分帧，UTF-8 字符跨两次读取",
+	"lesson.timewait":         "先关闭的一方留在 TIME_WAIT：先是客户端先关闭，再是服务器先关闭",
 	"explain.getsockname":     "getsockname 向内核询问这个套接字实际的地址和端口。",
 	"explain.listen":          "从现在起，内核会自己应答这个端口上的握手，并把连接排进队列（LISTEN）。",
 	"explain.create.client":   "客户端有了自己的套接字；它从不调用 bind。",
