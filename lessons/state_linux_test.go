@@ -41,9 +41,18 @@ func TestBasicKernelStates(t *testing.T) {
 			t.Errorf("%v: state %q, want one of %q", tt.point, e.State, tt.want)
 		}
 	}
+	// Right after the server's close, the client's kernel may not have
+	// taken the server's FIN yet: FIN_WAIT2 for a moment, then TIME_WAIT
+	// with its minute to go.
 	last, _ := trace.Find(events, trace.EndOf("server", trace.OpClose))
-	if last.PeerState != "TIME_WAIT" || last.PeerStateTimer <= 0 {
-		t.Errorf("after the server's close, the client's socket: %q with %v left; want TIME_WAIT with time left", last.PeerState, last.PeerStateTimer)
+	switch last.PeerState {
+	case "TIME_WAIT":
+		if last.PeerStateTimer <= 0 {
+			t.Errorf("TIME_WAIT with no time left")
+		}
+	case "FIN_WAIT2":
+	default:
+		t.Errorf("after the server's close, the client's socket is in %q; want FIN_WAIT2 or TIME_WAIT", last.PeerState)
 	}
 }
 
@@ -72,8 +81,11 @@ func TestTimewaitFallsOnWhoClosesFirst(t *testing.T) {
 		if !slices.Contains([]string{"FIN_WAIT1", "FIN_WAIT2", "TIME_WAIT"}, first.State) {
 			t.Errorf("%s: the first to close is in %q right after", tt.round, first.State)
 		}
-		if last.PeerState != "TIME_WAIT" {
-			t.Errorf("%s: after the other side closed, the first is in %q, want TIME_WAIT", tt.round, last.PeerState)
+		// Its kernel may not have taken the other side's FIN yet (it
+		// does so in a softirq, perhaps on another CPU): FIN_WAIT2 for a
+		// moment, then TIME_WAIT. Both are certain to mean "closed first".
+		if !slices.Contains([]string{"FIN_WAIT2", "TIME_WAIT"}, last.PeerState) {
+			t.Errorf("%s: after the other side closed, the first is in %q, want FIN_WAIT2 or TIME_WAIT", tt.round, last.PeerState)
 		}
 	}
 }
