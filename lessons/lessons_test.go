@@ -205,6 +205,60 @@ func init() {
 	})
 }
 
+func init() {
+	orderTests = append(orderTests,
+		orderTest{
+			lesson: "udp",
+			calls: map[string][]string{
+				"server": {"create", "bind", "getsockname", "recvfrom", "recvfrom", "sendto", "close"},
+				"client": {"create", "sendto", "sendto", "recvfrom", "close"},
+			},
+			rules: []trace.Rule{
+				{Before: trace.EndOf("server", trace.OpGetsockname), After: trace.BeginOf("client", trace.OpSendto)},
+				{Before: trace.BeginOf("client", trace.OpSendto), After: trace.EndOf("server", trace.OpRecvfrom)},
+				{Before: trace.BeginOf("client", trace.OpSendto).Nth(2), After: trace.EndOf("server", trace.OpRecvfrom).Nth(2)},
+				{Before: trace.BeginOf("server", trace.OpSendto), After: trace.EndOf("client", trace.OpRecvfrom)},
+			},
+		},
+		orderTest{
+			lesson: "unix",
+			calls: map[string][]string{
+				"server": {"create", "bind", "listen", "accept", "read", "write", "read(EOF)", "close", "close"},
+				"client": {"create", "connect", "write", "read", "close"},
+			},
+			rules: []trace.Rule{
+				{Before: trace.EndOf("server", trace.OpListen), After: trace.BeginOf("client", trace.OpConnect)},
+				{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpAccept)},
+				{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)},
+				{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpRead)},
+				{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
+			},
+		},
+	)
+}
+
+// TestUDPKeepsDatagramBoundaries: two sends, two receives, each whole.
+func TestUDPKeepsDatagramBoundaries(t *testing.T) {
+	events := runLesson(t, "udp", Options{})
+	for i, want := range udpDatagrams {
+		e, _ := trace.Find(events, trace.EndOf("server", trace.OpRecvfrom).Nth(i+1))
+		if string(e.Data) != want {
+			t.Errorf("recvfrom %d got %q, want %q", i+1, e.Data, want)
+		}
+	}
+}
+
+// TestUnixRemovesItsFile: the path bind made is gone after the lesson.
+func TestUnixRemovesItsFile(t *testing.T) {
+	e, ok := trace.Find(runLesson(t, "unix", Options{}), trace.EndOf("server", trace.OpBind))
+	if !ok || e.Local == "" {
+		t.Fatal("no bind to a path")
+	}
+	if _, err := os.Stat(e.Local); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("%s still exists after the lesson (stat: %v)", e.Local, err)
+	}
+}
+
 // TestStreamHasNoBoundaries checks what each of the server's reads got.
 func TestStreamHasNoBoundaries(t *testing.T) {
 	events := runLesson(t, "stream", Options{})

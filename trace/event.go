@@ -21,12 +21,14 @@ const (
 	OpClose       Op = "close"
 	OpGetsockname Op = "getsockname"
 	OpSetsockopt  Op = "setsockopt"
+	OpSendto      Op = "sendto"   // a datagram out (step 9, like write)
+	OpRecvfrom    Op = "recvfrom" // a datagram in (step 10, like read)
 )
 
 // Blocks reports whether a call of this operation routinely waits for the
 // other peer, so that its Begin event is worth showing on its own.
 func (op Op) Blocks() bool {
-	return op == OpAccept || op == OpConnect || op == OpRead
+	return op == OpAccept || op == OpConnect || op == OpRead || op == OpRecvfrom
 }
 
 // Phase says whether an event was recorded before or after the syscall.
@@ -170,9 +172,9 @@ var Steps = []StepInfo{
 // fails is still step 6.
 func StepOf(role Role, op Op, phase Phase, failed bool) int {
 	switch op {
-	case OpWrite:
+	case OpWrite, OpSendto:
 		return 9
-	case OpRead:
+	case OpRead, OpRecvfrom:
 		return 10
 	case OpClose:
 		return 11

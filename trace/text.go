@@ -158,7 +158,7 @@ func shown(e *Event) bool {
 	switch {
 	case e.Op.Blocks():
 		return true
-	case e.Op == OpWrite || e.Op == OpShutdown || e.Op == OpClose:
+	case e.Op == OpWrite || e.Op == OpSendto || e.Op == OpShutdown || e.Op == OpClose:
 		return e.Phase == Begin || e.Err != nil || (e.Op == OpWrite && e.N < offered(e)) || (e.Op == OpClose && e.State != "")
 	}
 	return e.Phase == End
@@ -175,9 +175,10 @@ func offered(e *Event) int {
 
 // waiting names, for a blocking call's Begin line, what the call waits for.
 var waiting = map[Op]string{
-	OpAccept:  "wait.accept",
-	OpConnect: "wait.connect",
-	OpRead:    "wait.read",
+	OpAccept:   "wait.accept",
+	OpConnect:  "wait.connect",
+	OpRead:     "wait.read",
+	OpRecvfrom: "wait.recvfrom",
 }
 
 // appendLine renders e, without colour or newline.
@@ -229,6 +230,8 @@ func (s *TextSink) appendBody(b []byte, e *Event, withOp bool) []byte {
 		b = append(b, e.Err.Error()...)
 	case e.Op == OpAccept && e.Remote != "":
 		b = append(append(b, "  "...), t("note.accepted", e.Remote)...)
+	case e.Op == OpRecvfrom && e.Remote != "":
+		b = append(append(b, "  "...), t("note.from", e.Remote)...)
 	case e.Op == OpGetsockname && e.Local != "":
 		b = append(append(b, "  "...), t("note.local", e.Local)...)
 	case e.EOF():
@@ -351,6 +354,14 @@ func explanation(e *Event) string {
 		if begin {
 			return "explain.shutdown"
 		}
+	case OpSendto:
+		if begin {
+			return "explain.sendto"
+		}
+	case OpRecvfrom:
+		if !begin && e.Err == nil {
+			return "explain.recvfrom"
+		}
 	case OpClose:
 		if begin {
 			return "explain.close"
@@ -386,7 +397,12 @@ func (s *TextSink) appendCall(b []byte, e *Event) []byte {
 		b = append(b, ", "...)
 		b = s.appendQuotedPreview(b, e.Data, preview)
 		b = append(append(b, ", "...), e.Arg...) // the bytes offered
-	case OpRead:
+	case OpSendto:
+		b = append(b, ", "...)
+		b = s.appendQuotedPreview(b, e.Data, preview)
+		b = append(append(b, ", "...), e.Arg...)
+		b = append(append(b, ", "...), e.Remote...)
+	case OpRead, OpRecvfrom:
 		b = append(b, ", "...)
 		if e.Phase == End && e.Err == nil {
 			b = s.appendQuotedPreview(b, e.Data, preview)

@@ -58,24 +58,43 @@ type Socket struct {
 	peer   *trace.Peer
 	fd     int
 	v6     bool
+	kind   Kind
 	local  string
 	remote string
 	table  tcpTable // the kernel's table, open while the socket closes
 }
 
+// Kind is the kind of socket: a TCP stream, UDP datagrams, or a stream
+// between processes of this machine (a Unix domain socket).
+type Kind int
+
+const (
+	TCP  Kind = iota // SOCK_STREAM over IP
+	UDP              // SOCK_DGRAM over IP
+	Unix             // AF_UNIX, SOCK_STREAM
+)
+
 // Create makes a new TCP socket, IPv6 if v6 is set, else IPv4: socket(2),
 // traced as the create step.
-func Create(p *trace.Peer, v6 bool) (*Socket, error) {
+func Create(p *trace.Peer, v6 bool) (*Socket, error) { return open(p, TCP, v6) }
+
+// CreateUDP makes a new UDP socket, IPv6 if v6 is set.
+func CreateUDP(p *trace.Peer, v6 bool) (*Socket, error) { return open(p, UDP, v6) }
+
+// CreateUnix makes a new Unix domain stream socket.
+func CreateUnix(p *trace.Peer) (*Socket, error) { return open(p, Unix, false) }
+
+func open(p *trace.Peer, kind Kind, v6 bool) (*Socket, error) {
 	if !supported {
 		// Nothing is traced: no syscall is made.
 		return nil, ErrUnsupported
 	}
-	e := trace.Event{Op: trace.OpCreate, Syscall: "socket", FD: -1, Arg: socketArg(v6)}
+	e := trace.Event{Op: trace.OpCreate, Syscall: "socket", FD: -1, Arg: socketArg(kind, v6)}
 	if err := p.Admit(&e); err != nil {
 		return nil, &CallError{Call: "socket", Err: err}
 	}
 	began := p.Begin(&e)
-	fd, err := sysSocket(v6)
+	fd, err := sysSocket(kind, v6)
 	e.Ret, e.FD = result(fd, err), fd
 	if err != nil {
 		e.FD = -1
@@ -85,14 +104,21 @@ func Create(p *trace.Peer, v6 bool) (*Socket, error) {
 	if err != nil {
 		return nil, &CallError{Call: "socket", Err: err}
 	}
-	return &Socket{peer: p, fd: fd, v6: v6}, nil
+	return &Socket{peer: p, fd: fd, v6: v6, kind: kind}, nil
 }
 
-func socketArg(v6 bool) string {
-	if v6 {
-		return "AF_INET6, SOCK_STREAM, 0"
+func socketArg(kind Kind, v6 bool) string {
+	family, typ := "AF_INET", "SOCK_STREAM"
+	switch {
+	case kind == Unix:
+		family = "AF_UNIX"
+	case v6:
+		family = "AF_INET6"
 	}
-	return "AF_INET, SOCK_STREAM, 0"
+	if kind == UDP {
+		typ = "SOCK_DGRAM"
+	}
+	return family + ", " + typ + ", 0"
 }
 
 // SetPeer makes p trace this socket's calls from now on: a server that
@@ -189,14 +215,14 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 	if err == nil {
 		// A connection accepted just as the interrupt came is still a
 		// connection: it is returned, for the caller to close.
-		e.Remote = remote.String()
+		e.Remote = addrString(remote)
 		woken = false
 	}
 	s.endBlocking(ctx, &e, began, result(nfd, err), err, woken)
 	if err != nil {
 		return nil, &CallError{Call: "accept", Err: s.wrap(ctx, err, woken)}
 	}
-	return &Socket{peer: s.peer, fd: nfd, v6: s.v6, local: s.local, remote: remote.String()}, nil
+	return &Socket{peer: s.peer, fd: nfd, v6: s.v6, kind: s.kind, local: s.local, remote: addrString(remote)}, nil
 }
 
 // Connect connects the socket to addr and waits for the handshake:

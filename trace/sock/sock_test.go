@@ -255,3 +255,29 @@ func TestExchangeAndEOF(t *testing.T) {
 		t.Errorf("accept End: ret %d remote %q; want the new fd %d and the client's address", acc.Ret, acc.Remote, conn.FD())
 	}
 }
+
+func TestInterruptUDPAndUnix(t *testing.T) {
+	// A blocked recvfrom on UDP and a blocked accept on a Unix socket wake
+	// on the interrupt too.
+	t.Run("udp recvfrom", func(t *testing.T) {
+		s, err := CreateUDP(nil, false)
+		require.NoError(t, err)
+		defer s.Close()
+		require.NoError(t, s.Bind(loopback0))
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(30*time.Millisecond, cancel)
+		_, _, err = s.RecvFrom(ctx, make([]byte, 16))
+		require.ErrorIs(t, err, ErrInterrupted)
+	})
+	t.Run("unix accept", func(t *testing.T) {
+		ln, err := CreateUnix(nil)
+		require.NoError(t, err)
+		defer ln.Close()
+		require.NoError(t, ln.BindPath(t.TempDir()+"/s"))
+		require.NoError(t, ln.Listen(1))
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(30*time.Millisecond, cancel)
+		_, err = ln.Accept(ctx)
+		require.ErrorIs(t, err, ErrInterrupted)
+	})
+}

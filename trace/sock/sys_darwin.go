@@ -10,8 +10,8 @@ import (
 // close-on-exec with fcntl (untraced: it is not part of the lesson).
 const acceptSyscall = "accept"
 
-func sysSocket(v6 bool) (int, error) {
-	fd, err := unix.Socket(family(v6), unix.SOCK_STREAM, 0)
+func sysSocket(kind Kind, v6 bool) (int, error) {
+	fd, err := unix.Socket(family(kind, v6), sockType(kind), 0)
 	if err == nil {
 		unix.CloseOnExec(fd)
 	}

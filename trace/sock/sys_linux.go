@@ -10,8 +10,8 @@ import (
 // descriptor is close-on-exec from the start, as Go's own net package does.
 const acceptSyscall = "accept4"
 
-func sysSocket(v6 bool) (int, error) {
-	return unix.Socket(family(v6), unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+func sysSocket(kind Kind, v6 bool) (int, error) {
+	return unix.Socket(family(kind, v6), sockType(kind)|unix.SOCK_CLOEXEC, 0)
 }
 
 func sysAccept(fd int) (int, netip.AddrPort, error) {

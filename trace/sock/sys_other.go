@@ -15,7 +15,13 @@ const acceptSyscall = "accept"
 // supported: socklab cannot trace sockets here.
 const supported = false
 
-func sysSocket(bool) (int, error)                { return -1, ErrUnsupported }
+func sysSocket(Kind, bool) (int, error)           { return -1, ErrUnsupported }
+func sysBindPath(int, string) error               { return ErrUnsupported }
+func sysConnectPath(int, string) error            { return ErrUnsupported }
+func sysSendTo(int, []byte, netip.AddrPort) error { return ErrUnsupported }
+func sysRecvFrom(int, []byte) (int, netip.AddrPort, error) {
+	return 0, netip.AddrPort{}, ErrUnsupported
+}
 func sysBind(int, netip.AddrPort) error          { return ErrUnsupported }
 func sysConnect(int, netip.AddrPort) error       { return ErrUnsupported }
 func sysGetsockname(int) (netip.AddrPort, error) { return netip.AddrPort{}, ErrUnsupported }

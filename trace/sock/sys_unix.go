@@ -10,11 +10,34 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func family(v6 bool) int {
-	if v6 {
+func family(kind Kind, v6 bool) int {
+	switch {
+	case kind == Unix:
+		return unix.AF_UNIX
+	case v6:
 		return unix.AF_INET6
 	}
 	return unix.AF_INET
+}
+
+func sockType(kind Kind) int {
+	if kind == UDP {
+		return unix.SOCK_DGRAM
+	}
+	return unix.SOCK_STREAM
+}
+
+func sysBindPath(fd int, path string) error { return unix.Bind(fd, &unix.SockaddrUnix{Name: path}) }
+
+func sysConnectPath(fd int, path string) error {
+	return unix.Connect(fd, &unix.SockaddrUnix{Name: path})
+}
+
+func sysSendTo(fd int, b []byte, to netip.AddrPort) error { return unix.Sendto(fd, b, 0, sockaddr(to)) }
+
+func sysRecvFrom(fd int, b []byte) (int, netip.AddrPort, error) {
+	n, from, err := unix.Recvfrom(fd, b, 0)
+	return n, addrPort(from), err
 }
 
 func sockaddr(addr netip.AddrPort) unix.Sockaddr {

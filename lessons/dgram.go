@@ -1,0 +1,175 @@
+package lessons
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/sock"
+)
+
+var udp = Lesson{
+	Name:    "udp",
+	Summary: "UDP: socket(SOCK_DGRAM), bind, sendto, recvfrom; no listen, no accept, no connect, and each datagram keeps its boundaries",
+	Run:     runUDP,
+}
+
+// udpDatagrams are the client's two datagrams, sent back to back.
+var udpDatagrams = []string{"hello", "world"}
+
+// UDP has no connection: the server only binds an address, and anyone may
+// send it datagrams. Each recvfrom returns one datagram, whole, with its
+// sender's address: the client's two quick sends arrive as two reads (the
+// stream lesson's two writes arrived as one).
+func runUDP(ctx context.Context, tr *trace.Tracer, opts Options) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
+	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
+	announce := newAnnouncement()
+	return runPeers(ctx,
+		func(ctx context.Context) error {
+			defer server.Done()
+			s, err := sock.CreateUDP(server, false)
+			if err != nil {
+				announce.failed()
+				return err
+			}
+			defer s.Close()
+			if err := s.Bind(loopback4); err != nil {
+				announce.failed()
+				return err
+			}
+			addr, err := s.LocalAddr()
+			if err != nil {
+				announce.failed()
+				return err
+			}
+			announce.listening(addr) // no listen: a bound UDP socket already receives
+
+			buf := make([]byte, ReadBuffer)
+			for _, want := range udpDatagrams {
+				n, from, err := s.RecvFrom(ctx, buf)
+				if err != nil {
+					return err
+				}
+				if string(buf[:n]) != want {
+					return fmt.Errorf("%w: datagram %q, want %q", errStoryDidNotHappen, buf[:n], want)
+				}
+				if want == udpDatagrams[len(udpDatagrams)-1] {
+					// The reply goes to the address the datagram came from.
+					if _, err := s.SendTo(ctx, []byte(opts.reply()), from); err != nil {
+						return err
+					}
+				}
+			}
+			return s.Close()
+		},
+		func(ctx context.Context) error {
+			defer client.Done()
+			addr, err := announce.wait(ctx)
+			if err != nil {
+				return err
+			}
+			s, err := sock.CreateUDP(client, false)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			// No connect: each datagram names where it goes. The kernel
+			// binds the client to an ephemeral port on the first send.
+			for _, d := range udpDatagrams {
+				if _, err := s.SendTo(ctx, []byte(d), addr); err != nil {
+					return err
+				}
+			}
+			if _, _, err := s.RecvFrom(ctx, make([]byte, ReadBuffer)); err != nil {
+				return err
+			}
+			return s.Close()
+		},
+	)
+}
+
+var unixLesson = Lesson{
+	Name:    "unix",
+	Summary: "the basic exchange over a Unix domain socket: the address is a file's path, and the file is removed afterwards",
+	Run:     runUnix,
+}
+
+// A Unix domain socket connects two processes of one machine through the
+// kernel, with no network at all. The calls are the same as TCP's; the
+// address is a path, and bind makes a file there that stays until it is
+// removed (which is not a socket call, so the trace does not show it).
+func runUnix(ctx context.Context, tr *trace.Tracer, opts Options) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "socklab-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "server.sock")
+
+	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
+	ready := make(chan struct{})
+	return runPeers(ctx,
+		func(ctx context.Context) error {
+			defer server.Done()
+			ln, err := sock.CreateUnix(server)
+			if err != nil {
+				close(ready)
+				return err
+			}
+			defer ln.Close()
+			if err := ln.BindPath(path); err != nil {
+				close(ready)
+				return err
+			}
+			if err := ln.Listen(backlog); err != nil {
+				close(ready)
+				return err
+			}
+			close(ready)
+			conn, err := ln.Accept(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			buf := make([]byte, ReadBuffer)
+			if _, err := conn.Read(ctx, buf); err != nil {
+				return err
+			}
+			if err := writeAll(ctx, conn, []byte(opts.reply())); err != nil {
+				return err
+			}
+			if _, err := readUntilEOF(ctx, conn, buf); err != nil {
+				return err
+			}
+			if err := conn.Close(); err != nil {
+				return err
+			}
+			return ln.Close()
+		},
+		func(ctx context.Context) error {
+			defer client.Done()
+			select {
+			case <-ready:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			s, err := sock.CreateUnix(client)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			if err := s.ConnectPath(ctx, path); err != nil {
+				return err
+			}
+			return sayAndHear(ctx, s, opts.message())
+		},
+	)
+}
