@@ -98,7 +98,7 @@ func (e *TooManyClientsError) Error() string {
 
 // All returns every lesson, in teaching order.
 func All() []Lesson {
-	return []Lesson{basic, echo, stream, halfclose, concurrent, backlog_, refused, addrinuse, timewait, reset, timeout, udp, unixLesson, ipv6}
+	return []Lesson{basic, echo, stream, halfclose, concurrent, backlog_, refused, addrinuse, timewait, reset, timeout, udp, unixLesson, ipv6, gonet}
 }
 
 // Lookup returns the lesson with this name.

@@ -381,18 +381,27 @@ func (s *TextSink) appendCall(b []byte, e *Event) []byte {
 	preview := s.opts.Preview
 	b = append(b, e.Syscall...)
 	b = append(b, '(')
-	if e.Op != OpCreate {
+	start := len(b)
+	// sep separates arguments; a call with no descriptor yet (net.Dial's
+	// Begin) starts with the next one.
+	sep := func(b []byte) []byte {
+		if len(b) > start {
+			return append(b, ", "...)
+		}
+		return b
+	}
+	if e.Op != OpCreate && e.FD >= 0 {
 		b = strconv.AppendInt(b, int64(e.FD), 10)
 	}
 	switch e.Op {
 	case OpCreate:
 		b = append(b, e.Arg...)
 	case OpBind:
-		b = append(append(b, ", "...), e.Local...)
+		b = append(sep(b), e.Local...)
 	case OpConnect:
-		b = append(append(b, ", "...), e.Remote...)
+		b = append(sep(b), e.Remote...)
 	case OpListen, OpShutdown, OpSetsockopt:
-		b = append(append(b, ", "...), e.Arg...)
+		b = append(sep(b), e.Arg...)
 	case OpWrite:
 		b = append(b, ", "...)
 		b = s.appendQuotedPreview(b, e.Data, preview)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -498,7 +499,7 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	name := "basic"
+	name := defaultLesson
 	if len(rest) == 1 {
 		name = rest[0]
 	}
@@ -533,6 +534,15 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	}
 	return traceDone(tr, err)
 }
+
+// defaultLesson is what `socklab` runs: basic, or on Windows, where
+// socklab cannot trace raw sockets, the lesson written with the net package.
+var defaultLesson = func() string {
+	if runtime.GOOS == "windows" {
+		return "gonet"
+	}
+	return "basic"
+}()
 
 // maxClients bounds --clients: each client is a socket and a goroutine.
 const maxClients = 1000

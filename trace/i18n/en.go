@@ -73,6 +73,7 @@ var en = map[string]string{
 	"lesson.timewait":         "the side that closes first is the one left in TIME_WAIT: once the client closes first, then the server",
 	"lesson.udp":              "UDP: socket(SOCK_DGRAM), bind, sendto, recvfrom; no listen, no accept, no connect, and each datagram keeps its boundaries",
 	"lesson.unix":             "the basic exchange over a Unix domain socket: the address is a file's path, and the file is removed afterwards",
+	"lesson.gonet":            "the same exchange with Go's net package: net.Listen is socket+bind+listen in one call, and blocked calls park goroutines, not threads",
 	"explain.getsockname":     "getsockname asks the kernel which address and port the socket really has.",
 	"explain.listen":          "The kernel now answers handshakes on this port by itself and queues the connections (LISTEN).",
 	"explain.create.client":   "The client gets a socket of its own; it never calls bind.",

@@ -68,6 +68,7 @@ var zh = map[string]string{
 	"lesson.timewait":         "先关闭的一方留在 TIME_WAIT：先是客户端先关闭，再是服务器先关闭",
 	"lesson.udp":              "UDP：socket(SOCK_DGRAM)、bind、sendto、recvfrom；没有 listen、accept 和 connect，每个数据报保留自己的边界",
 	"lesson.unix":             "在 Unix 域套接字上做 basic 的通信：地址是一个文件路径，结束后删除这个文件",
+	"lesson.gonet":            "用 Go 的 net 包做同样的通信：net.Listen 一次完成 socket+bind+listen，阻塞的调用挂起的是 goroutine 而不是线程",
 	"explain.getsockname":     "getsockname 向内核询问这个套接字实际的地址和端口。",
 	"explain.listen":          "从现在起，内核会自己应答这个端口上的握手，并把连接排进队列（LISTEN）。",
 	"explain.create.client":   "客户端有了自己的套接字；它从不调用 bind。",
