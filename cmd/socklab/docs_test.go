@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/socklab/socklab/lessons"
 )
 
 // TestErrorsAreDocumented checks that docs/errors.md quotes every message
@@ -32,6 +34,21 @@ func TestErrorsAreDocumented(t *testing.T) {
 	for _, m := range messages {
 		if m = strings.TrimSuffix(m, "\n"); !strings.Contains(page, m) {
 			t.Errorf("docs/errors.md does not quote:\n%s", m)
+		}
+	}
+}
+
+// TestReadmeListsEveryLesson: the README's table says what socklab list
+// says, lesson by lesson.
+func TestReadmeListsEveryLesson(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lessons.All() {
+		row := fmt.Sprintf("| `%s` | %s |", l.Name, l.Summary)
+		if !strings.Contains(string(readme), row) {
+			t.Errorf("README.md has no row %q", row)
 		}
 	}
 }

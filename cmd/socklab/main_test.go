@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"testing"
@@ -258,5 +259,30 @@ func TestStepAndDelayConflict(t *testing.T) {
 	}
 	if want := "socklab: --step and --delay both set; choose one: --step waits for Enter, --delay for a time\n"; stderr.String() != want {
 		t.Errorf("stderr %q, want %q", stderr.String(), want)
+	}
+}
+
+// TestEveryLessonRuns: socklab run NAME exits 0 for every lesson in the
+// list, in text and in JSON: its story happened, even when the story is
+// an error.
+func TestEveryLessonRuns(t *testing.T) {
+	var list bytes.Buffer
+	if code := run(context.Background(), []string{"list"}, env{stdout: &list, stderr: io.Discard}); code != 0 {
+		t.Fatal("socklab list failed")
+	}
+	for _, line := range strings.Split(strings.TrimSpace(list.String()), "\n") {
+		name := strings.Fields(line)[0]
+		for _, format := range []string{"text", "json"} {
+			t.Run(name+"/"+format, func(t *testing.T) {
+				var stdout, stderr bytes.Buffer
+				code := run(context.Background(), []string{"run", name, "--format=" + format}, env{stdout: &stdout, stderr: &stderr})
+				if code != 0 {
+					t.Fatalf("exit %d: %s", code, stderr.String())
+				}
+				if stdout.Len() == 0 || stderr.Len() != 0 {
+					t.Errorf("stdout %d bytes, stderr %q", stdout.Len(), stderr.String())
+				}
+			})
+		}
 	}
 }
