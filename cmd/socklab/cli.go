@@ -328,12 +328,14 @@ func (c *command) boolFlag(p *bool, name, help string) {
 }
 
 // lessonFlags adds the flags of `socklab run`.
-func (c *command) lessonFlags() (message, reply *string) {
+func (c *command) lessonFlags() (message, reply *string, clients *int) {
 	c.traceFlags()
 	message, reply = new(string), new(string)
 	c.stringFlag(message, "message", "TEXT", lessons.DefaultMessage, "flag.message.run", lessons.DefaultMessage)
 	c.stringFlag(reply, "reply", "TEXT", lessons.DefaultReply, "flag.reply.run", lessons.DefaultReply)
-	return message, reply
+	clients = c.fs.Int("clients", lessons.DefaultClients, "flag.clients")
+	c.values["clients"], c.help["clients"] = "N", helpText{key: "flag.clients"}
+	return message, reply, clients
 }
 
 func (c *command) printFlags(w io.Writer) {
@@ -488,9 +490,7 @@ func (c *command) sink() (trace.Sink, error) {
 // runLesson runs `socklab run [LESSON] [flags]`.
 func runLesson(ctx context.Context, args []string, e *env) error {
 	c := newCommand(e, "run", "usage.synopsis.run")
-	message, reply := c.lessonFlags()
-	clients := c.fs.Int("clients", lessons.DefaultClients, "flag.clients")
-	c.values["clients"], c.help["clients"] = "N", helpText{key: "flag.clients"}
+	message, reply, clients := c.lessonFlags()
 	rest, err := c.parse(args, 1)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintf(e.stdout, "\n%s\n", e.lang.T("usage.lessons"))
