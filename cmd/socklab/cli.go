@@ -244,7 +244,7 @@ func (c *command) langFlag() {
 // traceFlags adds the flags of every subcommand that prints a trace.
 func (c *command) traceFlags() {
 	c.stringFlag(&c.color, "color", "auto|always|never", "auto", "flag.color")
-	c.stringFlag(&c.format, "format", "text|json", "text", "flag.format")
+	c.stringFlag(&c.format, "format", "text|json|mermaid", "text", "flag.format")
 	c.boolFlag(&c.explain, "explain", "flag.explain")
 	c.stringFlag(&c.layout, "layout", "columns|lines", "", "flag.layout")
 	c.boolFlag(&c.step, "step", "flag.step")
@@ -483,6 +483,8 @@ func (c *command) sink() (trace.Sink, error) {
 		return nil, usage("hint.layout", "err.layout", c.layout)
 	case "json":
 		return trace.NewJSONSink(c.env.stdout, nil), nil
+	case "mermaid":
+		return trace.NewMermaidSink(c.env.stdout), nil
 	}
 	return nil, usage("hint.format", "err.format", c.format)
 }

@@ -111,7 +111,7 @@ var runTests = []struct {
 	{"two lessons", []string{"run", "basic", "basic"}, 2, "", "socklab: too many arguments: \"basic\"; run one lesson at a time\n"},
 	{"bad color", []string{"--color=purple"}, 2, "", "socklab: unknown --color value \"purple\"; use --color=auto, always or never\n"},
 	{"bad color with json", []string{"--format=json", "--color=purple"}, 2, "", "socklab: unknown --color value \"purple\"; use --color=auto, always or never\n"},
-	{"bad format", []string{"--format=xml"}, 2, "", "socklab: unknown format \"xml\"; use --format=text or --format=json\n"},
+	{"bad format", []string{"--format=xml"}, 2, "", "socklab: unknown format \"xml\"; use --format=text, json or mermaid\n"},
 	{"list with argument", []string{"list", "x"}, 2, "", "socklab: list takes no arguments, got \"x\"; see 'socklab list --help'\n"},
 	{"empty message", []string{"--message="}, 2, "",
 		"socklab: --message is empty: an empty message sends no bytes, so the server would wait for ever; give the client something to say\n"},

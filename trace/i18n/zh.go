@@ -147,7 +147,7 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 服务器都可以：另一个终端里的 socklab server、nc -l 1234、一个 Python 脚本。
 消息来自 --message；没有的话，在终端上会提示你输入；否则从标准输入读一行。`,
 	"flag.color":                 "给输出上色；auto（默认）只在终端上着色，NO_COLOR 或 TERM=dumb 时不着色",
-	"flag.format":                "输出格式；text（默认）每步一行，json 是 JSON Lines（见 docs/trace-format.md）",
+	"flag.format":                "输出格式；text（默认）每步一行，json 是 JSON Lines（见 docs/trace-format.md），mermaid 是可放进 Markdown 的时序图",
 	"flag.lang":                  "socklab 说话用的语言；默认取自 LC_ALL、LC_MESSAGES 或 LANG（zh_* 为中文）",
 	"flag.step":                  "每一步之前停下来，说明接下来要发生什么；按 Enter 继续，输入 q 再按 Enter 停止（所有套接字都会关闭）",
 	"flag.delay":                 "按教学顺序自动播放，每一步之前等待这么久，例如 500ms",
@@ -200,7 +200,7 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"err.color":                 "--color 的值 %q 不认识",
 	"hint.color":                "用 --color=auto、always 或 never",
 	"err.format":                "没有 %q 这种格式",
-	"hint.format":               "用 --format=text 或 --format=json",
+	"hint.format":               "用 --format=text、json 或 mermaid",
 	"err.lang":                  "不支持语言 %q",
 	"hint.lang":                 "用 --lang=en 或 --lang=zh",
 	"err.message_empty.run":     "--message 是空的：空消息不发送任何字节，服务器会一直等下去",

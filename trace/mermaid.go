@@ -1,0 +1,119 @@
+package trace
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+)
+
+// MermaidSink writes a run as a Mermaid sequenceDiagram, which GitHub
+// renders in Markdown: each peer a participant, each call a note over its
+// peer (with the lesson-plan step), and what crosses between the peers as
+// arrows: the handshake when connect returns, the bytes when a read (or
+// recvfrom) got them, the end of file when a read returned 0.
+//
+// It writes as events come, one line each; Close writes nothing and only
+// exists for symmetry with sinks that buffer.
+type MermaidSink struct {
+	w    io.Writer
+	mu   sync.Mutex
+	seen map[string]string // peer → its participant id
+	last map[string]string // peer → the peer it last exchanged with (for arrows)
+	// addrs maps an address to the peer whose socket has it, so that an
+	// arrow can name the peer at the other end of a read.
+	addrs map[string]string
+}
+
+// NewMermaidSink returns a sink that writes a Mermaid diagram to w.
+func NewMermaidSink(w io.Writer) *MermaidSink {
+	return &MermaidSink{w: w, seen: map[string]string{}, last: map[string]string{}, addrs: map[string]string{}}
+}
+
+// Handle writes the lines e adds to the diagram.
+func (s *MermaidSink) Handle(e Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var b strings.Builder
+	if len(s.seen) == 0 {
+		b.WriteString("sequenceDiagram\n")
+	}
+	id := s.participant(&b, e.Peer)
+	if e.Local != "" {
+		s.addrs[e.Local] = e.Peer
+	}
+	if e.Phase == End {
+		other := s.addrs[e.Remote]
+		switch {
+		case e.Op == OpConnect && e.Err == nil && other != "":
+			fmt.Fprintf(&b, "    %s->>%s: handshake done (SYN, SYN-ACK, ACK)\n", id, s.participant(&b, other))
+		case (e.Op == OpRead || e.Op == OpRecvfrom) && e.Err == nil && e.Interrupt == "" && other != "":
+			label := "FIN: end of file"
+			if !e.EOF() {
+				preview, _ := Preview(e.Data, 24)
+				label = fmt.Sprintf("%d bytes %q", e.N, preview)
+			}
+			fmt.Fprintf(&b, "    %s->>%s: %s\n", s.participant(&b, other), id, mermaidText(label))
+		}
+	}
+	if shown(&e) && !(e.Phase == Begin && e.Op.Blocks()) {
+		fmt.Fprintf(&b, "    Note over %s: %s\n", id, mermaidText(noteText(&e)))
+	}
+	_, err := io.WriteString(s.w, b.String())
+	return err
+}
+
+// participant returns the diagram's id for a peer, declaring it the first
+// time.
+func (s *MermaidSink) participant(b *strings.Builder, peer string) string {
+	if id, ok := s.seen[peer]; ok {
+		return id
+	}
+	id := fmt.Sprintf("P%d", len(s.seen)+1)
+	s.seen[peer] = id
+	fmt.Fprintf(b, "    participant %s as %s\n", id, mermaidText(peer))
+	return id
+}
+
+// noteText is the call, shortly: step, call and result.
+func noteText(e *Event) string {
+	var b strings.Builder
+	if e.Step > 0 {
+		fmt.Fprintf(&b, "[%d] ", e.Step)
+	}
+	b.WriteString(e.Syscall)
+	switch {
+	case e.Phase == Begin && (e.Op == OpWrite || e.Op == OpSendto):
+		fmt.Fprintf(&b, " %d bytes", len(e.Data))
+	case e.Phase == Begin:
+	case e.Err != nil && e.Errno != "":
+		b.WriteString(" = -1 " + e.Errno)
+	case e.Err != nil:
+		b.WriteString(" failed")
+	default:
+		fmt.Fprintf(&b, " = %d", e.Ret)
+	}
+	switch {
+	case e.State == "":
+	case e.Op == OpListen, e.Op == OpConnect, e.Op == OpAccept, e.Op == OpClose, e.EOF():
+		// The states that change the story; ESTABLISHED after every
+		// read would hide them.
+		b.WriteString(" · " + e.State)
+		if e.PeerState != "" {
+			b.WriteString(", other end " + e.PeerState)
+		}
+	}
+	return b.String()
+}
+
+// mermaidText makes text safe inside a Mermaid message or note: no line
+// breaks, no characters Mermaid reads as syntax (; # and the like are
+// written as entity codes, as Mermaid expects).
+func mermaidText(s string) string {
+	r := strings.NewReplacer(
+		"\n", " ", "\r", " ",
+		";", "#59;", "#", "#35;",
+		"<", "#lt;", ">", "#gt;",
+	)
+	return r.Replace(s)
+}

@@ -1,0 +1,69 @@
+package trace
+
+import (
+	"bytes"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// mermaidLine is every line a socklab diagram may hold: Mermaid's
+// sequenceDiagram syntax for participants, notes and solid arrows.
+var mermaidLine = regexp.MustCompile(`^(sequenceDiagram|    participant (P\d+) as [^;#\n]+|    Note over (P\d+): [^;\n]+|    (P\d+)->>(P\d+): [^;\n]+)$`)
+
+// TestMermaidIsASequenceDiagram parses the diagram of the sample run: the
+// header first, then only known line shapes, each participant declared
+// before any line uses it, and no character Mermaid would read as syntax.
+func TestMermaidIsASequenceDiagram(t *testing.T) {
+	var buf bytes.Buffer
+	render(t, NewMermaidSink(&buf))
+	checkGolden(t, "trace.mermaid", buf.Bytes())
+	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+	if lines[0] != "sequenceDiagram" {
+		t.Fatalf("first line %q, want sequenceDiagram", lines[0])
+	}
+	declared := map[string]bool{}
+	for i, line := range lines[1:] {
+		m := mermaidLine.FindStringSubmatch(line)
+		if m == nil {
+			t.Errorf("line %d is not Mermaid: %q", i+2, line)
+			continue
+		}
+		if m[2] != "" {
+			declared[m[2]] = true
+		}
+		for _, used := range []string{m[3], m[4], m[5]} {
+			if used != "" && !declared[used] {
+				t.Errorf("line %d uses %s before declaring it", i+2, used)
+			}
+		}
+	}
+	if strings.ContainsAny(buf.String(), "\x1b\x00") {
+		t.Error("the diagram holds control bytes")
+	}
+}
+
+func TestMermaidArrows(t *testing.T) {
+	var buf bytes.Buffer
+	s := NewMermaidSink(&buf)
+	for _, e := range []Event{
+		{Peer: "server", Role: Server, Op: OpListen, Phase: End, Syscall: "listen", Local: "127.0.0.1:1", State: "LISTEN"},
+		{Peer: "client", Role: Client, Op: OpGetsockname, Phase: End, Syscall: "getsockname", Local: "127.0.0.1:2"},
+		{Peer: "client", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", Remote: "127.0.0.1:1"},
+		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", Remote: "127.0.0.1:2", Ret: 2, N: 2, Data: []byte("a;")},
+		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", Remote: "127.0.0.1:2"},
+	} {
+		if err := s.Handle(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range []string{
+		"P2->>P1: handshake done (SYN, SYN-ACK, ACK)",
+		`P2->>P1: 2 bytes "a#59;"`,
+		"P2->>P1: FIN: end of file",
+	} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("no %q in:\n%s", want, buf.String())
+		}
+	}
+}
