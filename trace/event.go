@@ -65,6 +65,9 @@ type Event struct {
 	// one of the eleven steps (getsockname, shutdown, a client's bind, …).
 	Step    int
 	Syscall string // the real call: "socket", "accept4", "read", …
+	// Kind is the socket's kind: "tcp", "udp" or "unix" ("" when unknown,
+	// as in the gonet lesson). Explanations depend on it.
+	Kind string
 	// FD is the descriptor the call operates on, or -1 when there is none
 	// yet (the Begin of create).
 	FD int

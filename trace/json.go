@@ -50,6 +50,7 @@ type JSONEvent struct {
 	Phase   Phase  `json:"phase"`
 	Step    int    `json:"step,omitempty"`
 	Syscall string `json:"syscall"`
+	Kind    string `json:"kind,omitempty"`
 	FD      *int   `json:"fd,omitempty"`
 	Arg     string `json:"arg,omitempty"`
 	Local   string `json:"local,omitempty"`
@@ -78,7 +79,7 @@ func ToJSON(e *Event, preview int) JSONEvent {
 	j := JSONEvent{
 		V: SchemaVersion, Seq: e.Seq, TimeNS: int64(e.Time),
 		Peer: e.Peer, Role: e.Role, Op: e.Op, Phase: e.Phase, Step: e.Step,
-		Syscall: e.Syscall, Arg: e.Arg, Local: e.Local, Remote: e.Remote,
+		Syscall: e.Syscall, Kind: e.Kind, Arg: e.Arg, Local: e.Local, Remote: e.Remote,
 		Errno: e.Errno, EOF: e.EOF(), Interrupt: e.Interrupt,
 		State: e.State, StateTimerNS: int64(e.StateTimer),
 		PeerState: e.PeerState, PeerTimerNS: int64(e.PeerStateTimer),

@@ -307,22 +307,39 @@ func explanation(e *Event) string {
 		}
 		return "explain.create.client"
 	case OpBind:
-		if e.Errno == "EADDRINUSE" {
+		switch {
+		case e.Errno == "EADDRINUSE":
 			return "explain.bind.inuse"
+		case e.Kind == "unix":
+			return "explain.bind.path"
+		case e.Kind == "udp":
+			return "explain.bind.udp"
 		}
 		return "explain.bind"
 	case OpSetsockopt:
+		for _, opt := range []string{"SO_REUSEADDR", "SO_LINGER", "SO_RCVTIMEO"} {
+			if strings.Contains(e.Arg, opt) {
+				return "explain.setsockopt." + opt
+			}
+		}
 		return "explain.setsockopt"
 	case OpGetsockname:
 		return "explain.getsockname"
 	case OpListen:
+		if e.Kind == "unix" {
+			return "explain.listen.unix"
+		}
 		return "explain.listen"
 	case OpConnect:
 		switch {
+		case begin && e.Kind == "unix":
+			return "explain.connect.begin.unix"
 		case begin:
 			return "explain.connect.begin"
 		case e.Errno == "ECONNREFUSED":
 			return "explain.connect.refused"
+		case e.Err == nil && e.Kind == "unix":
+			return "explain.connect.end.unix"
 		case e.Err == nil:
 			return "explain.connect.end"
 		}
@@ -363,7 +380,17 @@ func explanation(e *Event) string {
 			return "explain.recvfrom"
 		}
 	case OpClose:
-		if begin {
+		switch {
+		case !begin:
+		case e.Arg == "SO_LINGER 0":
+			return "explain.close.rst"
+		case e.Kind == "udp":
+			return "explain.close.udp"
+		case e.Remote == "":
+			return "explain.close.unconnected"
+		case e.Kind == "unix":
+			return "explain.close.unix"
+		default:
 			return "explain.close"
 		}
 		if e.State == "TIME_WAIT" || e.PeerState == "TIME_WAIT" {

@@ -15,8 +15,12 @@ func (s *Socket) SetLinger(on bool, seconds int) error {
 	if on {
 		onoff = 1
 	}
-	return s.setsockopt(fmt.Sprintf("SOL_SOCKET, SO_LINGER, {l_onoff=%d, l_linger=%d}", onoff, seconds),
+	err := s.setsockopt(fmt.Sprintf("SOL_SOCKET, SO_LINGER, {l_onoff=%d, l_linger=%d}", onoff, seconds),
 		func() error { return sysSetLinger(s.fd, onoff, seconds) })
+	if err == nil {
+		s.linger0 = on && seconds == 0
+	}
+	return err
 }
 
 // SetReuseAddr sets SO_REUSEADDR: bind may then take a port that

@@ -55,13 +55,14 @@ func (e *CallError) Unwrap() error { return e.Err }
 
 // A Socket is one traced socket descriptor.
 type Socket struct {
-	peer   *trace.Peer
-	fd     int
-	v6     bool
-	kind   Kind
-	local  string
-	remote string
-	table  tcpTable // the kernel's table, open while the socket closes
+	peer    *trace.Peer
+	fd      int
+	v6      bool
+	kind    Kind
+	linger0 bool // SO_LINGER is on with 0 seconds: close sends RST
+	local   string
+	remote  string
+	table   tcpTable // the kernel's table, open while the socket closes
 }
 
 // Kind is the kind of socket: a TCP stream, UDP datagrams, or a stream
@@ -89,7 +90,7 @@ func open(p *trace.Peer, kind Kind, v6 bool) (*Socket, error) {
 		// Nothing is traced: no syscall is made.
 		return nil, ErrUnsupported
 	}
-	e := trace.Event{Op: trace.OpCreate, Syscall: "socket", FD: -1, Arg: socketArg(kind, v6)}
+	e := trace.Event{Op: trace.OpCreate, Syscall: "socket", FD: -1, Arg: socketArg(kind, v6), Kind: kind.String()}
 	if err := p.Admit(&e); err != nil {
 		return nil, &CallError{Call: "socket", Err: err}
 	}
@@ -373,6 +374,9 @@ func (s *Socket) Close() error {
 		return ErrClosed
 	}
 	e := s.event(trace.OpClose, "close")
+	if s.linger0 {
+		e.Arg = "SO_LINGER 0" // this close resets the connection instead of ending it
+	}
 	if err := s.peer.Admit(&e); err != nil {
 		return &CallError{Call: "close", Err: err}
 	}
@@ -389,7 +393,17 @@ func (s *Socket) Close() error {
 }
 
 func (s *Socket) event(op trace.Op, syscall string) trace.Event {
-	return trace.Event{Op: op, Syscall: syscall, FD: s.fd, Local: s.local, Remote: s.remote}
+	return trace.Event{Op: op, Syscall: syscall, FD: s.fd, Local: s.local, Remote: s.remote, Kind: s.kind.String()}
+}
+
+func (k Kind) String() string {
+	switch k {
+	case UDP:
+		return "udp"
+	case Unix:
+		return "unix"
+	}
+	return "tcp"
 }
 
 func (s *Socket) end(e *trace.Event, began time.Time, ret int, err error) {

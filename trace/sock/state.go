@@ -30,8 +30,22 @@ func (s *Socket) noteState(e *trace.Event) {
 		}
 		fd = e.Ret // the new socket, not the listening one
 	}
-	if state, ok := sysTCPState(fd); ok {
-		e.State = state
+	state, ok := sysTCPState(fd)
+	if !ok {
+		return
+	}
+	e.State = state
+	if state == "CLOSED" && e.Local != "" && e.Remote != "" {
+		// Linux hands a connection in TIME_WAIT to a small socket of its
+		// own and marks this one closed: the table tells the truth.
+		if t := sysOpenTCPTable(s.v6); t != nil {
+			if rows, ok := t.read(); ok {
+				if own, _, found := lookup(rows, e.Local, e.Remote); found {
+					e.State, e.StateTimer = own.state, own.timer
+				}
+			}
+			t.close()
+		}
 	}
 }
 
@@ -40,16 +54,8 @@ func (s *Socket) noteState(e *trace.Event) {
 // TIME_WAIT, LAST_ACK, or gone: CLOSED) and, if the other end is on this
 // machine, that side too.
 func (s *Socket) noteStateAfterClose(e *trace.Event, local, remote string) {
-	if !s.peer.KernelState() {
-		return
-	}
-	l, err1 := netip.ParseAddrPort(local)
-	r, err2 := netip.ParseAddrPort(remote)
-	if err1 != nil || err2 != nil || r.Port() == 0 {
-		return // a listening socket, or one never connected: no connection to look up
-	}
 	if s.table == nil {
-		return
+		return // not asked for, or a socket with no connection to look up
 	}
 	table, ok := s.table.read()
 	s.table.close()
@@ -57,15 +63,33 @@ func (s *Socket) noteStateAfterClose(e *trace.Event, local, remote string) {
 	if !ok {
 		return
 	}
+	own, other, found := lookup(table, local, remote)
 	e.State, e.StateTimer = "CLOSED", 0
+	if found {
+		e.State, e.StateTimer = own.state, own.timer
+	}
+	if other.state != "" {
+		e.PeerState, e.PeerStateTimer = other.state, other.timer
+	}
+}
+
+// lookup finds, in the table, the socket with these addresses and the one
+// at the connection's other end, when that end is on this machine.
+func lookup(table []tableEntry, local, remote string) (own, other tableEntry, found bool) {
+	l, err1 := netip.ParseAddrPort(local)
+	r, err2 := netip.ParseAddrPort(remote)
+	if err1 != nil || err2 != nil {
+		return own, other, false
+	}
 	for _, c := range table {
 		switch {
 		case c.local.Port() == l.Port() && c.remote.Port() == r.Port():
-			e.State, e.StateTimer = c.state, c.timer
+			own, found = c, true
 		case c.local.Port() == r.Port() && c.remote.Port() == l.Port() && c.local.Addr() == r.Addr():
-			e.PeerState, e.PeerStateTimer = c.state, c.timer
+			other = c
 		}
 	}
+	return own, other, found
 }
 
 // openTableBeforeClose opens the kernel's TCP table, if the tracer wants
@@ -74,7 +98,7 @@ func (s *Socket) noteStateAfterClose(e *trace.Event, local, remote string) {
 // reads on a closed socket's number (its content is made at read time, so
 // it still tells the state after the close).
 func (s *Socket) openTableBeforeClose() {
-	if s.peer.KernelState() && s.remote != "" {
+	if s.peer.KernelState() && s.kind == TCP && s.local != "" && s.remote != "" {
 		s.table = sysOpenTCPTable(s.v6)
 	}
 }

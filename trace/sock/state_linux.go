@@ -43,12 +43,26 @@ func sysOpenTCPTable(v6 bool) tcpTable {
 	return procTable{f}
 }
 
+// read reads the whole table in as few read calls as it can: the kernel
+// makes the text as it goes, and between two reads the table may change,
+// so small reads could show one socket before a change and its peer after
+// it, or skip a row. One large read is one pass over the table.
 func (t procTable) read() ([]tableEntry, bool) {
-	data, err := io.ReadAll(t.f)
-	if err != nil {
-		return nil, false
+	buf := make([]byte, 1<<20)
+	for {
+		n, err := io.ReadFull(t.f, buf)
+		if err == io.ErrUnexpectedEOF || err == io.EOF {
+			return parseProcNetTCP(buf[:n]), true
+		}
+		if err != nil {
+			return nil, false
+		}
+		// The table is larger than the buffer: start again with more room.
+		if _, err := t.f.Seek(0, io.SeekStart); err != nil {
+			return nil, false
+		}
+		buf = make([]byte, 2*len(buf))
 	}
-	return parseProcNetTCP(data), true
 }
 
 func (t procTable) close() { t.f.Close() }
