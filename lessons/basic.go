@@ -11,6 +11,7 @@ var basic = Lesson{
 	Name:    "basic",
 	Summary: "the 11 steps: a server and a client exchange one message and one reply, then close",
 	Run:     runBasic,
+	Uses:    []string{"message", "reply"},
 	// The canonical story, 1 to 11. Steps 7 and 8 are not turns: they are
 	// calls returning, which happens when the kernel is done, and that is
 	// the lesson of 5 to 8: connect returns (7) as soon as the handshake is

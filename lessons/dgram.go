@@ -14,6 +14,7 @@ var udp = Lesson{
 	Name:    "udp",
 	Summary: "UDP: socket(SOCK_DGRAM), bind, sendto, recvfrom; no listen, no accept, no connect, and each datagram keeps its boundaries",
 	Run:     runUDP,
+	Uses:    []string{"reply"},
 }
 
 // udpDatagrams are the client's two datagrams, sent back to back.
@@ -29,6 +30,7 @@ func runUDP(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	}
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	announce := newAnnouncement()
+	sent := make(chan struct{}, 1) // the client sent both datagrams
 	return runPeers(ctx,
 		func(ctx context.Context) error {
 			defer server.Done()
@@ -49,6 +51,13 @@ func runUDP(ctx context.Context, tr *trace.Tracer, opts Options) error {
 			}
 			announce.listening(addr) // no listen: a bound UDP socket already receives
 
+			// Not a socket call: the server reads only once both
+			// datagrams wait in its queue, as the stream lesson's server
+			// read only once both writes were made. A TCP read would now
+			// return both; recvfrom returns one datagram, whole.
+			if err := waitFor(ctx, sent); err != nil {
+				return err
+			}
 			buf := make([]byte, ReadBuffer)
 			for _, want := range udpDatagrams {
 				n, from, err := s.RecvFrom(ctx, buf)
@@ -85,6 +94,7 @@ func runUDP(ctx context.Context, tr *trace.Tracer, opts Options) error {
 					return err
 				}
 			}
+			sent <- struct{}{}
 			if _, _, err := s.RecvFrom(ctx, make([]byte, ReadBuffer)); err != nil {
 				return err
 			}
@@ -97,6 +107,7 @@ var unixLesson = Lesson{
 	Name:    "unix",
 	Summary: "the basic exchange over a Unix domain socket: the address is a file's path, and the file is removed afterwards",
 	Run:     runUnix,
+	Uses:    []string{"message", "reply"},
 }
 
 // A Unix domain socket connects two processes of one machine through the
@@ -115,25 +126,23 @@ func runUnix(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	path := filepath.Join(dir, "server.sock")
 
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
-	ready := make(chan struct{})
+	ready := make(chan struct{}, 1) // a value: listening; closed empty: failed
 	return runPeers(ctx,
 		func(ctx context.Context) error {
 			defer server.Done()
+			defer close(ready)
 			ln, err := sock.CreateUnix(server)
 			if err != nil {
-				close(ready)
 				return err
 			}
 			defer ln.Close()
 			if err := ln.BindPath(path); err != nil {
-				close(ready)
 				return err
 			}
 			if err := ln.Listen(backlog); err != nil {
-				close(ready)
 				return err
 			}
-			close(ready)
+			ready <- struct{}{}
 			conn, err := ln.Accept(ctx)
 			if err != nil {
 				return err
@@ -157,7 +166,10 @@ func runUnix(ctx context.Context, tr *trace.Tracer, opts Options) error {
 		func(ctx context.Context) error {
 			defer client.Done()
 			select {
-			case <-ready:
+			case _, ok := <-ready:
+				if !ok {
+					return errPeerFailed // the server never got to listen
+				}
 			case <-ctx.Done():
 				return context.Cause(ctx)
 			}

@@ -24,8 +24,9 @@ var refused = Lesson{
 func runRefused(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 
-	// A port nobody listens on: the server binds one, to learn a free
-	// number, and closes without ever calling listen.
+	// A port nobody listens on: the server binds one and never calls
+	// listen. It keeps the port while the client tries, so that no one
+	// else can take it meanwhile.
 	s, err := sock.Create(server, false)
 	if err != nil {
 		return err
@@ -36,9 +37,6 @@ func runRefused(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	}
 	addr, err := s.LocalAddr()
 	if err != nil {
-		return err
-	}
-	if err := s.Close(); err != nil {
 		return err
 	}
 
@@ -54,7 +52,10 @@ func runRefused(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	if !errors.Is(err, syscall.ECONNREFUSED) {
 		return storyError("connect", "ECONNREFUSED", err)
 	}
-	return c.Close()
+	if err := c.Close(); err != nil {
+		return err
+	}
+	return s.Close()
 }
 
 var reset = Lesson{
@@ -202,7 +203,7 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 
 	// 1. While a socket listens on the port, nobody else can bind it, even
 	// with SO_REUSEADDR (it is not set here).
-	if err := bindFails(second, addr, false); err != nil {
+	if err := bindMustFail(second, addr); err != nil {
 		return err
 	}
 
@@ -239,34 +240,42 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	// 3. Nobody listens any more, but the TIME_WAIT still holds the port:
 	// bind fails, which is what restarting a server right after it
 	// closed connections runs into.
-	if err := bindFails(third, addr, false); err != nil {
+	if err := bindMustFail(third, addr); err != nil {
 		return err
 	}
 	// 4. SO_REUSEADDR lets a new socket bind a port that only TIME_WAIT
 	// connections hold, when they had it set too (Linux asks both sides).
 	// Servers set it before bind for this reason.
-	return bindFails(third, addr, true)
+	return bindWithReuse(third, addr)
 }
 
-// bindFails makes a socket and binds it to addr: it must fail with
-// EADDRINUSE without SO_REUSEADDR, and succeed with it.
-func bindFails(p *trace.Peer, addr netip.AddrPort, reuse bool) error {
+// bindMustFail makes a socket and binds it to addr, which must fail with
+// EADDRINUSE.
+func bindMustFail(p *trace.Peer, addr netip.AddrPort) error {
 	s, err := sock.Create(p, false)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if reuse {
-		if err := s.SetReuseAddr(true); err != nil {
-			return err
-		}
-		if err := s.Bind(addr); err != nil {
-			return storyError("bind", "success with SO_REUSEADDR", err)
-		}
-		return s.Close()
-	}
 	if err := s.Bind(addr); !errors.Is(err, syscall.EADDRINUSE) {
 		return storyError("bind", "EADDRINUSE", err)
+	}
+	return s.Close()
+}
+
+// bindWithReuse makes a socket, sets SO_REUSEADDR and binds it to addr,
+// which must succeed.
+func bindWithReuse(p *trace.Peer, addr netip.AddrPort) error {
+	s, err := sock.Create(p, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := s.SetReuseAddr(true); err != nil {
+		return err
+	}
+	if err := s.Bind(addr); err != nil {
+		return storyError("bind", "success with SO_REUSEADDR", err)
 	}
 	return s.Close()
 }

@@ -17,6 +17,7 @@ var gonet = Lesson{
 	Name:    "gonet",
 	Summary: "the same exchange with Go's net package: net.Listen is socket+bind+listen in one call, and blocked calls park goroutines, not threads",
 	Run:     runGonet,
+	Uses:    []string{"message", "reply"},
 }
 
 // Go's net package hides the steps: net.Listen makes the socket, sets
@@ -86,11 +87,9 @@ func runGonet(ctx context.Context, tr *trace.Tracer, opts Options) error {
 				return err
 			}
 			for { // until end of file, which the net package says as io.EOF
-				n, err := netRead(server, conn, buf)
-				if errors.Is(err, io.EOF) || (err == nil && n == 0) {
+				if _, err := netRead(server, conn, buf); errors.Is(err, io.EOF) {
 					break
-				}
-				if err != nil {
+				} else if err != nil {
 					return err
 				}
 			}
@@ -139,8 +138,11 @@ func observeCreate(p *trace.Peer) func(network, address string, c syscall.RawCon
 		fd := -1
 		c.Control(func(s uintptr) { fd = int(s) })
 		// socket() has already returned: only its End can be recorded,
-		// which is all the net package lets us see of it.
-		e := trace.Event{Op: trace.OpCreate, Syscall: "socket", FD: fd, Ret: fd, Arg: "AF_INET, SOCK_STREAM|SOCK_NONBLOCK, 0"}
+		// which is all the net package lets us see of it. Its arguments
+		// are the net package's choice (non-blocking, close-on-exec, and
+		// for listeners on Linux, IPPROTO_MPTCP): strace shows them; the
+		// trace says only the network asked for.
+		e := trace.Event{Op: trace.OpCreate, Syscall: "socket", FD: fd, Ret: fd, Arg: strconv.Quote(network)}
 		p.End(&e, time.Now())
 		return nil
 	}

@@ -12,6 +12,7 @@ var halfclose = Lesson{
 	Name:    "halfclose",
 	Summary: "shutdown(SHUT_WR): the client says it is done sending, yet still reads the server's reply",
 	Run:     runHalfclose,
+	Uses:    []string{"message", "reply"},
 }
 
 // close ends both directions at once. shutdown(SHUT_WR) ends only the

@@ -20,6 +20,10 @@ type Lesson struct {
 	// Run plays the lesson, tracing every call through tr. It returns nil
 	// when the lesson's story happened.
 	Run func(ctx context.Context, tr *trace.Tracer, opts Options) error
+	// Uses names the options the lesson reads ("message", "reply",
+	// "clients"); the command refuses the others, so that no flag is
+	// silently ignored.
+	Uses []string
 	// Script is the lesson's teaching order: the calls a trace.Conductor
 	// gives their turns to, one at a time, in this order (--step, --delay).
 	Script []trace.Point

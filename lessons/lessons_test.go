@@ -101,7 +101,8 @@ func init() {
 				"server": {"create", "bind", "getsockname", "close"},
 				"client": {"create", "connect", "close"},
 			},
-			rules: []trace.Rule{{Before: trace.EndOf("server", trace.OpClose), After: trace.BeginOf("client", trace.OpConnect)}},
+			// One goroutine makes every call: its order is the per-peer
+			// sequences'; there is no causal rule across peers to check.
 		},
 		orderTest{
 			lesson: "reset",
@@ -131,9 +132,7 @@ func init() {
 				"server-3": {"create", "bind", "close", "create", "setsockopt", "bind", "close"},
 			},
 			rules: []trace.Rule{
-				{Before: trace.EndOf("server", trace.OpListen), After: trace.BeginOf("server-2", trace.OpBind)},
 				{Before: trace.BeginOf("server", trace.OpClose), After: trace.EndOf("client", trace.OpRead).AtEOF()},
-				{Before: trace.EndOf("server", trace.OpClose).Nth(2), After: trace.BeginOf("server-3", trace.OpBind)},
 			},
 		},
 	)
@@ -175,19 +174,14 @@ func init() {
 func init() {
 	orderTests = append(orderTests, orderTest{
 		lesson: "stream",
+		// The server's reads are checked by TestStreamHasNoBoundaries: part
+		// 2 takes one read or two.
 		calls: map[string][]string{
-			"server": {"create", "bind", "getsockname", "listen", "accept",
-				"read", "read", "read", // 3000 bytes, 1024 at a time
-				"read",                         // ping and pong at once
-				"read", "read", "read", "read", // two frames, length then bytes
-				"read", "read", // 你好 across two reads
-				"read(EOF)", "close", "close"},
 			"client": {"create", "connect", "getsockname", "write", "write", "write", "write", "write", "close"},
 		},
 		rules: []trace.Rule{
 			{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)},
-			{Before: trace.BeginOf("client", trace.OpWrite).Nth(3), After: trace.EndOf("server", trace.OpRead).Nth(4)},
-			{Before: trace.BeginOf("client", trace.OpWrite).Nth(5), After: trace.EndOf("server", trace.OpRead).Nth(9)},
+			{Before: trace.BeginOf("client", trace.OpWrite).Nth(2), After: trace.EndOf("server", trace.OpRead).Nth(4)},
 			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
 		},
 	})
@@ -300,22 +294,40 @@ func init() {
 // TestStreamHasNoBoundaries checks what each of the server's reads got.
 func TestStreamHasNoBoundaries(t *testing.T) {
 	events := runLesson(t, "stream", Options{})
-	want := []string{
-		string(streamBig[:1024]), string(streamBig[1024:2048]), string(streamBig[2048:]), // one write, three reads
-		"pingpong",                                            // two writes, one read
-		"\x00\x00\x00\x05", "hello", "\x00\x00\x00\x06", "你好", // frames
-		"你\xe5", "\xa5\xbd", // a character cut in two
-		"", // end of file
-	}
-	for i, w := range want {
-		e, ok := trace.Find(events, trace.EndOf("server", trace.OpRead).Nth(i+1))
-		if !ok {
-			t.Fatalf("read %d never happened", i+1)
-		}
-		if string(e.Data) != w {
-			t.Errorf("read %d got %q, want %q", i+1, e.Data, w)
+	var reads []string
+	for _, e := range events {
+		if e.Peer == "server" && e.Op == trace.OpRead && e.Phase == trace.End {
+			reads = append(reads, string(e.Data))
 		}
 	}
+	// One write, three reads.
+	want := []string{string(streamBig[:1024]), string(streamBig[1024:2048]), string(streamBig[2048:])}
+	if len(reads) < 3 || !slices.Equal(reads[:3], want) {
+		t.Fatalf("part 1: reads %d bytes each; want 1024, 1024, 952", lens(reads[:min(3, len(reads))]))
+	}
+	reads = reads[3:]
+	// Two writes, one read (or, rarely, two): never anything but pingpong.
+	joined, i := "", 0
+	for ; i < len(reads) && len(joined) < len("pingpong"); i++ {
+		joined += reads[i]
+	}
+	if joined != "pingpong" {
+		t.Fatalf("part 2: reads %q, want pingpong", reads[:i])
+	}
+	reads = reads[i:]
+	// Frames, a character cut in two, end of file.
+	want = []string{"\x00\x00\x00\x05", "hello", "\x00\x00\x00\x06", "你好", "你\xe5", "\xa5\xbd", ""}
+	if !slices.Equal(reads, want) {
+		t.Errorf("parts 3 and 4: reads %q, want %q", reads, want)
+	}
+}
+
+func lens(s []string) []int {
+	var n []int
+	for _, x := range s {
+		n = append(n, len(x))
+	}
+	return n
 }
 
 // TestConcurrentConnectionsKeepTheirOrder pairs each handler with its

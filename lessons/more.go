@@ -15,6 +15,7 @@ var ipv6 = Lesson{
 	Name:    "ipv6",
 	Summary: "the basic exchange over IPv6, on ::1: the same 11 steps with AF_INET6",
 	Run:     runIPv6,
+	Uses:    []string{"message", "reply"},
 }
 
 // IPv6 changes the address family and the addresses, nothing else: the
@@ -77,22 +78,23 @@ func (a *announcement) wait(ctx context.Context) (netip.AddrPort, error) {
 // clientName names the ith of several clients: client-1, client-2, …
 func clientName(i int) string { return fmt.Sprintf("client-%d", i+1) }
 
-// echoOnce is a server's whole exchange on one connection: read the
-// message, write it back, read until end of file, close.
+// echoOnce is a server's whole exchange on one connection: write back
+// whatever it reads, until end of file, then close.
 func echoOnce(ctx context.Context, conn *sock.Socket) error {
 	defer conn.Close()
 	buf := make([]byte, ReadBuffer)
-	n, err := conn.Read(ctx, buf)
-	if err != nil {
-		return err
+	for {
+		n, err := conn.Read(ctx, buf)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return conn.Close()
+		}
+		if err := writeAll(ctx, conn, buf[:n]); err != nil {
+			return err
+		}
 	}
-	if err := writeAll(ctx, conn, buf[:n]); err != nil {
-		return err
-	}
-	if _, err := readUntilEOF(ctx, conn, buf); err != nil {
-		return err
-	}
-	return conn.Close()
 }
 
 // sayAndHear is a client's whole exchange: write msg, read it back, close.
@@ -110,6 +112,7 @@ var backlog_ = Lesson{
 	Name:    "backlog",
 	Summary: "clients finish their handshake before the server calls accept: connect returns, and the backlog queues them",
 	Run:     runBacklog,
+	Uses:    []string{"clients"},
 }
 
 // The kernel completes handshakes for a listening socket by itself and
@@ -179,6 +182,7 @@ var concurrent = Lesson{
 	Name:    "concurrent",
 	Summary: "one listening socket, one goroutine per accepted connection: each connection keeps its order while they interleave",
 	Run:     runConcurrent,
+	Uses:    []string{"clients"},
 }
 
 // A server that serves one client at a time keeps every other client

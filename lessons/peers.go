@@ -115,9 +115,9 @@ func Server(ctx context.Context, p *trace.Peer, cfg ServerConfig) error {
 
 	// Step 2. Bind it to an address: 127.0.0.1, so that only this machine
 	// can reach it, unless the user named another. Port 0 asks the kernel
-	// to choose a free port. There is no SO_REUSEADDR, as in the classic
-	// lesson: if a connection on this port that just closed is still in
-	// TIME_WAIT, bind fails with EADDRINUSE.
+	// to choose a free port. Without SO_REUSEADDR, if a connection on this
+	// port that just closed is still in TIME_WAIT, bind fails with
+	// EADDRINUSE (lesson addrinuse).
 	if err := listener.Bind(cfg.Addr); err != nil {
 		return err
 	}

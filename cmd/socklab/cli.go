@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -508,6 +509,11 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	lesson, ok := lessons.Lookup(name)
 	if !ok {
 		return usage("hint.unknown_lesson", "err.unknown_lesson", name)
+	}
+	for _, option := range []string{"message", "reply", "clients"} {
+		if flagGiven(c.fs, option) && !slices.Contains(lesson.Uses, option) {
+			return usage("hint.unused_option", "err.unused_option", name, "--"+option)
+		}
 	}
 	if *message == "" {
 		return usage("hint.message_empty", "err.message_empty.run")

@@ -98,7 +98,7 @@ func TestNoTextOutsideTheCatalogue(t *testing.T) {
 // names, errno names, states and addresses.
 var (
 	quoted  = regexp.MustCompile(`"[^"]*"|'[^']*'|\([^()]*\)`)
-	kept    = regexp.MustCompile(`--?[a-z]+(=[A-Za-z|:.0-9]+)?|socklab|[A-Z][A-Z_0-9]+|\b[a-z0-9]+\(\)|\b(socket|bind|listen|accept4?|connect|read|write|close|shutdown|getsockname|run|server|client|list|help|steps|basic|backlog|concurrent|auto|always|never|text|json|mermaid|en|zh)\b|\d+(ms|s)\b|Linux|macOS|Python|Go|UTF-8|Ctrl-C|Enter|root|telnet|nc|printf|hi|KiB`)
+	kept    = regexp.MustCompile(`--?[a-z]+(=[A-Za-z|:.0-9]+)?|socklab|[A-Z][A-Z_0-9]+|\b[a-z0-9]+\(\)|\b(socket|bind|listen|accept4?|connect|read|write|close|shutdown|getsockname|run|server|client|list|help|steps|basic|backlog|concurrent|echo|lessons|auto|always|never|text|json|mermaid|en|zh)\b|\d+(ms|s)\b|Linux|macOS|Python|Go|UTF-8|Ctrl-C|Enter|root|telnet|nc|printf|hi|KiB`)
 	english = regexp.MustCompile(`[A-Za-z]{3,}`)
 )
 

@@ -97,6 +97,8 @@ var runTests = []struct {
 	{"list", []string{"list"}, 0, "basic       the 11 steps", ""},
 	{"too many clients for backlog", []string{"run", "backlog", "--clients=200"}, 2, "",
 		"socklab: lesson backlog runs at most 128 clients (its listen backlog)\n"},
+	{"option the lesson does not use", []string{"run", "echo", "--message=XYZ"}, 2, "",
+		"socklab: lesson echo does not use --message; its texts are part of the lesson; see its source in lessons/\n"},
 	{"clients out of range", []string{"run", "concurrent", "--clients=0"}, 2, "",
 		"socklab: --clients 0 is out of range; use a number from 1 to 1000\n"},
 	{"help", []string{"--help"}, 0, "Usage:", ""},

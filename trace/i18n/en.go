@@ -143,7 +143,7 @@ var en = map[string]string{
 socket call as it happens, numbered as the classic 11-step lesson plan.
 
 Usage:
-  socklab [flags]               run the basic lesson (same as: socklab run basic)
+  socklab [flags]               run the basic lesson (gonet on Windows)
   socklab run [LESSON] [flags]  run a lesson: both peers in one process
   socklab server [flags]        be the server, for a client in another terminal
   socklab client [flags]        be the client of a server in another terminal
@@ -193,6 +193,8 @@ prompt (on a terminal), else from one line of standard input.`,
 	"err.clients":                "--clients %d is out of range",
 	"hint.clients":               "use a number from 1 to 1000",
 	"err.too_many_clients":       "lesson %s runs at most %d clients (its listen backlog)",
+	"err.unused_option":          "lesson %s does not use %s",
+	"hint.unused_option":         "its texts are part of the lesson; see its source in lessons/",
 	"flag.explain":               "add one sentence per step saying what it means",
 	"flag.message.run":           "what the client sends (default %q)",
 	"flag.reply.run":             "what the server replies (default %q)",

@@ -136,7 +136,7 @@ var zh = map[string]string{
 那一刻把它打印出来，并按经典的 11 步教学流程编号。
 
 用法：
-  socklab [选项]                运行 basic 课（等同于 socklab run basic）
+  socklab [选项]                运行 basic 课（Windows 上是 gonet）
   socklab run [课名] [选项]     运行一课：两端在同一个进程里
   socklab server [选项]         当服务器，客户端在另一个终端
   socklab client [选项]         当客户端，连接另一个终端里的服务器
@@ -184,6 +184,8 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"err.clients":                "--clients %d 超出范围",
 	"hint.clients":               "用 1 到 1000 之间的数",
 	"err.too_many_clients":       "%s 这一课最多运行 %d 个客户端（它的 listen backlog）",
+	"err.unused_option":          "%s 这一课不使用 %s",
+	"hint.unused_option":         "它的内容是课的一部分；看 lessons/ 里它的源代码",
 	"flag.explain":               "每一步加一句话，说明它的含义",
 	"flag.message.run":           "客户端发送的内容（默认 %q）",
 	"flag.reply.run":             "服务器回复的内容（默认 %q）",
