@@ -21,6 +21,11 @@ var refused = Lesson{
 	Run:     runRefused,
 }
 
+// connect to a port where nothing listens fails at once: the client's SYN
+// reaches a kernel that has no listening socket for that port, and the
+// kernel answers RST. connect returns ECONNREFUSED; step 5 never gets to 7.
+// The port is bound by the server, so that it stays unused, but nothing
+// listens on it.
 func runRefused(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 
@@ -64,6 +69,10 @@ var reset = Lesson{
 	Run:     runReset,
 }
 
+// A normal close ends a connection with FIN: the peer reads 0. With
+// SO_LINGER on and a linger time of 0, close aborts it instead: the kernel
+// drops what was unsent and sends RST, and the peer's next read fails with
+// ECONNRESET. No TIME_WAIT follows.
 func runReset(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	ready := make(chan netip.AddrPort, 1)
@@ -122,6 +131,10 @@ var timeout = Lesson{
 // readDeadline is how long the timeout lesson's client waits.
 const readDeadline = 100 * time.Millisecond
 
+// A read on a peer that says nothing waits for ever. SO_RCVTIMEO gives it a
+// deadline: when nothing arrived in time, the kernel gives up and read
+// fails with EAGAIN ("try again"). The connection is still open; the
+// client decides to close it.
 func runTimeout(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	ready := make(chan netip.AddrPort, 1)
@@ -182,6 +195,12 @@ var addrinuse = Lesson{
 	Run:     runAddrinuse,
 }
 
+// Only one socket may bind an address and port. bind fails with
+// EADDRINUSE while a socket listens there, and also while a connection on
+// that port waits in TIME_WAIT, which is what a server restarted right
+// after it closed connections runs into. SO_REUSEADDR, set before bind on
+// both the old and the new socket, lets the new one bind past the
+// TIME_WAIT (never past a listener).
 func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	second, third := tr.Peer("server-2", trace.Server), tr.Peer("server-3", trace.Server)

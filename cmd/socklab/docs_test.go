@@ -46,7 +46,7 @@ func TestReadmeListsEveryLesson(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, l := range lessons.All() {
-		row := fmt.Sprintf("| `%s` | %s |", l.Name, l.Summary)
+		row := fmt.Sprintf("| [`%s`](docs/lessons/%[1]s.md) | %s |", l.Name, l.Summary)
 		if !strings.Contains(string(readme), row) {
 			t.Errorf("README.md has no row %q", row)
 		}

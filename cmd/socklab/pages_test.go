@@ -1,0 +1,252 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/socklab/socklab/lessons"
+	"github.com/socklab/socklab/trace"
+)
+
+var update = flag.Bool("update", false, "rewrite the generated blocks of docs/lessons/*.md from a real run")
+
+// TestLessonPages keeps docs/lessons/NAME.md honest: each page's
+// generated blocks (the lesson's own words from its source, a real
+// transcript, a sequence diagram) must match what the lesson does now.
+// With -update, they are regenerated from a real run; the rest of each page
+// (exercises) is written by hand and kept.
+//
+// The two peers run at the same time, so the interleaving of their lines
+// varies from run to run: a page matches when, after times, ports,
+// descriptors and numbers are normalised, each peer's lines are the same
+// sequence. A lesson that is allowed to vary (stream's part 2 may take one
+// read or two) gets three runs to match.
+func TestLessonPages(t *testing.T) {
+	for _, l := range lessons.All() {
+		t.Run(l.Name, func(t *testing.T) {
+			path := filepath.Join("..", "..", "docs", "lessons", l.Name+".md")
+			page, err := os.ReadFile(path)
+			if os.IsNotExist(err) && *update {
+				page = []byte(newPage(l))
+			} else if err != nil {
+				t.Fatalf("%v (run go test ./cmd/socklab -run TestLessonPages -update)", err)
+			}
+			source := lessonSource(t, l)
+			if *update {
+				transcript, diagram := record(t, l)
+				out := replaceBlock(string(page), "source", source)
+				out = replaceBlock(out, "transcript", "```text\n"+transcript+"```\n")
+				out = replaceBlock(out, "diagram", "```mermaid\n"+diagram+"```\n")
+				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			if got := block(string(page), "source"); got != source {
+				t.Errorf("%s: the lesson's words changed; run with -update\ngot:\n%s\nwant:\n%s", path, got, source)
+			}
+			oldText := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "transcript"), "```text\n"), "```\n")
+			oldDiagram := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "diagram"), "```mermaid\n"), "```\n")
+			var lastDiff string
+			for range 3 {
+				transcript, diagram := record(t, l)
+				d1 := samePerPeer(oldText, transcript, func(string) func(string) (string, string) { return textPeer })
+				d2 := samePerPeer(oldDiagram, diagram, diagramPeer)
+				if d1 == "" && d2 == "" {
+					return
+				}
+				lastDiff = d1 + d2
+			}
+			t.Errorf("%s no longer shows what the lesson does; run go test ./cmd/socklab -run TestLessonPages -update\n%s", path, lastDiff)
+		})
+	}
+}
+
+// record runs the lesson once into a text transcript and a diagram.
+func record(t *testing.T, l lessons.Lesson) (transcript, diagram string) {
+	t.Helper()
+	var text, mermaid bytes.Buffer
+	tr := trace.New(trace.Multi(trace.NewTextSink(&text, nil), trace.NewMermaidSink(&mermaid)))
+	if err := l.Run(context.Background(), tr, lessons.Options{}); err != nil {
+		t.Fatalf("run %s: %v", l.Name, err)
+	}
+	return text.String(), mermaid.String()
+}
+
+// The markers around a generated block.
+func markers(name string) (begin, end string) {
+	return "<!-- generated: " + name + " -->\n", "<!-- end generated: " + name + " -->\n"
+}
+
+func block(page, name string) string {
+	begin, end := markers(name)
+	i, j := strings.Index(page, begin), strings.Index(page, end)
+	if i < 0 || j < i {
+		return ""
+	}
+	return page[i+len(begin) : j]
+}
+
+func replaceBlock(page, name, content string) string {
+	begin, end := markers(name)
+	i, j := strings.Index(page, begin), strings.Index(page, end)
+	if i < 0 || j < i {
+		return page + "\n" + begin + content + end
+	}
+	return page[:i+len(begin)] + content + page[j:]
+}
+
+var (
+	millis  = regexp.MustCompile(`^ *[0-9.]+ms  `)
+	number  = regexp.MustCompile(`[0-9]+`)
+	elapsed = regexp.MustCompile(`  \(returned after [^)]*\)`)
+)
+
+// textPeer returns a transcript line's peer and the line normalised.
+func textPeer(line string) (string, string) {
+	line = elapsed.ReplaceAllString(millis.ReplaceAllString(line, ""), "")
+	fields := strings.Fields(line)
+	if len(fields) == 0 || strings.HasPrefix(strings.TrimSpace(line), "↳") {
+		return "", ""
+	}
+	return fields[0], number.ReplaceAllString(line, "#")
+}
+
+var (
+	mermaidParticipant = regexp.MustCompile(`^    participant (P\d+) as (.+)$`)
+	mermaidLine        = regexp.MustCompile(`^    (?:Note over (P\d+)|(P\d+)->>(P\d+): (.*))`)
+)
+
+// diagramPeer returns a diagram line's peer and the line normalised. The
+// peer is the one whose call made the line: the note's, the client's for a
+// handshake (its connect returned), the reader's for bytes and end of
+// file. Participants are named by peer, as their ids depend on the order
+// in which the peers first appeared.
+func diagramPeer(diagram string) func(string) (string, string) {
+	names := map[string]string{}
+	for _, line := range strings.Split(diagram, "\n") {
+		if m := mermaidParticipant.FindStringSubmatch(line); m != nil {
+			names[m[1]] = m[2]
+		}
+	}
+	return func(line string) (string, string) {
+		m := mermaidLine.FindStringSubmatch(line)
+		if m == nil {
+			return "", ""
+		}
+		id := m[1]
+		switch {
+		case m[1] != "":
+		case strings.HasPrefix(m[4], "handshake"):
+			id = m[2]
+		default:
+			id = m[3]
+		}
+		return names[id], number.ReplaceAllString(line, "#")
+	}
+}
+
+// samePerPeer compares two outputs peer by peer; it returns "" when they
+// match, else what differs. splitter gives, for one output, the function
+// that tells a line's peer and its normalised form.
+func samePerPeer(old, fresh string, splitter func(string) func(string) (string, string)) string {
+	group := func(s string) map[string][]string {
+		g := map[string][]string{}
+		split := splitter(s)
+		for _, line := range strings.Split(s, "\n") {
+			if peer, norm := split(line); peer != "" {
+				g[peer] = append(g[peer], norm)
+			}
+		}
+		return g
+	}
+	a, b := group(old), group(fresh)
+	var diff strings.Builder
+	for peer := range b {
+		if !slices.Equal(a[peer], b[peer]) {
+			fmt.Fprintf(&diff, "%s:\n  page: %q\n  now:  %q\n", peer, a[peer], b[peer])
+		}
+	}
+	for peer := range a {
+		if _, ok := b[peer]; !ok {
+			fmt.Fprintf(&diff, "%s: on the page, not in a run\n", peer)
+		}
+	}
+	return diff.String()
+}
+
+// lessonSource returns the doc comment of the lesson's Run function, as a
+// quote, and where to read the code.
+func lessonSource(t *testing.T, l lessons.Lesson) string {
+	t.Helper()
+	full := runtime.FuncForPC(reflect.ValueOf(l.Run).Pointer()).Name()
+	name := full[strings.LastIndex(full, ".")+1:]
+	fset := token.NewFileSet()
+	files, _ := filepath.Glob(filepath.Join("..", "..", "lessons", "*.go"))
+	for _, f := range files {
+		if strings.HasSuffix(f, "_test.go") {
+			continue
+		}
+		file, err := parser.ParseFile(fset, f, nil, parser.ParseComments)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range file.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Name.Name != name || fn.Doc == nil {
+				continue
+			}
+			var quote strings.Builder
+			for _, line := range strings.Split(strings.TrimSpace(fn.Doc.Text()), "\n") {
+				quote.WriteString(strings.TrimRight("> "+line, " ") + "\n")
+			}
+			rel := filepath.ToSlash(filepath.Join("..", "..", "lessons", filepath.Base(f)))
+			return quote.String() + fmt.Sprintf("\nThe code: [lessons/%s](%s), function `%s`.\n", filepath.Base(f), rel, name)
+		}
+	}
+	t.Fatalf("no doc comment for %s", name)
+	return ""
+}
+
+// newPage is the skeleton of a lesson's page; the generated blocks are
+// filled by -update, the exercises written by hand.
+func newPage(l lessons.Lesson) string {
+	begin := func(n string) string { b, e := markers(n); return b + e }
+	return fmt.Sprintf(`# %s
+
+%s.
+
+Run it: `+"`go run ./cmd/socklab run %s`"+` — in class, add `+"`--step --explain`"+`; `+"`--format=json`"+` for the
+[JSON trace](../trace-format.md), `+"`--format=mermaid`"+` for the diagram below.
+
+## What the lesson says
+
+%s
+## A real run
+
+The transcript and the diagram below come from a real run of the lesson (without the kernel's view,
+which `+"`socklab run`"+` adds); a test fails when they no longer match what the lesson does.
+
+%s
+## Sequence diagram
+
+%s
+## Exercises
+
+`, l.Name, strings.ToUpper(l.Summary[:1])+l.Summary[1:], l.Name, begin("source"), begin("transcript"), begin("diagram"))
+}
