@@ -129,6 +129,8 @@ type StepInfo struct {
 	// golang.org/x/sys/unix (what socklab does), and Go's net package.
 	// "↑ call" marks a step that happens inside the call of a step above.
 	Python, Go, GoNet string
+	// Man is the manual page to read, as man(1) names it.
+	Man string
 }
 
 // Steps is the lesson plan: the 11 steps of a TCP exchange.
@@ -136,37 +138,37 @@ var Steps = []StepInfo{
 	{1, Server, OpCreate, "socket()", "the server gets a file descriptor for a new socket",
 		"s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
 		"fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)",
-		`ln, err := net.Listen("tcp", "127.0.0.1:1234")`},
+		`ln, err := net.Listen("tcp", "127.0.0.1:1234")`, "socket(2)"},
 	{2, Server, OpBind, "bind()", "the server claims an address and port",
 		`s.bind(("127.0.0.1", 1234))`,
 		"err = unix.Bind(fd, &unix.SockaddrInet4{Port: 1234, Addr: [4]byte{127, 0, 0, 1}})",
-		"↑ net.Listen"},
+		"↑ net.Listen", "bind(2)"},
 	{3, Server, OpListen, "listen()", "the kernel now answers handshakes for it (LISTEN)",
 		"s.listen()",
 		"err = unix.Listen(fd, 128)",
-		"↑ net.Listen"},
+		"↑ net.Listen", "listen(2)"},
 	{4, Client, OpCreate, "socket()", "the client gets a descriptor of its own",
 		"c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
 		"cfd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM, 0)",
-		`conn, err := net.Dial("tcp", "127.0.0.1:1234")`},
+		`conn, err := net.Dial("tcp", "127.0.0.1:1234")`, "socket(2)"},
 	{5, Client, OpConnect, "connect() starts", "the client sends SYN; the call blocks",
 		`c.connect(("127.0.0.1", 1234))`,
 		"err = unix.Connect(cfd, &unix.SockaddrInet4{Port: 1234, Addr: [4]byte{127, 0, 0, 1}})",
-		"↑ net.Dial"},
+		"↑ net.Dial", "connect(2)"},
 	{6, Server, OpAccept, "accept() waits", "blocks until a connection is ready",
 		"conn, addr = s.accept()",
 		"nfd, sa, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)",
-		"conn, err := ln.Accept()"},
+		"conn, err := ln.Accept()", "accept(2)"},
 	{7, Client, OpConnect, "connect() returns", "handshake done, ESTABLISHED; ephemeral port chosen",
-		"↑ c.connect()", "↑ unix.Connect", "↑ net.Dial"},
+		"↑ c.connect()", "↑ unix.Connect", "↑ net.Dial", "connect(2)"},
 	{8, Server, OpAccept, "accept() returns", "a NEW descriptor for this client; the listener keeps listening",
-		"↑ s.accept()", "↑ unix.Accept4", "↑ ln.Accept()"},
+		"↑ s.accept()", "↑ unix.Accept4", "↑ ln.Accept()", "accept(2)"},
 	{9, "", OpWrite, "write()", "bytes handed to the kernel, not yet read",
-		"c.sendall(data)", "n, err := unix.Write(cfd, data)", "n, err := conn.Write(data)"},
+		"c.sendall(data)", "n, err := unix.Write(cfd, data)", "n, err := conn.Write(data)", "write(2)"},
 	{10, "", OpRead, "read()", "blocks until bytes arrive; 0 means the peer closed",
-		"data = conn.recv(1024)", "n, err := unix.Read(nfd, buf)", "n, err := conn.Read(buf)"},
+		"data = conn.recv(1024)", "n, err := unix.Read(nfd, buf)", "n, err := conn.Read(buf)", "read(2)"},
 	{11, "", OpClose, "close()", "FIN; the side that closes first waits in TIME_WAIT",
-		"c.close()", "err = unix.Close(cfd)", "conn.Close()"},
+		"c.close()", "err = unix.Close(cfd)", "conn.Close()", "close(2)"},
 }
 
 // StepOf returns the lesson-plan step of a call, or 0 when the call is not

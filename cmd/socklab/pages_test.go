@@ -21,6 +21,7 @@ import (
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 var update = flag.Bool("update", false, "rewrite the generated blocks of docs/lessons/*.md from a real run")
@@ -249,4 +250,48 @@ which `+"`socklab run`"+` adds); a test fails when they no longer match what the
 ## Exercises
 
 `, l.Name, strings.ToUpper(l.Summary[:1])+l.Summary[1:], l.Name, begin("source"), begin("transcript"), begin("diagram"))
+}
+
+// TestStepsPages keeps the step tables of docs/steps.md and
+// docs/zh/steps.md equal to what socklab knows (trace.Steps and the
+// catalogue); -update rewrites them.
+func TestStepsPages(t *testing.T) {
+	for _, tt := range []struct {
+		lang i18n.Lang
+		path string
+	}{{i18n.EN, "../../docs/steps.md"}, {i18n.ZH, "../../docs/zh/steps.md"}} {
+		page, err := os.ReadFile(tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		table := stepsTable(tt.lang)
+		if *update {
+			if err := os.WriteFile(tt.path, []byte(replaceBlock(string(page), "steps", table)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if got := block(string(page), "steps"); got != table {
+			t.Errorf("%s: the step table is not what socklab knows; run go test ./cmd/socklab -run TestStepsPages -update", tt.path)
+		}
+	}
+}
+
+// stepsTable renders the 11 steps as a Markdown table in l.
+func stepsTable(l i18n.Lang) string {
+	cell := func(s string) string { return strings.ReplaceAll(s, "|", "\\|") }
+	var b strings.Builder
+	fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s | man |\n|---|---|---|---|---|---|---|---|\n",
+		l.T("steps.col.num"), l.T("steps.col.peer"), l.T("steps.col.call"), l.T("steps.col.what"),
+		l.T("steps.col.py"), l.T("steps.col.go"), l.T("steps.col.gonet"))
+	for _, s := range trace.Steps {
+		n := fmt.Sprint(s.Num)
+		peer := l.T("peer.both")
+		if s.Role != "" {
+			peer = l.T("peer." + string(s.Role))
+		}
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | `%s` | `%s` | `%s` | %s |\n", n, peer, l.T("step."+n+".call"),
+			cell(l.T("step."+n+".what")), cell(s.Python), cell(s.Go), cell(s.GoNet), s.Man)
+	}
+	return b.String()
 }
