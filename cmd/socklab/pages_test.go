@@ -295,3 +295,88 @@ func stepsTable(l i18n.Lang) string {
 	}
 	return b.String()
 }
+
+// transcriptBlock finds `<!-- transcript: socklab ARGS -->` … `<!-- end
+// transcript -->` blocks: the command line and the fenced output.
+var transcriptBlock = regexp.MustCompile("(?s)<!-- transcript: socklab ([^>]*?) -->\n```[a-z]*\n(.*?)```\n<!-- end transcript -->")
+
+// TestReadmeTranscripts keeps the README's transcripts real: each is what
+// its command printed, and a fresh run must show each peer doing the same
+// (the kernel's states and the interleaving may vary between runs, so
+// they are left out of the comparison). -update reruns the commands.
+func TestReadmeTranscripts(t *testing.T) {
+	path := "../../README.md"
+	readme, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := transcriptBlock.FindAllStringSubmatchIndex(string(readme), -1)
+	if len(blocks) == 0 {
+		t.Fatal("README.md has no transcript blocks")
+	}
+	out := string(readme)
+	for i := len(blocks) - 1; i >= 0; i-- { // from the end, so offsets stay right
+		b := blocks[i]
+		args := strings.Fields(string(readme[b[2]:b[3]]))
+		old := string(readme[b[4]:b[5]])
+		fresh := func() string {
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), args, env{stdout: &stdout, stderr: &stderr}); code != 0 {
+				t.Fatalf("socklab %v: exit %d: %s", args, code, stderr.String())
+			}
+			return stdout.String()
+		}
+		if *update {
+			out = out[:b[4]] + fresh() + out[b[5]:]
+			continue
+		}
+		columns := slices.Contains(args, "--layout=columns")
+		var diff string
+		for range 3 {
+			if columns {
+				diff = samePerPeer(old, fresh(), func(string) func(string) (string, string) { return columnPeer })
+			} else {
+				diff = samePerPeer(old, fresh(), func(string) func(string) (string, string) { return stateless })
+			}
+			if diff == "" {
+				break
+			}
+		}
+		if diff != "" {
+			t.Errorf("README.md: socklab %v no longer prints this; run go test ./cmd/socklab -run TestReadmeTranscripts -update\n%s", args, diff)
+		}
+	}
+	if *update {
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var kernelNote = regexp.MustCompile(`  kernel: .*?(  \(|$)`)
+
+// stateless is textPeer without the kernel's states, which depend on
+// timing.
+func stateless(line string) (string, string) {
+	return textPeer(kernelNote.ReplaceAllString(line, "$1"))
+}
+
+var stepCall = regexp.MustCompile(`\[[ 0-9]+\] [a-z0-9]+\(|^ +[a-z]+\(`)
+
+// columnPeer sorts a two-column line to its side, keeping only its step
+// and call name: the cells are cut at the column's width, which varies
+// with the numbers in them.
+func columnPeer(line string) (string, string) {
+	if strings.Contains(line, "◀") || strings.Contains(line, "▶") {
+		return "arrows", number.ReplaceAllString(strings.Trim(line, " ─◀▶"), "#")
+	}
+	side := "server"
+	if strings.HasPrefix(line, strings.Repeat(" ", 40)) {
+		side = "client"
+	}
+	call := stepCall.FindString(strings.TrimSpace(line))
+	if call == "" {
+		return "", ""
+	}
+	return side, call
+}
