@@ -1,0 +1,40 @@
+package trace
+
+import (
+	"io"
+	"testing"
+)
+
+// BenchmarkSink is the cost of one event in each sink, in steady state.
+func BenchmarkSink(b *testing.B) {
+	e := Event{Seq: 1, Peer: "server", Role: Server, Op: OpRead, Phase: End, Step: 10, Syscall: "read",
+		FD: 5, Arg: "1024", Ret: 14, N: 14, Data: []byte("你好, server"), Local: "127.0.0.1:40000", Remote: "127.0.0.1:50000"}
+	var rec Recorder
+	for _, tt := range []struct {
+		name string
+		sink Sink
+	}{
+		{"recorder", &rec},
+		{"text", NewTextSink(io.Discard, nil)},
+		{"json", NewJSONSink(io.Discard, nil)},
+		{"discard", Discard},
+	} {
+		b.Run(tt.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				tt.sink.Handle(e)
+			}
+		})
+	}
+}
+
+// BenchmarkTracer is the tracer's own cost for one call: a Begin and an
+// End through a sink that does nothing.
+func BenchmarkTracer(b *testing.B) {
+	p := New(Discard).Peer("server", Server)
+	b.ReportAllocs()
+	for b.Loop() {
+		e := Event{Op: OpRead, FD: 5}
+		p.End(&e, p.Begin(&e))
+	}
+}
