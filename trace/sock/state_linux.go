@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -48,7 +49,9 @@ func sysOpenTCPTable(v6 bool) tcpTable {
 // so small reads could show one socket before a change and its peer after
 // it, or skip a row. One large read is one pass over the table.
 func (t procTable) read() ([]tableEntry, bool) {
-	buf := make([]byte, 1<<20)
+	bp := tableBuffers.Get().(*[]byte)
+	defer tableBuffers.Put(bp)
+	buf := *bp
 	for {
 		n, err := io.ReadFull(t.f, buf)
 		if err == io.ErrUnexpectedEOF || err == io.EOF {
@@ -62,8 +65,13 @@ func (t procTable) read() ([]tableEntry, bool) {
 			return nil, false
 		}
 		buf = make([]byte, 2*len(buf))
+		*bp = buf
 	}
 }
+
+// tableBuffers keeps the large buffers the table is read into, so that a
+// run with many closes does not make a new megabyte for each.
+var tableBuffers = sync.Pool{New: func() any { b := make([]byte, 1<<20); return &b }}
 
 func (t procTable) close() { t.f.Close() }
 
