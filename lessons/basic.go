@@ -39,6 +39,12 @@ var basic = Lesson{
 // programs would. The only thing they share is the server's address, which
 // the client needs before it can connect.
 func runBasic(ctx context.Context, tr *trace.Tracer, opts Options) error {
+	// Port 0: the kernel chooses a free port, so runs never collide.
+	return serverAndClient(ctx, tr, opts, loopback4)
+}
+
+// serverAndClient runs Server on addr and Client against it, side by side.
+func serverAndClient(ctx context.Context, tr *trace.Tracer, opts Options, addr netip.AddrPort) error {
 	if err := opts.check(); err != nil {
 		return err
 	}
@@ -48,30 +54,23 @@ func runBasic(ctx context.Context, tr *trace.Tracer, opts Options) error {
 		func(ctx context.Context) error {
 			defer close(ready) // the client stops waiting if the server fails early
 			return Server(ctx, server, ServerConfig{
-				// Port 0: the kernel chooses a free port, so runs never collide.
-				Addr:      netip.MustParseAddrPort("127.0.0.1:0"),
+				Addr:      addr,
 				Listening: func(addr netip.AddrPort) { ready <- addr },
-				Reply: func(context.Context, []byte) (string, error) {
-					return opts.reply(), nil
-				},
+				Reply:     func(context.Context, []byte) (string, error) { return opts.reply(), nil },
 			})
 		},
 		func(ctx context.Context) error {
 			// The client waits until the server listens: connecting any
 			// earlier would be refused.
 			defer client.Done() // if it never starts, no one waits for its turns
-			select {
-			case addr, ok := <-ready:
-				if !ok {
-					return errPeerFailed // the server never got to listen
-				}
-				return Client(ctx, client, ClientConfig{
-					Addr:    addr,
-					Message: func(context.Context) (string, error) { return opts.message(), nil },
-				})
-			case <-ctx.Done():
-				return context.Cause(ctx)
+			addr, ok := <-ready
+			if !ok {
+				return errPeerFailed // the server never got to listen
 			}
+			return Client(ctx, client, ClientConfig{
+				Addr:    addr,
+				Message: func(context.Context) (string, error) { return opts.message(), nil },
+			})
 		},
 	)
 }

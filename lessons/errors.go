@@ -74,44 +74,16 @@ var reset = Lesson{
 // drops what was unsent and sends RST, and the peer's next read fails with
 // ECONNRESET. No TIME_WAIT follows.
 func runReset(ctx context.Context, tr *trace.Tracer, _ Options) error {
-	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
-	ready := make(chan netip.AddrPort, 1)
-	return runPeers(ctx,
-		func(ctx context.Context) error {
-			defer server.Done()
-			defer close(ready)
-			ln, addr, err := listenLocal(server)
-			if err != nil {
-				return err
-			}
-			defer ln.Close()
-			ready <- addr
-			conn, err := ln.Accept(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
+	return oneConnection(ctx, tr,
+		func(ctx context.Context, conn *sock.Socket) error {
 			// The server waits for a message; what comes is a reset.
-			_, err = conn.Read(ctx, make([]byte, ReadBuffer))
+			_, err := conn.Read(ctx, make([]byte, ReadBuffer))
 			if !errors.Is(err, syscall.ECONNRESET) {
 				return storyError("read", "ECONNRESET", err)
 			}
-			if err := conn.Close(); err != nil {
-				return err
-			}
-			return ln.Close()
+			return conn.Close()
 		},
-		func(ctx context.Context) error {
-			defer client.Done()
-			addr, ok := <-ready
-			if !ok {
-				return errPeerFailed
-			}
-			s, err := dial(ctx, client, addr)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		func(ctx context.Context, s *sock.Socket) error {
 			// SO_LINGER on, 0 seconds: close will not send FIN after the
 			// data; it aborts the connection with RST, and no TIME_WAIT.
 			if err := s.SetLinger(true, 0); err != nil {
@@ -136,51 +108,23 @@ const readDeadline = 100 * time.Millisecond
 // fails with EAGAIN ("try again"). The connection is still open; the
 // client decides to close it.
 func runTimeout(ctx context.Context, tr *trace.Tracer, _ Options) error {
-	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
-	ready := make(chan netip.AddrPort, 1)
-	return runPeers(ctx,
-		func(ctx context.Context) error {
-			defer server.Done()
-			defer close(ready)
-			ln, addr, err := listenLocal(server)
-			if err != nil {
-				return err
-			}
-			defer ln.Close()
-			ready <- addr
-			conn, err := ln.Accept(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
+	return oneConnection(ctx, tr,
+		func(ctx context.Context, conn *sock.Socket) error {
 			// A silent server: it says nothing, and waits for the client
 			// to give up and close.
 			if _, err := readUntilEOF(ctx, conn, make([]byte, ReadBuffer)); err != nil {
 				return err
 			}
-			if err := conn.Close(); err != nil {
-				return err
-			}
-			return ln.Close()
+			return conn.Close()
 		},
-		func(ctx context.Context) error {
-			defer client.Done()
-			addr, ok := <-ready
-			if !ok {
-				return errPeerFailed
-			}
-			s, err := dial(ctx, client, addr)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		func(ctx context.Context, s *sock.Socket) error {
 			// Without a limit, this read would wait for ever. With
 			// SO_RCVTIMEO, the kernel gives up after the deadline and read
 			// fails with EAGAIN ("try again").
 			if err := s.SetRecvTimeout(readDeadline); err != nil {
 				return err
 			}
-			_, err = s.Read(ctx, make([]byte, ReadBuffer))
+			_, err := s.Read(ctx, make([]byte, ReadBuffer))
 			if !errors.Is(err, syscall.EAGAIN) {
 				return storyError("read", "EAGAIN", err)
 			}

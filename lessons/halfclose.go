@@ -2,7 +2,6 @@ package lessons
 
 import (
 	"context"
-	"net/netip"
 
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/sock"
@@ -23,24 +22,8 @@ func runHalfclose(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	if err := opts.check(); err != nil {
 		return err
 	}
-	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
-	ready := make(chan netip.AddrPort, 1)
-	return runPeers(ctx,
-		func(ctx context.Context) error {
-			defer server.Done()
-			defer close(ready)
-			ln, addr, err := listenLocal(server)
-			if err != nil {
-				return err
-			}
-			defer ln.Close()
-			ready <- addr
-			conn, err := ln.Accept(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
-
+	return oneConnection(ctx, tr,
+		func(ctx context.Context, conn *sock.Socket) error {
 			// Read the whole request: everything until end of file.
 			if _, err := readUntilEOF(ctx, conn, make([]byte, ReadBuffer)); err != nil {
 				return err
@@ -49,22 +32,9 @@ func runHalfclose(ctx context.Context, tr *trace.Tracer, opts Options) error {
 			if err := writeAll(ctx, conn, []byte(opts.reply())); err != nil {
 				return err
 			}
-			if err := conn.Close(); err != nil {
-				return err
-			}
-			return ln.Close()
+			return conn.Close()
 		},
-		func(ctx context.Context) error {
-			defer client.Done()
-			addr, ok := <-ready
-			if !ok {
-				return errPeerFailed
-			}
-			s, err := dial(ctx, client, addr)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		func(ctx context.Context, s *sock.Socket) error {
 			if err := writeAll(ctx, s, []byte(opts.message())); err != nil {
 				return err
 			}

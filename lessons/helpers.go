@@ -125,3 +125,51 @@ func closeAll(sockets ...*sock.Socket) {
 		}
 	}
 }
+
+// oneConnection runs the lessons' usual setting: a server and a client, at
+// the same time, over one TCP connection on loopback. The server does steps
+// 1 to 3 and accepts (6, 8), the client connects (4, 5, 7), and each then
+// plays its part of the lesson on its socket, closing it when the lesson
+// says. Whatever fails, every socket is closed; the listening socket is
+// closed last, once the server's part is over.
+func oneConnection(ctx context.Context, tr *trace.Tracer,
+	serverPart func(ctx context.Context, conn *sock.Socket) error,
+	clientPart func(ctx context.Context, s *sock.Socket) error,
+) error {
+	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
+	announce := newAnnouncement()
+	return runPeers(ctx,
+		func(ctx context.Context) error {
+			defer server.Done()
+			ln, addr, err := listenLocal(server)
+			if err != nil {
+				announce.failed()
+				return err
+			}
+			defer ln.Close()
+			announce.listening(addr)
+			conn, err := ln.Accept(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close()
+			if err := serverPart(ctx, conn); err != nil {
+				return err
+			}
+			return ln.Close()
+		},
+		func(ctx context.Context) error {
+			defer client.Done()
+			addr, err := announce.wait(ctx)
+			if err != nil {
+				return err
+			}
+			s, err := dial(ctx, client, addr)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			return clientPart(ctx, s)
+		},
+	)
+}

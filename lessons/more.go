@@ -21,32 +21,7 @@ var ipv6 = Lesson{
 // IPv6 changes the address family and the addresses, nothing else: the
 // same server and client as basic, on [::1].
 func runIPv6(ctx context.Context, tr *trace.Tracer, opts Options) error {
-	if err := opts.check(); err != nil {
-		return err
-	}
-	ready := make(chan netip.AddrPort, 1)
-	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
-	return runPeers(ctx,
-		func(ctx context.Context) error {
-			defer close(ready)
-			return Server(ctx, server, ServerConfig{
-				Addr:      loopback6,
-				Listening: func(addr netip.AddrPort) { ready <- addr },
-				Reply:     func(context.Context, []byte) (string, error) { return opts.reply(), nil },
-			})
-		},
-		func(ctx context.Context) error {
-			defer client.Done()
-			addr, ok := <-ready
-			if !ok {
-				return errPeerFailed
-			}
-			return Client(ctx, client, ClientConfig{
-				Addr:    addr,
-				Message: func(context.Context) (string, error) { return opts.message(), nil },
-			})
-		},
-	)
+	return serverAndClient(ctx, tr, opts, loopback6)
 }
 
 // announcement hands the server's address to any number of clients, once

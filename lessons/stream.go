@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/sock"
 )
 
 var stream = Lesson{
@@ -29,25 +30,10 @@ var (
 // (a channel, not a socket call), so that each part's bytes are alone in
 // the stream.
 func runStream(ctx context.Context, tr *trace.Tracer, _ Options) error {
-	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
-	announce := newAnnouncement()
 	serverDone := make(chan struct{}, 4) // the server finished a part
 	clientDone := make(chan struct{}, 4) // the client finished a part
-	return runPeers(ctx,
-		func(ctx context.Context) error {
-			defer server.Done()
-			ln, addr, err := listenLocal(server)
-			if err != nil {
-				announce.failed()
-				return err
-			}
-			defer ln.Close()
-			announce.listening(addr)
-			conn, err := ln.Accept(ctx)
-			if err != nil {
-				return err
-			}
-			defer conn.Close()
+	return oneConnection(ctx, tr,
+		func(ctx context.Context, conn *sock.Socket) error {
 			buf := make([]byte, ReadBuffer)
 
 			// 1. One write of 3000 bytes, read with a 1024-byte buffer:
@@ -128,23 +114,9 @@ func runStream(ctx context.Context, tr *trace.Tracer, _ Options) error {
 			if _, err := readUntilEOF(ctx, conn, buf); err != nil {
 				return err
 			}
-			if err := conn.Close(); err != nil {
-				return err
-			}
-			return ln.Close()
+			return conn.Close()
 		},
-		func(ctx context.Context) error {
-			defer client.Done()
-			addr, err := announce.wait(ctx)
-			if err != nil {
-				return err
-			}
-			s, err := dial(ctx, client, addr)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-
+		func(ctx context.Context, s *sock.Socket) error {
 			if err := writeAll(ctx, s, streamBig); err != nil { // 1.
 				return err
 			}
