@@ -37,21 +37,10 @@ func runServer(ctx context.Context, args []string, e *env) error {
 	if replyGiven && reply == "" {
 		return usage("hint.reply_empty", "err.reply_empty")
 	}
-	sink, err := c.sink()
+	addr, tr, input, err := c.peerSetup(ctx, spec)
 	if err != nil {
 		return err
 	}
-	addr, err := spec.resolve(ctx)
-	if err != nil {
-		return err
-	}
-
-	input := newLineReader(e.stdin, e.stderr, e.stdinTerminal)
-	gate, err := c.gate(ctx, nil, input)
-	if err != nil {
-		return err
-	}
-	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
 	err = lessons.Server(ctx, tr.Peer("server", trace.Server), lessons.ServerConfig{
 		Addr:        addr,
 		Forever:     forever,
@@ -100,21 +89,10 @@ func runClient(ctx context.Context, args []string, e *env) error {
 	if messageGiven && message == "" {
 		return usage("hint.message_empty", "err.message_empty")
 	}
-	sink, err := c.sink()
+	addr, tr, input, err := c.peerSetup(ctx, spec)
 	if err != nil {
 		return err
 	}
-	addr, err := spec.resolve(ctx)
-	if err != nil {
-		return err
-	}
-
-	input := newLineReader(e.stdin, e.stderr, e.stdinTerminal)
-	gate, err := c.gate(ctx, nil, input)
-	if err != nil {
-		return err
-	}
-	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
 	err = lessons.Client(ctx, tr.Peer("client", trace.Client), lessons.ClientConfig{
 		Addr:           addr,
 		ConnectTimeout: timeout,
@@ -127,6 +105,27 @@ func runClient(ctx context.Context, args []string, e *env) error {
 		},
 	})
 	return traceDone(tr, err)
+}
+
+// peerSetup does what server and client both do once their flags are
+// read: choose the sink, resolve the address, and make the tracer, with a
+// conductor if --step or --delay asked for one, and the reader of typed
+// texts.
+func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort, *trace.Tracer, *lineReader, error) {
+	sink, err := c.sink()
+	if err != nil {
+		return netip.AddrPort{}, nil, nil, err
+	}
+	addr, err := spec.resolve(ctx)
+	if err != nil {
+		return netip.AddrPort{}, nil, nil, err
+	}
+	input := newLineReader(c.env.stdin, c.env.stderr, c.env.stdinTerminal)
+	gate, err := c.gate(ctx, nil, input)
+	if err != nil {
+		return netip.AddrPort{}, nil, nil, err
+	}
+	return addr, trace.New(sink).SetKernelState(true).SetGate(gate), input, nil
 }
 
 // text reads a text to send, prompting with the catalogue's prompt. On a
