@@ -172,6 +172,7 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 
 	// 2. One connection, which the server closes first: its end of the
 	// connection, on this port, now waits in TIME_WAIT for a minute.
+	var serverEnd, clientEnd string
 	err = runPeers(ctx,
 		func(ctx context.Context) error {
 			conn, err := ln.Accept(ctx)
@@ -179,6 +180,7 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 				return err
 			}
 			defer conn.Close()
+			serverEnd, clientEnd = conn.Local(), conn.Remote()
 			return conn.Close()
 		},
 		func(ctx context.Context) error {
@@ -199,6 +201,12 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	if err := ln.Close(); err != nil {
 		return err
 	}
+
+	// Not a socket call: wait until the kernel shows the server's end in
+	// TIME_WAIT. Right after the client's close, the kernel may still be
+	// moving it there, and for some microseconds the port can look free
+	// (seen here once in several hundred runs).
+	sock.AwaitTableState(ctx, serverEnd, clientEnd, false, "TIME_WAIT", time.Second)
 
 	// 3. Nobody listens any more, but the TIME_WAIT still holds the port:
 	// bind fails, which is what restarting a server right after it

@@ -127,3 +127,8 @@ func (s *Socket) RecvFrom(ctx context.Context, b []byte) (int, netip.AddrPort, e
 	}
 	return n, from, nil
 }
+
+// Local and Remote return the socket's addresses as the trace shows them
+// ("" when not known yet).
+func (s *Socket) Local() string  { return s.local }
+func (s *Socket) Remote() string { return s.remote }

@@ -1,6 +1,7 @@
 package sock
 
 import (
+	"context"
 	"net/netip"
 	"time"
 
@@ -128,4 +129,27 @@ func linuxStateName(n int) string {
 		return linuxStates[n]
 	}
 	return ""
+}
+
+// AwaitTableState waits, up to timeout, until the kernel's TCP table shows
+// the connection with these addresses in state want, and reports whether
+// it did. It is an observation (it reads the table), not a traced call;
+// where the table cannot be read it returns false at once.
+func AwaitTableState(ctx context.Context, local, remote string, v6 bool, want string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		t := sysOpenTCPTable(v6)
+		if t == nil {
+			return false
+		}
+		rows, ok := t.read()
+		t.close()
+		if own, _, found := lookup(rows, local, remote); ok && found && own.state == want {
+			return true
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return false
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
