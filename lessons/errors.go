@@ -149,18 +149,27 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	second, third := tr.Peer("server-2", trace.Server), tr.Peer("server-3", trace.Server)
 
-	// The first server sets SO_REUSEADDR, as servers do. Its connections
-	// inherit it, and that matters in step 4.
+	// The first server binds a port the kernel chooses, then sets
+	// SO_REUSEADDR, as servers do; its connections inherit it, and that
+	// matters in step 4. (Set before bind, it would let the kernel choose
+	// a port that old connections of earlier runs still hold in
+	// TIME_WAIT, and blur the lesson.)
 	ln, err := sock.Create(server, false)
 	if err != nil {
 		return err
 	}
 	defer ln.Close()
+	if err := ln.Bind(loopback4); err != nil {
+		return err
+	}
 	if err := ln.SetReuseAddr(true); err != nil {
 		return err
 	}
-	addr, err := bindListen(ln, loopback4)
+	addr, err := ln.LocalAddr()
 	if err != nil {
+		return err
+	}
+	if err := ln.Listen(backlog); err != nil {
 		return err
 	}
 

@@ -126,7 +126,7 @@ func init() {
 		orderTest{
 			lesson: "addrinuse",
 			calls: map[string][]string{
-				"server":   {"create", "setsockopt", "bind", "getsockname", "listen", "accept", "close", "close"},
+				"server":   {"create", "bind", "setsockopt", "getsockname", "listen", "accept", "close", "close"},
 				"server-2": {"create", "bind", "close"},
 				"client":   {"create", "connect", "getsockname", "read(EOF)", "close"},
 				"server-3": {"create", "bind", "close", "create", "setsockopt", "bind", "close"},
