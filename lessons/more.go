@@ -53,6 +53,30 @@ func (a *announcement) wait(ctx context.Context) (netip.AddrPort, error) {
 // clientName names the ith of several clients: client-1, client-2, …
 func clientName(i int) string { return fmt.Sprintf("client-%d", i+1) }
 
+// clientPeers returns n clients, client-1 to client-n: each waits for the
+// server's address, connects, and plays part with its socket, which is
+// closed whatever happens.
+func clientPeers(tr *trace.Tracer, n int, announce *announcement, part func(ctx context.Context, i int, s *sock.Socket) error) []func(context.Context) error {
+	var peers []func(context.Context) error
+	for i := range n {
+		client := tr.Peer(clientName(i), trace.Client)
+		peers = append(peers, func(ctx context.Context) error {
+			defer client.Done()
+			addr, err := announce.wait(ctx)
+			if err != nil {
+				return err
+			}
+			s, err := dial(ctx, client, addr)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			return part(ctx, i, s)
+		})
+	}
+	return peers
+}
+
 // echoOnce is a server's whole exchange on one connection: write back
 // whatever it reads, until end of file, then close.
 func echoOnce(ctx context.Context, conn *sock.Socket) error {
@@ -133,23 +157,10 @@ func runBacklog(ctx context.Context, tr *trace.Tracer, opts Options) error {
 		}
 		return ln.Close()
 	}}
-	for i := range n {
-		client := tr.Peer(clientName(i), trace.Client)
-		peers = append(peers, func(ctx context.Context) error {
-			defer client.Done()
-			addr, err := announce.wait(ctx)
-			if err != nil {
-				return err
-			}
-			s, err := dial(ctx, client, addr)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			connected <- struct{}{}
-			return sayAndHear(ctx, s, clientName(i))
-		})
-	}
+	peers = append(peers, clientPeers(tr, n, announce, func(ctx context.Context, i int, s *sock.Socket) error {
+		connected <- struct{}{} // connect returned; no accept has happened
+		return sayAndHear(ctx, s, clientName(i))
+	})...)
 	return runPeers(ctx, peers...)
 }
 
@@ -206,21 +217,8 @@ func runConcurrent(ctx context.Context, tr *trace.Tracer, opts Options) error {
 		}
 		return ln.Close()
 	}}
-	for i := range n {
-		client := tr.Peer(clientName(i), trace.Client)
-		peers = append(peers, func(ctx context.Context) error {
-			defer client.Done()
-			addr, err := announce.wait(ctx)
-			if err != nil {
-				return err
-			}
-			s, err := dial(ctx, client, addr)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			return sayAndHear(ctx, s, "hello from "+clientName(i))
-		})
-	}
+	peers = append(peers, clientPeers(tr, n, announce, func(ctx context.Context, i int, s *sock.Socket) error {
+		return sayAndHear(ctx, s, "hello from "+clientName(i))
+	})...)
 	return runPeers(ctx, peers...)
 }

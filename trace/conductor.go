@@ -67,10 +67,7 @@ func (c *Conductor) Wait(e *Event) error {
 	c.mu.Lock()
 	if err := c.stopErr(); err != nil {
 		c.mu.Unlock()
-		if closing {
-			return nil
-		}
-		return err
+		return refuse(err, closing)
 	}
 	k := peerOp{e.Peer, e.Op}
 	c.seen[k]++
@@ -95,10 +92,7 @@ func (c *Conductor) Wait(e *Event) error {
 		c.mu.Lock()
 		if err := c.stopErr(); err != nil {
 			c.mu.Unlock()
-			if closing {
-				return nil
-			}
-			return err
+			return refuse(err, closing)
 		}
 	}
 	c.mu.Unlock()
@@ -117,10 +111,7 @@ func (c *Conductor) Wait(e *Event) error {
 			c.stopped = err
 		}
 		c.broadcast()
-		if closing {
-			return nil
-		}
-		return err
+		return refuse(err, closing)
 	}
 	if turn >= 0 {
 		c.pending[e.Peer] = turn
@@ -163,6 +154,15 @@ func (c *Conductor) PeerDone(peer string) {
 	defer c.mu.Unlock()
 	c.done[peer] = true
 	c.broadcast()
+}
+
+// refuse is a stopped run's answer to a call: no, except to the calls
+// that close, so that every socket is closed and its close traced.
+func refuse(stop error, closing bool) error {
+	if closing {
+		return nil
+	}
+	return stop
 }
 
 func (c *Conductor) stopErr() error {
