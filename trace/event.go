@@ -23,6 +23,9 @@ const (
 	OpSetsockopt  Op = "setsockopt"
 	OpSendto      Op = "sendto"   // a datagram out (step 9, like write)
 	OpRecvfrom    Op = "recvfrom" // a datagram in (step 10, like read)
+	// OpFcntl changes the descriptor's flags: fcntl(F_SETFL, O_NONBLOCK)
+	// makes it non-blocking, as Go's net package does with every socket.
+	OpFcntl Op = "fcntl"
 )
 
 // Blocks reports whether a call of this operation routinely waits for the
@@ -97,6 +100,11 @@ type Event struct {
 	// kernel returned for that (EINVAL from accept, none from a read that
 	// returned 0).
 	Interrupt string
+	// Nonblock says the descriptor is non-blocking (O_NONBLOCK): accept,
+	// read and write never wait but fail with EAGAIN, and the caller waits
+	// elsewhere (Go parks the goroutine on the runtime's poller) before it
+	// tries again. Explanations depend on it.
+	Nonblock bool
 
 	// The kernel's view, on End, when the tracer asks for it
 	// (Tracer.SetKernelState). State is the socket's TCP state after the

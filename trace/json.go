@@ -67,6 +67,7 @@ type JSONEvent struct {
 	Errno         string  `json:"errno,omitempty"`
 	DurNS         *int64  `json:"dur_ns,omitempty"`
 	Interrupt     string  `json:"interrupt,omitempty"`
+	Nonblock      bool    `json:"nonblock,omitempty"`
 	State         string  `json:"state,omitempty"`
 	StateTimerNS  int64   `json:"state_timer_ns,omitempty"`
 	PeerState     string  `json:"peer_state,omitempty"`
@@ -80,7 +81,7 @@ func ToJSON(e *Event, preview int) JSONEvent {
 		V: SchemaVersion, Seq: e.Seq, TimeNS: int64(e.Time),
 		Peer: e.Peer, Role: e.Role, Op: e.Op, Phase: e.Phase, Step: e.Step,
 		Syscall: e.Syscall, Kind: e.Kind, Arg: e.Arg, Local: e.Local, Remote: e.Remote,
-		Errno: e.Errno, EOF: e.EOF(), Interrupt: e.Interrupt,
+		Errno: e.Errno, EOF: e.EOF(), Interrupt: e.Interrupt, Nonblock: e.Nonblock,
 		State: e.State, StateTimerNS: int64(e.StateTimer),
 		PeerState: e.PeerState, PeerTimerNS: int64(e.PeerStateTimer),
 	}

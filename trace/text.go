@@ -153,10 +153,11 @@ var errorColor = func() *color.Color {
 // begin: the other peer's read can return, and be printed, before the writer
 // is back from write, and a line must never appear after its own effect.
 // Their End gets a line only when it has news: an error or a short write.
-// Every other call gets one line, when it ends, with its result.
+// Every other call gets one line, when it ends, with its result; so does a
+// call on a non-blocking descriptor, which never waits.
 func shown(e *Event) bool {
 	switch {
-	case e.Op.Blocks():
+	case e.Op.Blocks() && !e.Nonblock:
 		return true
 	case e.Op == OpWrite || e.Op == OpSendto || e.Op == OpShutdown || e.Op == OpClose:
 		return e.Phase == Begin || e.Err != nil || (e.Op == OpWrite && e.N < offered(e)) || (e.Op == OpClose && e.State != "")
@@ -325,6 +326,8 @@ func explanation(e *Event) string {
 		return "explain.setsockopt"
 	case OpGetsockname:
 		return "explain.getsockname"
+	case OpFcntl:
+		return "explain.fcntl"
 	case OpListen:
 		if e.Kind == "unix" {
 			return "explain.listen.unix"
@@ -347,6 +350,8 @@ func explanation(e *Event) string {
 		switch {
 		case begin:
 			return "explain.accept.begin"
+		case e.Errno == "EAGAIN" && e.Nonblock:
+			return "explain.nonblock.eagain"
 		case e.Err == nil && e.Interrupt == "":
 			return "explain.accept.end"
 		}
@@ -358,6 +363,8 @@ func explanation(e *Event) string {
 		switch {
 		case begin:
 			return "explain.read.begin"
+		case e.Errno == "EAGAIN" && e.Nonblock:
+			return "explain.nonblock.eagain"
 		case e.EOF():
 			return "explain.read.eof"
 		case e.Errno == "ECONNRESET":
@@ -427,7 +434,7 @@ func (s *TextSink) appendCall(b []byte, e *Event) []byte {
 		b = append(sep(b), e.Local...)
 	case OpConnect:
 		b = append(sep(b), e.Remote...)
-	case OpListen, OpShutdown, OpSetsockopt:
+	case OpListen, OpShutdown, OpSetsockopt, OpFcntl:
 		b = append(sep(b), e.Arg...)
 	case OpWrite:
 		b = append(b, ", "...)

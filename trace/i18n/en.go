@@ -23,6 +23,7 @@ var en = map[string]string{
 	"explain.sendto":   "sendto sends one datagram to an address: no connection, no handshake, and no word whether it arrived.",
 	"explain.recvfrom": "recvfrom returned one whole datagram, as it was sent, and who sent it: UDP keeps the boundaries TCP does not.",
 	"op.getsockname":   "getsockname",
+	"op.fcntl":         "fcntl",
 
 	// What a blocking call waits for, on its Begin line.
 	"wait.accept":  "blocks: waiting for a client to connect",
@@ -87,6 +88,8 @@ var en = map[string]string{
 	"explain.close.unconnected":       "close gives the descriptor back; the socket had no connection, so nothing goes on the wire.",
 	"explain.close.unix":              "close gives the descriptor back; the other socket's next read returns 0.",
 	"explain.getsockname":             "getsockname asks the kernel which address and port the socket really has.",
+	"explain.fcntl":                   "O_NONBLOCK: from now on accept, read and write never wait; they fail with EAGAIN when nothing is ready, as every socket of Go's net package does.",
+	"explain.nonblock.eagain":         "EAGAIN on a non-blocking socket: nothing yet. The goroutine parks on Go's poller (epoll) and tries again when the kernel says the socket is ready.",
 	"explain.listen":                  "The kernel now answers handshakes on this port by itself and queues the connections (LISTEN).",
 	"explain.create.client":           "The client gets a socket of its own; it never calls bind.",
 	"explain.connect.begin":           "The client's kernel sends SYN; connect waits for the handshake to finish.",

@@ -21,6 +21,7 @@ var zh = map[string]string{
 	"explain.sendto":   "sendto 把一个数据报发到一个地址：没有连接，没有握手，也不知道它是否到达。",
 	"explain.recvfrom": "recvfrom 返回一个完整的数据报，和发送时一样，并给出发送者的地址：UDP 保留了 TCP 不保留的边界。",
 	"op.getsockname":   "查询地址",
+	"op.fcntl":         "设非阻塞",
 
 	"wait.accept":  "阻塞：等待客户端连接",
 	"wait.connect": "阻塞：等待三次握手完成",
@@ -82,6 +83,8 @@ var zh = map[string]string{
 	"explain.close.unconnected":       "close 归还描述符；这个套接字没有连接，所以线路上什么都没有。",
 	"explain.close.unix":              "close 归还描述符；另一个套接字的下一次 read 返回 0。",
 	"explain.getsockname":             "getsockname 向内核询问这个套接字实际的地址和端口。",
+	"explain.fcntl":                   "设置 O_NONBLOCK：从此 accept、read、write 都不再等待，没有就绪的数据或连接时立刻以 EAGAIN 返回——Go 的 net 包对每个套接字都这样做。",
+	"explain.nonblock.eagain":         "非阻塞套接字上的 EAGAIN：暂时什么都没有。goroutine 停在 Go 的轮询器（epoll）上，等内核说套接字就绪了再试一次。",
 	"explain.listen":                  "从现在起，内核会自己应答这个端口上的握手，并把连接排进队列（LISTEN）。",
 	"explain.create.client":           "客户端有了自己的套接字；它从不调用 bind。",
 	"explain.connect.begin":           "客户端的内核发出 SYN；connect 一直等到握手完成。",
