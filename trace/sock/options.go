@@ -59,3 +59,26 @@ func (s *Socket) setsockopt(arg string, call func() error) error {
 	}
 	return nil
 }
+
+// SetNonblock makes the descriptor non-blocking, as Go's net package makes
+// every socket: fcntl(F_SETFL, O_NONBLOCK), traced as the fcntl op. From
+// then on accept, read and write fail with EAGAIN instead of waiting; the
+// caller waits for readiness elsewhere (see [NewConn]).
+func (s *Socket) SetNonblock() error {
+	if s.fd < 0 {
+		return ErrClosed
+	}
+	e := s.event(trace.OpFcntl, "fcntl")
+	e.Arg = "F_SETFL, O_NONBLOCK"
+	if err := s.peer.Admit(&e); err != nil {
+		return &CallError{Call: "fcntl", Err: err}
+	}
+	began := s.peer.Begin(&e)
+	err := sysSetNonblock(s.fd)
+	s.end(&e, began, result(0, err), err)
+	if err != nil {
+		return &CallError{Call: "fcntl", Addr: e.Arg, Err: err}
+	}
+	s.nonblock = true
+	return nil
+}

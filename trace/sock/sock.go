@@ -60,9 +60,12 @@ type Socket struct {
 	v6      bool
 	kind    Kind
 	linger0 bool // SO_LINGER is on with 0 seconds: close sends RST
-	local   string
-	remote  string
-	table   tcpTable // the kernel's table, open while the socket closes
+	// nonblock: O_NONBLOCK is set (SetNonblock); calls fail with EAGAIN
+	// instead of waiting.
+	nonblock bool
+	local    string
+	remote   string
+	table    tcpTable // the kernel's table, open while the socket closes
 }
 
 // Kind is the kind of socket: a TCP stream, UDP datagrams, or a stream
@@ -393,7 +396,7 @@ func (s *Socket) Close() error {
 }
 
 func (s *Socket) event(op trace.Op, syscall string) trace.Event {
-	return trace.Event{Op: op, Syscall: syscall, FD: s.fd, Local: s.local, Remote: s.remote, Kind: s.kind.String()}
+	return trace.Event{Op: op, Syscall: syscall, FD: s.fd, Local: s.local, Remote: s.remote, Kind: s.kind.String(), Nonblock: s.nonblock}
 }
 
 func (k Kind) String() string {

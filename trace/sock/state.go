@@ -21,7 +21,7 @@ func (s *Socket) noteState(e *trace.Event) {
 		return
 	}
 	switch e.Op {
-	case trace.OpCreate, trace.OpBind, trace.OpGetsockname, trace.OpSetsockopt:
+	case trace.OpCreate, trace.OpBind, trace.OpGetsockname, trace.OpSetsockopt, trace.OpFcntl:
 		return // not connected to anything yet: nothing to learn
 	}
 	fd := s.fd

@@ -121,3 +121,18 @@ func sysSetRecvTimeout(fd int, d time.Duration) error {
 	tv := unix.NsecToTimeval(d.Nanoseconds())
 	return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
 }
+
+// sysSetNonblock sets O_NONBLOCK with one fcntl(F_SETFL). F_SETFL changes
+// only the status flags it may change (O_NONBLOCK, O_APPEND, O_ASYNC, …),
+// and a socket has none of the others set, so no F_GETFL is needed first.
+func sysSetNonblock(fd int) error {
+	_, err := unix.FcntlInt(uintptr(fd), unix.F_SETFL, unix.O_NONBLOCK)
+	return err
+}
+
+// sysDupForPoller duplicates fd (close-on-exec) for the runtime's poller.
+func sysDupForPoller(fd int) (int, error) {
+	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+}
+
+func isEAGAIN(err error) bool { return errors.Is(err, unix.EAGAIN) }
