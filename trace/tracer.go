@@ -92,8 +92,17 @@ func (t *Tracer) emit(e *Event) {
 	e.Seq = t.seq
 	e.Time = time.Since(t.start)
 	if err := t.sink.Handle(*e); err != nil {
-		t.err.CompareAndSwap(nil, &err)
+		t.keepErr(err)
 	}
+}
+
+// keepErr keeps err if it is the first. It is a function of its own, not
+// inlined, because taking err's address moves it to the heap: here only
+// when a sink failed, not on every event.
+//
+//go:noinline
+func (t *Tracer) keepErr(err error) {
+	t.err.CompareAndSwap(nil, &err)
 }
 
 // A Peer traces the calls of one side of the exchange.
@@ -125,7 +134,17 @@ func (p *Peer) Admit(e *Event) error {
 	}
 	e.Peer, e.Role, e.Phase = p.name, p.role, Begin
 	e.Step = StepOf(p.role, e.Op, Begin, false)
-	return p.tracer.gate.Wait(e)
+	return p.tracer.gate.Wait(gateCopy(e))
+}
+
+// gateCopy returns a copy of e on the heap for a gate. A Gate is an
+// interface, so the compiler cannot know that it does not keep the pointer:
+// passing e itself would move every traced call's Event to the heap, gate
+// or no gate. The copy is made only when there is a gate (stepping or
+// pacing, where a person is the slow part).
+func gateCopy(e *Event) *Event {
+	c := *e
+	return &c
 }
 
 // Done tells the tracer's gate that this peer has finished, so that no one
@@ -150,11 +169,14 @@ func (p *Peer) Begin(e *Event) time.Time {
 	e.Step = StepOf(p.role, e.Op, Begin, false)
 	p.tracer.emit(e)
 	if b, ok := p.tracer.gate.(interface{ Begun(*Event) }); ok {
-		b.Begun(e)
+		b.Begun(gateCopy(e))
 	}
 	// The clock for Elapsed starts after the sink is done, so a slow
-	// terminal is not counted as time blocked in the kernel.
-	return time.Now()
+	// terminal is not counted as time blocked in the kernel. Only the
+	// monotonic clock is read (time.Now would read the wall clock too):
+	// Elapsed is a difference of two monotonic readings either way.
+	start := p.tracer.start
+	return start.Add(time.Since(start))
 }
 
 // End records e as the End of the call begun at began, just after its
