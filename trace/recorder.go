@@ -1,0 +1,216 @@
+package trace
+
+import (
+	"cmp"
+	"slices"
+	"sync"
+	"time"
+	"unsafe"
+)
+
+// A Recorder keeps every event in memory, for tests and for tools that look
+// at a whole run. Its zero value is ready to use.
+//
+// Recording costs about as much as the tracer itself and no allocation in
+// steady state (docs/performance.md): events are kept in a compact form
+// without pointers, in chunks of fixed size, so that growing never copies
+// what is kept and the garbage collector has nothing in them to scan;
+// strings are kept once each (a trace repeats a few dozen of them), and
+// data in an arena of byte chunks. Memory grows linearly with the events
+// kept, by about 150 bytes an event plus its data.
+type Recorder struct {
+	// DataLimit is how many bytes of each event's Data the recorder keeps:
+	// 0 means DefaultDataLimit, a negative limit keeps all. A longer Data
+	// is kept cut short; N and Ret still say how many bytes the call
+	// transferred. Copying every byte of a bulk transfer would cost more
+	// than the transfer's own syscalls.
+	DataLimit int
+
+	mu     sync.Mutex
+	chunks [][]record // full chunks, then the one being filled
+	n      int        // events kept
+	arena  [][]byte   // data
+	fill   int        // 1 + the index of the arena chunk being filled, 0 for none
+	strs   []string   // every string kept, once; strs[0] is ""
+	index  map[string]uint32
+	last   [numStrs]uint32 // per string field, the index of the last string kept
+	errs   []error         // the errors kept; record.err is an index + 1
+}
+
+// DefaultDataLimit is a Recorder's DataLimit when none is set: more than
+// any lesson's message or read buffer, less than a bulk write.
+const DefaultDataLimit = 4 << 10
+
+// Sizes of a Recorder's chunks: 512 records are about 80 KiB.
+const (
+	recordChunk = 512
+	arenaChunk  = 64 << 10
+)
+
+// The string fields of an Event, in a record's str array.
+const (
+	strPeer = iota
+	strRole
+	strOp
+	strPhase
+	strSyscall
+	strKind
+	strArg
+	strLocal
+	strRemote
+	strErrno
+	strInterrupt
+	strState
+	strPeerState
+	numStrs
+)
+
+// A record is an Event without pointers.
+type record struct {
+	seq                                       uint64
+	time, elapsed, stateTimer, peerStateTimer time.Duration
+	step, fd, ret, n                          int
+	data                                      dataRef
+	err                                       uint32 // 0 for nil, else errs[err-1]
+	str                                       [numStrs]uint32
+	nonblock                                  bool
+}
+
+// A dataRef is where an event's data is in the arena.
+type dataRef struct {
+	chunk, off uint32
+	len        int32 // -1: Data was nil
+}
+
+// Handle records e, copying as much of its data as DataLimit allows.
+func (r *Recorder) Handle(e Event) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.strs == nil {
+		r.strs = []string{""} // index 0, the empty string, for every field
+		r.index = map[string]uint32{}
+	}
+	if r.n%recordChunk == 0 {
+		r.chunks = append(r.chunks, make([]record, 0, recordChunk))
+	}
+	rec := record{
+		seq: e.Seq, time: e.Time, elapsed: e.Elapsed, stateTimer: e.StateTimer, peerStateTimer: e.PeerStateTimer,
+		step: e.Step, fd: e.FD, ret: e.Ret, n: e.N, nonblock: e.Nonblock,
+		data: r.keepData(e.Data),
+	}
+	if e.Err != nil {
+		r.errs = append(r.errs, e.Err)
+		rec.err = uint32(len(r.errs))
+	}
+	strs := [numStrs]string{
+		strPeer: e.Peer, strRole: string(e.Role), strOp: string(e.Op), strPhase: string(e.Phase),
+		strSyscall: e.Syscall, strKind: e.Kind, strArg: e.Arg, strLocal: e.Local, strRemote: e.Remote,
+		strErrno: e.Errno, strInterrupt: e.Interrupt, strState: e.State, strPeerState: e.PeerState,
+	}
+	for f, s := range &strs {
+		// Most events repeat the previous event's string in each field:
+		// the very same string (the peer's name, the socket's address),
+		// so comparing where the bytes are is enough.
+		i := r.last[f]
+		if l := r.strs[i]; len(l) != len(s) || unsafe.StringData(l) != unsafe.StringData(s) {
+			i = r.keepString(f, s)
+		}
+		rec.str[f] = i
+	}
+	last := &r.chunks[len(r.chunks)-1]
+	*last = append(*last, rec)
+	r.n++
+	return nil
+}
+
+// keepString returns the index of s among the strings kept, keeping it if
+// it is new, and makes it its field's last. Called with r.mu held.
+func (r *Recorder) keepString(field int, s string) uint32 {
+	if s == "" {
+		return 0
+	}
+	if i := r.last[field]; r.strs[i] == s {
+		return i // the same text elsewhere in memory, as strconv.Itoa makes
+	}
+	i, ok := r.index[s]
+	if !ok {
+		i = uint32(len(r.strs))
+		r.strs = append(r.strs, s)
+		r.index[s] = i
+	}
+	r.last[field] = i
+	return i
+}
+
+// keepData copies data, cut to DataLimit, into the arena.
+func (r *Recorder) keepData(data []byte) dataRef {
+	if data == nil {
+		return dataRef{len: -1}
+	}
+	limit := r.DataLimit
+	if limit == 0 {
+		limit = DefaultDataLimit
+	}
+	if limit > 0 && len(data) > limit {
+		data = data[:limit]
+	}
+	if len(data) > arenaChunk/4 {
+		// Large data gets a chunk of its own rather than wasting most of
+		// the one being filled.
+		r.arena = append(r.arena, slices.Clone(data))
+		return dataRef{chunk: uint32(len(r.arena) - 1), len: int32(len(data))}
+	}
+	if r.fill == 0 || cap(r.arena[r.fill-1])-len(r.arena[r.fill-1]) < len(data) {
+		r.arena = append(r.arena, make([]byte, 0, arenaChunk))
+		r.fill = len(r.arena)
+	}
+	c := r.fill - 1
+	off := len(r.arena[c])
+	r.arena[c] = append(r.arena[c], data...)
+	return dataRef{chunk: uint32(c), off: uint32(off), len: int32(len(data))}
+}
+
+// event turns rec back into an Event.
+func (r *Recorder) event(rec *record) Event {
+	e := Event{
+		Seq: rec.seq, Time: rec.time, Elapsed: rec.elapsed, StateTimer: rec.stateTimer, PeerStateTimer: rec.peerStateTimer,
+		Step: rec.step, FD: rec.fd, Ret: rec.ret, N: rec.n, Nonblock: rec.nonblock,
+		Peer: r.strs[rec.str[strPeer]], Role: Role(r.strs[rec.str[strRole]]), Op: Op(r.strs[rec.str[strOp]]),
+		Phase: Phase(r.strs[rec.str[strPhase]]), Syscall: r.strs[rec.str[strSyscall]], Kind: r.strs[rec.str[strKind]],
+		Arg: r.strs[rec.str[strArg]], Local: r.strs[rec.str[strLocal]], Remote: r.strs[rec.str[strRemote]],
+		Errno: r.strs[rec.str[strErrno]], Interrupt: r.strs[rec.str[strInterrupt]],
+		State: r.strs[rec.str[strState]], PeerState: r.strs[rec.str[strPeerState]],
+	}
+	if rec.err != 0 {
+		e.Err = r.errs[rec.err-1]
+	}
+	if d := rec.data; d.len >= 0 {
+		end := d.off + uint32(d.len)
+		// The full slice expression keeps an append to one event's data
+		// from overwriting the next event's.
+		e.Data = r.arena[d.chunk][d.off:end:end]
+	}
+	return e
+}
+
+// Events returns the events recorded so far, in sequence order. Their Data
+// is shared with the recorder: do not modify it.
+func (r *Recorder) Events() []Event {
+	r.mu.Lock()
+	if r.strs == nil {
+		r.strs = []string{""}
+	}
+	events := make([]Event, 0, r.n)
+	for _, c := range r.chunks {
+		for i := range c {
+			events = append(events, r.event(&c[i]))
+		}
+	}
+	r.mu.Unlock()
+	// One tracer hands events over in order, but a recorder may serve
+	// several tracers.
+	slices.SortStableFunc(events, func(a, b Event) int {
+		return cmp.Compare(a.Seq, b.Seq)
+	})
+	return events
+}
