@@ -253,7 +253,7 @@ func (s *TextSink) appendBody(b []byte, e *Event, withOp bool) []byte {
 		b = append(append(b, "  "...), t("note.woken", reason)...)
 	}
 	b = s.appendState(b, e)
-	if e.Op.Blocks() && withOp { // the narrow columns keep their room for the kernel's view
+	if e.Op.Blocks() && !e.Nonblock && withOp { // the narrow columns keep their room for the kernel's view; a non-blocking call never waits
 		b = append(append(b, "  "...), t("note.returned_after", e.Elapsed.Round(time.Microsecond))...)
 	}
 	return b
