@@ -27,6 +27,10 @@ type Lesson struct {
 	// Script is the lesson's teaching order: the calls a trace.Conductor
 	// gives their turns to, one at a time, in this order (--step, --delay).
 	Script []trace.Point
+	// Wire, for the lessons that carry a protocol (http, websocket),
+	// measures from a run's events what crossed the wire. Whoever runs the
+	// lesson records the events and shows the table.
+	Wire func(events []trace.Event) (WireTable, error)
 }
 
 // Options are what a user may change in a lesson. The zero value gives the
@@ -102,7 +106,7 @@ func (e *TooManyClientsError) Error() string {
 
 // All returns every lesson, in teaching order.
 func All() []Lesson {
-	return []Lesson{basic, echo, stream, halfclose, concurrent, backlog_, refused, addrinuse, timewait, reset, timeout, udp, unixLesson, ipv6, gonet}
+	return []Lesson{basic, echo, stream, halfclose, concurrent, backlog_, refused, addrinuse, timewait, reset, timeout, udp, unixLesson, ipv6, gonet, httpLesson, websocketLesson}
 }
 
 // Lookup returns the lesson with this name.

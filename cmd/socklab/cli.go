@@ -532,8 +532,24 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	// A lesson that carries a protocol ends with a table of what crossed
+	// the wire, measured from the run's own events.
+	var recorded *trace.Recorder
+	if lesson.Wire != nil && c.format == "text" {
+		recorded = &trace.Recorder{}
+		sink = trace.Multi(sink, recorded)
+	}
 	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
 	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply, Clients: *clients})
+	if err == nil && recorded != nil {
+		table, werr := lesson.Wire(recorded.Events())
+		if werr != nil {
+			return failure("", "err.wire", werr.Error())
+		}
+		if werr := writeWireTable(e.stdout, e.lang, table); werr != nil {
+			return failure("", "err.trace_write", werr.Error())
+		}
+	}
 	if tooMany := (*lessons.TooManyClientsError)(nil); errors.As(err, &tooMany) {
 		return usage("", "err.too_many_clients", name, tooMany.Max)
 	}

@@ -1,0 +1,47 @@
+package main
+
+import (
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/socklab/socklab/lessons"
+	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/i18n"
+)
+
+// writeWireTable shows what a run put on the wire (lessons.WireTable) as
+// an aligned table in l: one row per kind of traffic, numbers right-aligned,
+// widths counted in terminal columns so that Chinese stays aligned.
+func writeWireTable(w io.Writer, l i18n.Lang, t lessons.WireTable) error {
+	rows := [][]string{{l.T("wire.col.what"), l.T("wire.col.messages"), l.T("wire.col.payload"), l.T("wire.col.wire"), l.T("wire.col.overhead"), l.T("wire.col.connections")}}
+	for _, r := range t.Rows {
+		overhead := "–"
+		if r.Messages > 0 {
+			overhead = strconv.Itoa(r.Overhead())
+		}
+		rows = append(rows, []string{l.T(r.What), strconv.Itoa(r.Messages), strconv.Itoa(r.Payload), strconv.Itoa(r.Wire), overhead, strconv.Itoa(r.Connections)})
+	}
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			widths[i] = max(widths[i], trace.Width(cell))
+		}
+	}
+	var b strings.Builder
+	b.WriteString("\n" + l.T("wire.title") + "\n")
+	for _, row := range rows {
+		for i, cell := range row {
+			pad := strings.Repeat(" ", widths[i]-trace.Width(cell))
+			if i == 0 {
+				b.WriteString(cell + pad)
+			} else {
+				b.WriteString("  " + pad + cell)
+			}
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString(l.T("wire.note") + "\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,74 @@
+package lessons
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/socklab/socklab/trace"
+)
+
+var httpLesson = Lesson{
+	Name:    "http",
+	Summary: "net/http on traced sockets: the client asks three times for the time, with a new connection each time, then with keep-alive on one; the server speaks only when asked",
+	Run:     runHTTP,
+	Wire:    measureWire,
+}
+
+// HTTP is request and response: the server cannot send anything it was
+// not asked for, and every exchange carries its headers again. Here Go's
+// own net/http server and client, unmodified, run on traced sockets: each
+// accept, read, write and close they make is a line of the trace.
+func runHTTP(ctx context.Context, tr *trace.Tracer, _ Options) error {
+	// The server answers every request with the time.
+	web, err := startWeb(tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, clock())
+	}))
+	if err != nil {
+		return err
+	}
+	defer web.stop()
+	stop := context.AfterFunc(ctx, func() { web.stop() })
+	defer stop()
+
+	// First the client says "Connection: close": each request opens a
+	// connection (create, connect) and each response ends it (close).
+	if err := askTimes(ctx, web.client(tr, false), web.url); err != nil {
+		return err
+	}
+
+	// Then with keep-alive, the default: one connection carries all three
+	// exchanges, and is closed only when the client is done with it.
+	keepAlive := web.client(tr, true)
+	if err := askTimes(ctx, keepAlive, web.url); err != nil {
+		return err
+	}
+	keepAlive.CloseIdleConnections()
+	return web.finish(ctx)
+}
+
+// askTimes asks the server for the time three times, one request after the
+// other.
+func askTimes(ctx context.Context, client *http.Client, url string) error {
+	for range 3 {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/time", nil)
+		if err != nil {
+			return err
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK || len(body) != len(clock()) {
+			return fmt.Errorf("the server answered %s %q, not the time", resp.Status, body)
+		}
+	}
+	return nil
+}

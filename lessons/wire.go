@@ -1,0 +1,285 @@
+package lessons
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// A WireTable says what crossed the wire in a run of the http or websocket
+// lesson, measured from its trace: the bytes each write really handed the
+// kernel, parsed back into the HTTP messages and WebSocket frames they
+// carried. Nothing in it is typed in.
+type WireTable struct {
+	Rows []WireRow
+}
+
+// A WireRow is one kind of traffic.
+type WireRow struct {
+	// What names the traffic, as a catalogue key: "wire.http.close" (HTTP,
+	// a connection per request), "wire.http.keepalive", "wire.ws.handshake"
+	// (the HTTP Upgrade), "wire.ws.messages", "wire.ws.close" (close
+	// frames).
+	What        string
+	Messages    int // responses, or WebSocket messages, or close frames
+	Payload     int // the bytes the application meant to send: bodies, frame payloads
+	Wire        int // every byte written, both directions
+	Connections int // TCP connections opened for it
+}
+
+// Overhead is the bytes each message cost beyond its payload: headers, the
+// request that asked for it, frame headers (0 when there is no message).
+func (r WireRow) Overhead() int {
+	if r.Messages == 0 {
+		return 0
+	}
+	return (r.Wire - r.Payload) / r.Messages
+}
+
+// carried is what one connection carried, each direction in order.
+type carried struct {
+	toServer, toClient []byte
+}
+
+// streams gathers, per TCP connection, the bytes each side wrote. A
+// connection is known by the client's address: its ephemeral port makes it
+// unique within a run.
+func streams(events []trace.Event) (order []string, byConn map[string]*carried, err error) {
+	byConn = make(map[string]*carried)
+	for _, e := range events {
+		if e.Op != trace.OpWrite || e.Phase != trace.End || e.Err != nil || e.N == 0 {
+			continue
+		}
+		if len(e.Data) < e.N {
+			return nil, nil, fmt.Errorf("the trace kept %d of the %d bytes %s wrote", len(e.Data), e.N, e.Peer)
+		}
+		key := e.Local
+		if e.Role == trace.Server {
+			key = e.Remote
+		}
+		s, ok := byConn[key]
+		if !ok {
+			s = &carried{}
+			byConn[key] = s
+			order = append(order, key)
+		}
+		if e.Role == trace.Server {
+			s.toClient = append(s.toClient, e.Data[:e.N]...)
+		} else {
+			s.toServer = append(s.toServer, e.Data[:e.N]...)
+		}
+	}
+	return order, byConn, nil
+}
+
+// measureWire builds the table from a run's events.
+func measureWire(events []trace.Event) (WireTable, error) {
+	order, byConn, err := streams(events)
+	if err != nil {
+		return WireTable{}, err
+	}
+	rows := map[string]*WireRow{}
+	row := func(what string) *WireRow {
+		if rows[what] == nil {
+			rows[what] = &WireRow{What: what}
+		}
+		return rows[what]
+	}
+	for _, key := range order {
+		s := byConn[key]
+		if isUpgrade(s.toServer) {
+			if err := measureWebSocket(s, row); err != nil {
+				return WireTable{}, fmt.Errorf("connection from %s: %w", key, err)
+			}
+			continue
+		}
+		if err := measureHTTP(s, row); err != nil {
+			return WireTable{}, fmt.Errorf("connection from %s: %w", key, err)
+		}
+	}
+	var t WireTable
+	for _, what := range []string{"wire.http.close", "wire.http.keepalive", "wire.ws.handshake", "wire.ws.messages", "wire.ws.close"} {
+		if r := rows[what]; r != nil {
+			t.Rows = append(t.Rows, *r)
+		}
+	}
+	return t, nil
+}
+
+func isUpgrade(toServer []byte) bool {
+	head, _, _ := bytes.Cut(toServer, []byte("\r\n\r\n"))
+	return bytes.Contains(bytes.ToLower(head), []byte("upgrade: websocket"))
+}
+
+// counting counts the bytes read through it, so that a bufio.Reader's
+// position can be known: counted minus what it holds buffered.
+type counting struct {
+	r io.Reader
+	n int
+}
+
+func (c *counting) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += n
+	return n, err
+}
+
+// measureHTTP parses the requests and responses one connection carried,
+// with net/http's own parsers.
+func measureHTTP(s *carried, row func(string) *WireRow) error {
+	reqs, resps := &counting{r: bytes.NewReader(s.toServer)}, &counting{r: bytes.NewReader(s.toClient)}
+	reqR, respR := bufio.NewReader(reqs), bufio.NewReader(resps)
+	var r *WireRow
+	for {
+		req, err := http.ReadRequest(reqR)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("request: %w", err)
+		}
+		if r == nil {
+			what := "wire.http.keepalive"
+			if req.Close {
+				what = "wire.http.close"
+			}
+			r = row(what)
+			r.Connections++
+		}
+		resp, err := http.ReadResponse(respR, req)
+		if err != nil {
+			return fmt.Errorf("response: %w", err)
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return fmt.Errorf("response body: %w", err)
+		}
+		r.Messages++
+		r.Payload += len(body)
+	}
+	if r != nil {
+		r.Wire += len(s.toServer) + len(s.toClient)
+	}
+	return nil
+}
+
+// measureWebSocket parses one WebSocket connection: the HTTP Upgrade
+// request and its 101 response, then the frames each way (RFC 6455,
+// section 5.2).
+func measureWebSocket(s *carried, row func(string) *WireRow) error {
+	reqs, resps := &counting{r: bytes.NewReader(s.toServer)}, &counting{r: bytes.NewReader(s.toClient)}
+	reqR, respR := bufio.NewReader(reqs), bufio.NewReader(resps)
+	req, err := http.ReadRequest(reqR)
+	if err != nil {
+		return fmt.Errorf("upgrade request: %w", err)
+	}
+	resp, err := http.ReadResponse(respR, req)
+	if err != nil {
+		return fmt.Errorf("upgrade response: %w", err)
+	}
+	if resp.StatusCode != http.StatusSwitchingProtocols {
+		return fmt.Errorf("upgrade answered %s", resp.Status)
+	}
+	hs := row("wire.ws.handshake")
+	hs.Connections++
+	hs.Wire += reqs.n - reqR.Buffered() + resps.n - respR.Buffered()
+	for _, r := range []*bufio.Reader{reqR, respR} {
+		for {
+			f, err := readFrame(r)
+			if errors.Is(err, io.EOF) {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			what := "wire.ws.messages"
+			if f.opcode == opClose {
+				what = "wire.ws.close"
+			}
+			w := row(what)
+			w.Wire += f.size
+			if f.fin && f.opcode != opContinuation {
+				w.Messages++
+			}
+			if f.opcode != opClose {
+				w.Payload += f.payload
+			}
+		}
+	}
+	return nil
+}
+
+// WebSocket opcodes (RFC 6455, section 5.2).
+const (
+	opContinuation = 0x0
+	opClose        = 0x8
+)
+
+// A frame is what measuring needs of a WebSocket frame.
+type frame struct {
+	fin           bool
+	opcode        byte
+	payload, size int // payload bytes, and the whole frame's
+}
+
+// readFrame reads one frame's header and skips its payload.
+func readFrame(r *bufio.Reader) (frame, error) {
+	var head [2]byte
+	if _, err := io.ReadFull(r, head[:]); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			return frame{}, errors.New("a frame cut short")
+		}
+		return frame{}, err
+	}
+	f := frame{fin: head[0]&0x80 != 0, opcode: head[0] & 0x0f, size: 2}
+	masked := head[1]&0x80 != 0
+	length := uint64(head[1] & 0x7f)
+	ext := 0
+	switch length {
+	case 126:
+		ext = 2
+	case 127:
+		ext = 8
+	}
+	if ext > 0 {
+		b := make([]byte, ext)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return frame{}, errors.New("a frame header cut short")
+		}
+		length = 0
+		for _, c := range b {
+			length = length<<8 | uint64(c)
+		}
+		f.size += ext
+	}
+	if masked {
+		f.size += 4 // the masking key (every frame a client sends)
+	}
+	if length > 1<<30 {
+		return frame{}, fmt.Errorf("a frame of %d bytes: not one this lesson sent", length)
+	}
+	f.payload = int(length)
+	f.size += f.payload
+	skip := f.size - 2 - ext
+	if n, err := r.Discard(skip); err != nil || n != skip {
+		return frame{}, errors.New("a frame cut short")
+	}
+	return f, nil
+}
+
+// String shows the table in English, for tests and logs; socklab prints
+// it from its catalogues.
+func (t WireTable) String() string {
+	var b strings.Builder
+	for _, r := range t.Rows {
+		fmt.Fprintf(&b, "%s: %d messages, %d payload bytes, %d bytes on the wire, %d overhead bytes per message, %d connections\n",
+			r.What, r.Messages, r.Payload, r.Wire, r.Overhead(), r.Connections)
+	}
+	return b.String()
+}
