@@ -33,8 +33,8 @@ type Recorder struct {
 	fill   int        // 1 + the index of the arena chunk being filled, 0 for none
 	strs   []string   // every string kept, once; strs[0] is ""
 	index  map[string]uint32
-	last   [numStrs]uint32 // per string field, the index of the last string kept
-	errs   []error         // the errors kept; record.err is an index + 1
+	cache  [64]stringRef // indexes of strings by where their bytes are
+	errs   []error       // the errors kept; record.err is an index + 1
 }
 
 // DefaultDataLimit is a Recorder's DataLimit when none is set: more than
@@ -46,6 +46,10 @@ const (
 	recordChunk = 512
 	arenaChunk  = 64 << 10
 )
+
+// cacheBits is the size of a Recorder's cache of strings: 64 entries, for
+// the few dozen strings a trace repeats.
+const cacheBits = 6
 
 // The string fields of an Event, in a record's str array.
 const (
@@ -108,14 +112,17 @@ func (r *Recorder) Handle(e Event) error {
 		strErrno: e.Errno, strInterrupt: e.Interrupt, strState: e.State, strPeerState: e.PeerState,
 	}
 	for f, s := range &strs {
-		// Most events repeat the previous event's string in each field:
-		// the very same string (the peer's name, the socket's address),
-		// so comparing where the bytes are is enough.
-		i := r.last[f]
-		if l := r.strs[i]; len(l) != len(s) || unsafe.StringData(l) != unsafe.StringData(s) {
-			i = r.keepString(f, s)
+		// Events repeat a few strings, most of them the very same string
+		// each time: a constant (the op, the syscall's name) or one the
+		// socket keeps (its addresses, the peer's name). So the index is
+		// looked up first by where the bytes are, in a small cache: a few
+		// nanoseconds, where a map lookup takes tens.
+		p := unsafe.StringData(s)
+		c := &r.cache[(uint64(uintptr(unsafe.Pointer(p)))+uint64(len(s)))*0x9E3779B97F4A7C15>>(64-cacheBits)]
+		if c.p != p || c.n != len(s) {
+			r.keepString(s, c)
 		}
-		rec.str[f] = i
+		rec.str[f] = c.i
 	}
 	last := &r.chunks[len(r.chunks)-1]
 	*last = append(*last, rec)
@@ -123,23 +130,26 @@ func (r *Recorder) Handle(e Event) error {
 	return nil
 }
 
-// keepString returns the index of s among the strings kept, keeping it if
-// it is new, and makes it its field's last. Called with r.mu held.
-func (r *Recorder) keepString(field int, s string) uint32 {
-	if s == "" {
-		return 0
+// keepString keeps s, if it is new, and puts its index in the cache
+// entry c. Called with r.mu held.
+func (r *Recorder) keepString(s string, c *stringRef) {
+	var i uint32 // "" is 0
+	if s != "" {
+		var ok bool
+		if i, ok = r.index[s]; !ok {
+			i = uint32(len(r.strs))
+			r.strs = append(r.strs, s)
+			r.index[s] = i
+		}
 	}
-	if i := r.last[field]; r.strs[i] == s {
-		return i // the same text elsewhere in memory, as strconv.Itoa makes
-	}
-	i, ok := r.index[s]
-	if !ok {
-		i = uint32(len(r.strs))
-		r.strs = append(r.strs, s)
-		r.index[s] = i
-	}
-	r.last[field] = i
-	return i
+	*c = stringRef{unsafe.StringData(s), len(s), i}
+}
+
+// A stringRef is an entry of a Recorder's cache of strings by address.
+type stringRef struct {
+	p *byte
+	n int
+	i uint32
 }
 
 // keepData copies data, cut to DataLimit, into the arena.

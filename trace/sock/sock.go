@@ -410,6 +410,14 @@ func (k Kind) String() string {
 }
 
 func (s *Socket) end(e *trace.Event, began time.Time, ret int, err error) {
+	if !s.peer.KernelState() {
+		// Nothing to observe, so no clock to read twice (an untraced
+		// call reads none).
+		e.Ret = ret
+		setErr(e, err)
+		s.peer.End(e, began)
+		return
+	}
 	elapsed := time.Since(began) // the syscall's time, not the observations'
 	e.Ret = ret
 	setErr(e, err)
