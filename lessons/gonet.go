@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"strconv"
+	"sync"
 	"syscall"
 	"time"
 
@@ -56,12 +57,13 @@ func runGonet(ctx context.Context, tr *trace.Tracer, opts Options) error {
 			if err != nil {
 				return err
 			}
-			defer ln.Close()
+			closeLn := closeOnce(server, ln)
+			defer closeLn()
 			ready <- ln.Addr().String()
 
 			// Closing the listener is how Go wakes a goroutine parked in
-			// Accept when the context ends.
-			stop := context.AfterFunc(ctx, func() { ln.Close() })
+			// Accept when the context ends; that close is traced too.
+			stop := context.AfterFunc(ctx, func() { closeLn() })
 			defer stop()
 			var conn net.Conn
 			err = netCall(server, trace.Event{Op: trace.OpAccept, Syscall: "net.Listener.Accept", FD: fdOf(ln)}, func(e *trace.Event) error {
@@ -75,8 +77,9 @@ func runGonet(ctx context.Context, tr *trace.Tracer, opts Options) error {
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			stopConn := context.AfterFunc(ctx, func() { conn.Close() })
+			closeConn := closeOnce(server, conn)
+			defer closeConn()
+			stopConn := context.AfterFunc(ctx, func() { closeConn() })
 			defer stopConn()
 
 			buf := make([]byte, ReadBuffer)
@@ -93,10 +96,10 @@ func runGonet(ctx context.Context, tr *trace.Tracer, opts Options) error {
 					return err
 				}
 			}
-			if err := netClose(server, conn); err != nil {
+			if err := closeConn(); err != nil {
 				return err
 			}
-			return netClose(server, ln)
+			return closeLn()
 		},
 		func(ctx context.Context) error {
 			defer client.Done()
@@ -117,8 +120,9 @@ func runGonet(ctx context.Context, tr *trace.Tracer, opts Options) error {
 			if err != nil {
 				return err
 			}
-			defer conn.Close()
-			stop := context.AfterFunc(ctx, func() { conn.Close() })
+			closeConn := closeOnce(client, conn)
+			defer closeConn()
+			stop := context.AfterFunc(ctx, func() { closeConn() })
 			defer stop()
 			if err := netWrite(client, conn, []byte(opts.message())); err != nil {
 				return err
@@ -126,7 +130,7 @@ func runGonet(ctx context.Context, tr *trace.Tracer, opts Options) error {
 			if _, err := netRead(client, conn, make([]byte, ReadBuffer)); err != nil {
 				return err
 			}
-			return netClose(client, conn)
+			return closeConn()
 		},
 	)
 }
@@ -195,6 +199,23 @@ func netClose(p *trace.Peer, c io.Closer) error {
 		fd = fdOf(sc)
 	}
 	return netCall(p, trace.Event{Op: trace.OpClose, Syscall: "Close", FD: fd}, func(*trace.Event) error { return c.Close() })
+}
+
+// closeOnce returns a function that closes c, traced, the first time it is
+// called, whoever calls it: the lesson when it is done, or the context's
+// end to wake a goroutine parked on c. Later calls wait for the first and
+// return nil.
+func closeOnce(p *trace.Peer, c io.Closer) func() error {
+	var once sync.Once
+	var err error
+	return func() error {
+		first := false
+		once.Do(func() { first, err = true, netClose(p, c) })
+		if !first {
+			return nil
+		}
+		return err
+	}
 }
 
 // fdOf returns the descriptor (or Windows handle) under a net connection

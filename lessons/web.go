@@ -34,10 +34,47 @@ type web struct {
 	served   chan error
 
 	mu       sync.Mutex
+	stopped  bool
 	accepted []*sock.Conn
 	dialed   []*sock.Conn
-	servers  int // connections accepted, to name their peers
-	clients  int // connections dialed, to name their peers
+	dialing  sync.WaitGroup // dials under way: stop waits for them
+	servers  int            // connections accepted, to name their peers
+	clients  int            // connections dialed, to name their peers
+}
+
+// errWebStopped is what a dial or an accept gets once the lesson is
+// stopping: no new connection may slip past stop's count.
+var errWebStopped = errors.New("the lesson is stopping")
+
+// keep records a connection the lesson must close, or closes it at once if
+// the lesson is already stopping.
+func (w *web) keep(list *[]*sock.Conn, c *sock.Conn) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		c.Close()
+		return errWebStopped
+	}
+	*list = append(*list, c)
+	return nil
+}
+
+// trackingListener records every connection the server accepts, before
+// net/http sees it, so that stop can close each one.
+type trackingListener struct {
+	*sock.Listener
+	w *web
+}
+
+func (l trackingListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	if err := l.w.keep(&l.w.accepted, c.(*sock.Conn)); err != nil {
+		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: net.ErrClosed}
+	}
+	return c, nil
 }
 
 // startWeb listens on the loopback address, on a port the kernel chooses,
@@ -59,15 +96,8 @@ func startWeb(tr *trace.Tracer, handler http.Handler) (*web, error) {
 		Handler: handler,
 		// The library must not print: a lesson never does.
 		ErrorLog: log.New(io.Discard, "", 0),
-		ConnState: func(c net.Conn, state http.ConnState) {
-			if state == http.StateNew {
-				w.mu.Lock()
-				w.accepted = append(w.accepted, c.(*sock.Conn))
-				w.mu.Unlock()
-			}
-		},
 	}
-	go func() { w.served <- w.server.Serve(ln) }()
+	go func() { w.served <- w.server.Serve(trackingListener{ln, w}) }()
 	return w, nil
 }
 
@@ -83,16 +113,25 @@ func (w *web) client(tr *trace.Tracer, keepAlive bool) *http.Client {
 				return nil, err
 			}
 			w.mu.Lock()
+			if w.stopped {
+				w.mu.Unlock()
+				return nil, errWebStopped
+			}
 			w.clients++
 			peer := tr.Peer(fmt.Sprintf("client-%d", w.clients), trace.Client)
+			w.dialing.Add(1)
 			w.mu.Unlock()
+			defer w.dialing.Done()
+			// The transport dials on a goroutine of its own, which may
+			// outlive the request that asked for it: the lesson waits for
+			// it in stop.
 			c, err := sock.Dial(ctx, peer, addr)
 			if err != nil {
 				return nil, err
 			}
-			w.mu.Lock()
-			w.dialed = append(w.dialed, c)
-			w.mu.Unlock()
+			if err := w.keep(&w.dialed, c); err != nil {
+				return nil, err
+			}
 			return c, nil
 		},
 	}}
@@ -118,16 +157,23 @@ func (w *web) finish(ctx context.Context) error {
 }
 
 // stop closes the listening socket and any connection still open, and
-// waits until the server has stopped. It is safe to call twice.
+// waits until the server has stopped. It is safe to call twice, and from
+// two goroutines at once.
 func (w *web) stop() error {
+	w.mu.Lock()
+	w.stopped = true
+	w.mu.Unlock()
 	w.server.Close()
+	w.dialing.Wait()
 	w.mu.Lock()
 	conns := append(append([]*sock.Conn(nil), w.dialed...), w.accepted...)
 	w.mu.Unlock()
 	for _, c := range conns {
 		c.Close() // hijacked connections are the lesson's; the server does not track them
 	}
-	if err := <-w.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+	// Serve returns ErrServerClosed, or the listener's net.ErrClosed when
+	// stop began just before the server was closed.
+	if err := <-w.served; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
 		w.served <- err
 		return err
 	}

@@ -1,0 +1,72 @@
+package lessons
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// cancelAt is a sink that ends the run's context when the at-th event is
+// handed to it: Ctrl-C at that moment of the lesson.
+type cancelAt struct {
+	seen   atomic.Int64
+	at     int64
+	cancel context.CancelCauseFunc
+}
+
+var errBell = reasonError{"SIGINT", "the bell rang"}
+
+func (c *cancelAt) Handle(trace.Event) error {
+	if c.seen.Add(1) == c.at {
+		c.cancel(errBell)
+	}
+	return nil
+}
+
+// TestEveryLessonInterruptedAnywhere interrupts every lesson at many
+// moments of its run, from its first call to its last: each run must
+// return (nothing hangs), close every descriptor it opened, with its close
+// traced, and leave no goroutine behind.
+func TestEveryLessonInterruptedAnywhere(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs every lesson many times")
+	}
+	for _, l := range All() {
+		t.Run(l.Name, func(t *testing.T) {
+			var full trace.Recorder
+			if err := l.Run(t.Context(), trace.New(&full), Options{}); err != nil {
+				t.Fatal(err)
+			}
+			total := int64(len(full.Events()))
+			// Fibonacci steps: every early moment, fewer later ones, and
+			// the very last event.
+			moments := []int64{}
+			for a, b := int64(1), int64(2); a < total; a, b = b, a+b {
+				moments = append(moments, a)
+			}
+			moments = append(moments, total)
+			for _, at := range moments {
+				ctx, cancel := context.WithCancelCause(t.Context())
+				var rec trace.Recorder
+				before := openFDs(t)
+				err := l.Run(ctx, trace.New(trace.Multi(&rec, &cancelAt{at: at, cancel: cancel})), Options{})
+				cancel(nil)
+				if err != nil && !errors.Is(err, errBell) && ctx.Err() == nil {
+					t.Errorf("interrupted at event %d of %d: %v", at, total, err)
+				}
+				checkClosedAll(t, rec.Events())
+				if after := openFDs(t); after != before {
+					t.Errorf("interrupted at event %d of %d: open descriptors: %d before, %d after", at, total, before, after)
+				}
+				if err := goleak.Find(); err != nil {
+					t.Fatalf("interrupted at event %d of %d: %v", at, total, err)
+				}
+			}
+		})
+	}
+}
