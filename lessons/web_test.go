@@ -29,13 +29,14 @@ func unorderedCalls(events []trace.Event, peer string) []string {
 
 var (
 	listenerCalls = func(accepts int) []string {
-		calls := []string{"create", "bind", "listen", "getsockname", "fcntl", "close"}
+		calls := []string{"create", "bind", "listen", "getsockname", "fcntl", "fcntl", "close"}
 		for range accepts {
 			calls = append(calls, "accept")
 		}
 		return calls
 	}
-	dialCalls = []string{"create", "connect", "getsockname", "fcntl"}
+	// fcntl twice: O_NONBLOCK, then the duplicate for Go's poller.
+	dialCalls = []string{"create", "connect", "getsockname", "fcntl", "fcntl"}
 	repeat    = func(n int, calls ...string) []string {
 		var all []string
 		for range n {
@@ -52,10 +53,10 @@ func init() {
 			unordered: true,
 			calls: map[string][]string{
 				"server":   listenerCalls(4),
-				"server-1": {"fcntl", "write", "close"},
-				"server-2": {"fcntl", "write", "close"},
-				"server-3": {"fcntl", "write", "close"},
-				"server-4": {"fcntl", "write", "write", "write", "close"},
+				"server-1": {"fcntl", "fcntl", "write", "close"},
+				"server-2": {"fcntl", "fcntl", "write", "close"},
+				"server-3": {"fcntl", "fcntl", "write", "close"},
+				"server-4": {"fcntl", "fcntl", "write", "write", "write", "close"},
 				"client-1": slices.Concat(dialCalls, []string{"write", "close"}),
 				"client-2": slices.Concat(dialCalls, []string{"write", "close"}),
 				"client-3": slices.Concat(dialCalls, []string{"write", "close"}),
@@ -69,7 +70,7 @@ func init() {
 			calls: map[string][]string{
 				"server": listenerCalls(1),
 				// The 101 response, three pushes, the close frame.
-				"server-1": slices.Concat([]string{"fcntl", "close"}, repeat(5, "write")),
+				"server-1": slices.Concat([]string{"fcntl", "fcntl", "close"}, repeat(5, "write")),
 				// The Upgrade request, the message, the close frame.
 				"client-1": slices.Concat(dialCalls, []string{"write", "write", "write", "close"}),
 			},

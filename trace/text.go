@@ -327,6 +327,9 @@ func explanation(e *Event) string {
 	case OpGetsockname:
 		return "explain.getsockname"
 	case OpFcntl:
+		if strings.Contains(e.Arg, "F_DUPFD") {
+			return "explain.fcntl.dup"
+		}
 		return "explain.fcntl"
 	case OpListen:
 		if e.Kind == "unix" {

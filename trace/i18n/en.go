@@ -104,6 +104,7 @@ var en = map[string]string{
 	"explain.close.unix":              "close gives the descriptor back; the other socket's next read returns 0.",
 	"explain.getsockname":             "getsockname asks the kernel which address and port the socket really has.",
 	"explain.fcntl":                   "O_NONBLOCK: from now on accept, read and write never wait; they fail with EAGAIN when nothing is ready, as every socket of Go's net package does.",
+	"explain.fcntl.dup":               "A duplicate descriptor of the same socket, for Go's runtime poller: it watches it with epoll and wakes the goroutine when the socket is ready.",
 	"explain.nonblock.eagain":         "EAGAIN on a non-blocking socket: nothing yet. The goroutine parks on Go's poller (epoll) and tries again when the kernel says the socket is ready.",
 	"explain.listen":                  "The kernel now answers handshakes on this port by itself and queues the connections (LISTEN).",
 	"explain.create.client":           "The client gets a socket of its own; it never calls bind.",

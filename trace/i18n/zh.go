@@ -99,6 +99,7 @@ var zh = map[string]string{
 	"explain.close.unix":              "close 归还描述符；另一个套接字的下一次 read 返回 0。",
 	"explain.getsockname":             "getsockname 向内核询问这个套接字实际的地址和端口。",
 	"explain.fcntl":                   "设置 O_NONBLOCK：从此 accept、read、write 都不再等待，没有就绪的数据或连接时立刻以 EAGAIN 返回——Go 的 net 包对每个套接字都这样做。",
+	"explain.fcntl.dup":               "复制出同一个套接字的另一个描述符，交给 Go 运行时的轮询器：它用 epoll 监视，套接字就绪时唤醒 goroutine。",
 	"explain.nonblock.eagain":         "非阻塞套接字上的 EAGAIN：暂时什么都没有。goroutine 停在 Go 的轮询器（epoll）上，等内核说套接字就绪了再试一次。",
 	"explain.listen":                  "从现在起，内核会自己应答这个端口上的握手，并把连接排进队列（LISTEN）。",
 	"explain.create.client":           "客户端有了自己的套接字；它从不调用 bind。",

@@ -30,12 +30,13 @@ import (
 // The tries, EAGAIN included, are traced; the poller's own syscalls are the
 // runtime's and are not.
 //
-// The poller watches a duplicate of the descriptor (fcntl F_DUPFD_CLOEXEC)
-// wrapped in an *os.File, which brings deadlines and wake-up on close;
-// every traced call is made on the original descriptor, and its close is a
-// traced close(2) made exactly when Close is called. Readiness belongs to
-// the socket, not to the descriptor, so watching the duplicate is watching
-// the socket.
+// The poller watches a duplicate of the descriptor (fcntl F_DUPFD_CLOEXEC,
+// traced) wrapped in an *os.File, which brings deadlines and wake-up on
+// close; every traced call is made on the original descriptor, and its
+// close is a traced close(2) made exactly when Close is called. Readiness
+// belongs to the socket, not to the descriptor, so watching the duplicate
+// is watching the socket. The duplicate is the runtime's: its epoll_ctl,
+// fcntl and close calls are not traced, like the poller's epoll_wait.
 
 // poller is the part a Conn and a Listener share: the duplicate the
 // runtime's poller watches, and the bookkeeping that lets Close wait until
@@ -54,9 +55,9 @@ func newPoller(s *Socket) (*poller, error) {
 	if err := s.SetNonblock(); err != nil {
 		return nil, err
 	}
-	dup, err := sysDupForPoller(s.fd)
+	dup, err := s.dupForPoller()
 	if err != nil {
-		return nil, &CallError{Call: "fcntl", Addr: "F_DUPFD_CLOEXEC", Err: err}
+		return nil, err
 	}
 	file := os.NewFile(uintptr(dup), "socklab poller")
 	raw, err := file.SyscallConn()

@@ -60,6 +60,28 @@ func (s *Socket) setsockopt(arg string, call func() error) error {
 	return nil
 }
 
+// dupForPoller duplicates the descriptor for Go's runtime poller (see
+// NewConn): fcntl(F_DUPFD_CLOEXEC), traced as the fcntl op. The duplicate
+// is the runtime's from then on: it watches it with epoll or kqueue and
+// closes it, and those calls are not traced.
+func (s *Socket) dupForPoller() (int, error) {
+	if s.fd < 0 {
+		return -1, ErrClosed
+	}
+	e := s.event(trace.OpFcntl, "fcntl")
+	e.Arg = "F_DUPFD_CLOEXEC, 0"
+	if err := s.peer.Admit(&e); err != nil {
+		return -1, &CallError{Call: "fcntl", Err: err}
+	}
+	began := s.peer.Begin(&e)
+	dup, err := sysDupForPoller(s.fd)
+	s.end(&e, began, result(dup, err), err)
+	if err != nil {
+		return -1, &CallError{Call: "fcntl", Addr: e.Arg, Err: err}
+	}
+	return dup, nil
+}
+
 // SetNonblock makes the descriptor non-blocking, as Go's net package makes
 // every socket: fcntl(F_SETFL, O_NONBLOCK), traced as the fcntl op. From
 // then on accept, read and write fail with EAGAIN instead of waiting; the
