@@ -75,7 +75,9 @@ func (s *Socket) dupForPoller() (int, error) {
 	}
 	began := s.peer.Begin(&e)
 	dup, err := sysDupForPoller(s.fd)
+	newDescriptor.Lock() // dup makes a descriptor too
 	s.end(&e, began, result(dup, err), err)
+	newDescriptor.Unlock()
 	if err != nil {
 		return -1, &CallError{Call: "fcntl", Addr: e.Arg, Err: err}
 	}

@@ -20,6 +20,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/socklab/socklab/trace"
@@ -104,7 +105,9 @@ func open(p *trace.Peer, kind Kind, v6 bool) (*Socket, error) {
 		e.FD = -1
 	}
 	setErr(&e, err)
+	newDescriptor.Lock()
 	p.End(&e, began)
+	newDescriptor.Unlock()
 	if err != nil {
 		return nil, &CallError{Call: "socket", Err: err}
 	}
@@ -222,7 +225,9 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 		e.Remote = addrString(remote)
 		woken = false
 	}
+	newDescriptor.Lock()
 	s.endBlocking(ctx, &e, began, result(nfd, err), err, woken)
+	newDescriptor.Unlock()
 	if err != nil {
 		return nil, &CallError{Call: "accept", Err: s.wrap(ctx, err, woken)}
 	}
@@ -385,15 +390,29 @@ func (s *Socket) Close() error {
 	}
 	began := s.peer.Begin(&e)
 	s.openTableBeforeClose()
+	newDescriptor.RLock()
 	err := unixClose(s.fd)
 	// Whatever close returns, the descriptor is gone (close(2), NOTES).
 	s.fd = -1
 	s.end(&e, began, result(0, err), err)
+	newDescriptor.RUnlock()
 	if err != nil {
 		return &CallError{Call: "close", Err: err}
 	}
 	return nil
 }
+
+// newDescriptor keeps the trace true to the kernel about descriptor
+// numbers. Once close(9) has returned, the kernel may give 9 to the next
+// socket or accept4 at once, while the close's End is still being recorded
+// (after a read of the kernel's table, with the kernel's view on): the
+// trace would then show socket() = 9 before close(9) ended. So a close
+// holds a read lock from before its syscall until its End is recorded, and
+// a call that makes a descriptor takes the write lock after its syscall,
+// to record its End: a descriptor's new life is always recorded after its
+// old close. Closes do not wait for one another, and no one waits while a
+// call blocks in the kernel.
+var newDescriptor sync.RWMutex
 
 func (s *Socket) event(op trace.Op, syscall string) trace.Event {
 	return trace.Event{Op: op, Syscall: syscall, FD: s.fd, Local: s.local, Remote: s.remote, Kind: s.kind.String(), Nonblock: s.nonblock}
