@@ -138,6 +138,12 @@ func kernelCalls(t *testing.T, path string) (calls map[int][]string, afterClose 
 		t.Fatal(err)
 	}
 	pending := make(map[string]string) // pid → the start of an unfinished call
+	// pid → where an unfinished close of a socket is in calls: close frees
+	// the number when it starts, and another thread may be given it
+	// before this close is logged as finished, so the close is counted
+	// where it started.
+	type place struct{ fd, index int }
+	closing := make(map[string]place)
 	live := make(map[int]bool)
 	closed := make(map[int]bool) // socket numbers closed and not made again
 	calls = make(map[int][]string)
@@ -149,12 +155,26 @@ func kernelCalls(t *testing.T, path string) (calls map[int][]string, afterClose 
 		pid, rest := m[1], m[2]
 		if head, ok := strings.CutSuffix(rest, " <unfinished ...>"); ok {
 			pending[pid] = head
+			if fd, isClose := strings.CutPrefix(head, "close("); isClose && live[atoi(fd)] {
+				n := atoi(fd)
+				closing[pid] = place{n, len(calls[n])}
+				calls[n] = append(calls[n], "close=?")
+				delete(live, n)
+				closed[n] = true
+			}
 			continue
 		}
 		if strings.HasPrefix(rest, "<... ") {
 			_, tail, _ := strings.Cut(rest, " resumed>")
 			rest = pending[pid] + tail
 			delete(pending, pid)
+			if p, ok := closing[pid]; ok {
+				delete(closing, pid)
+				if c := straceCall.FindStringSubmatch(rest); c != nil {
+					calls[p.fd][p.index] = "close=" + c[3]
+				}
+				continue
+			}
 		}
 		c := straceCall.FindStringSubmatch(rest)
 		if c == nil {
