@@ -5,7 +5,9 @@ package sock
 import (
 	"context"
 	"io"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/socklab/socklab/trace"
 )
@@ -107,6 +109,67 @@ func BenchmarkBulk(b *testing.B) {
 				}
 				<-done
 			}
+		})
+	}
+}
+
+// slowTerminal is a writer that takes a millisecond per write, like a
+// terminal over a slow link (or one a person paused with Ctrl-S for a
+// moment). While fast is set (the benchmark's timer is stopped), it takes
+// no time, so that emptying the queue between rounds does not make the
+// benchmark last minutes.
+type slowTerminal struct{ fast atomic.Bool }
+
+func (t *slowTerminal) Write(p []byte) (int, error) {
+	if !t.fast.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	return len(p), nil
+}
+
+// BenchmarkSlowTerminal is what a slow terminal costs a traced call: a
+// 64-byte write and the read of it, traced by the text sink writing to a
+// terminal that takes 1 ms per line, directly (sync) or through
+// trace.Async's queue (async). The queue is emptied every 64 operations
+// (256 events, a lesson's worth) with the timer stopped: the benchmark
+// measures how long the calls wait, not how long the terminal takes to
+// show them (that stays 1 ms a line either way).
+func BenchmarkSlowTerminal(b *testing.B) {
+	for _, async := range []bool{false, true} {
+		name := "sync"
+		if async {
+			name = "async"
+		}
+		b.Run(name, func(b *testing.B) {
+			term := &slowTerminal{}
+			var sink trace.Sink = trace.NewTextSink(term, nil)
+			flush := func() {}
+			if async {
+				a := trace.Async(sink, 1024)
+				b.Cleanup(func() { a.Close() })
+				sink = a
+				flush = func() {
+					term.fast.Store(true)
+					a.Flush()
+					term.fast.Store(false)
+				}
+			}
+			c, s := pair(b, trace.New(sink).Peer("p", trace.Client))
+			flush()
+			ctx := context.Background()
+			msg, buf := make([]byte, 64), make([]byte, 64)
+			i := 0
+			for b.Loop() {
+				c.Write(ctx, msg)
+				s.Read(ctx, buf)
+				if i++; i%64 == 0 {
+					b.StopTimer()
+					flush()
+					b.StartTimer()
+				}
+			}
+			b.StopTimer()
+			flush()
 		})
 	}
 }
