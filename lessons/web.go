@@ -50,12 +50,15 @@ var errWebStopped = errors.New("the lesson is stopping")
 // the lesson is already stopping.
 func (w *web) keep(list *[]*sock.Conn, c *sock.Conn) error {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.stopped {
-		c.Close()
+	stopped := w.stopped
+	if !stopped {
+		*list = append(*list, c)
+	}
+	w.mu.Unlock()
+	if stopped {
+		c.Close() // not under the lock: a traced close may wait (--step)
 		return errWebStopped
 	}
-	*list = append(*list, c)
 	return nil
 }
 
@@ -152,6 +155,9 @@ func (w *web) finish(ctx context.Context) error {
 		case <-ctx.Done():
 			c.Close()
 		}
+	}
+	if ctx.Err() != nil {
+		return errors.Join(w.stop(), context.Cause(ctx)) // interrupted: say so
 	}
 	return w.stop()
 }

@@ -134,16 +134,21 @@ func seqOf(events []trace.Event, peer string, op trace.Op, phase trace.Phase, pa
 }
 
 // TestHTTPAnswersOnlyWhenAsked: on every connection, the server's k-th
-// response begins after the client's k-th request began: HTTP has no way
-// for a server to speak first.
+// response begins only after the server has read all of the k-th request
+// (up to the blank line that ends its headers): HTTP has no way for a
+// server to speak first.
 func TestHTTPAnswersOnlyWhenAsked(t *testing.T) {
 	events := runLesson(t, "http", Options{})
 	for _, c := range webConnections(4) {
-		var requests, responses []uint64
+		var heard, responses []uint64 // when request k was read whole; when response k began
+		var read []byte
 		for _, e := range events {
 			switch {
-			case e.Peer == c.client && e.Op == trace.OpWrite && e.Phase == trace.Begin && bytes.HasPrefix(e.Data, []byte("GET /time ")):
-				requests = append(requests, e.Seq)
+			case e.Peer == c.server && e.Op == trace.OpRead && e.Phase == trace.End && e.Err == nil && e.N > 0:
+				read = append(read, e.Data[:e.N]...)
+				for len(heard) < bytes.Count(read, []byte("\r\n\r\n")) {
+					heard = append(heard, e.Seq)
+				}
 			case e.Peer == c.server && e.Op == trace.OpWrite && e.Phase == trace.Begin && bytes.HasPrefix(e.Data, []byte("HTTP/1.1 200 OK")):
 				responses = append(responses, e.Seq)
 			}
@@ -152,12 +157,12 @@ func TestHTTPAnswersOnlyWhenAsked(t *testing.T) {
 		if c.client == "client-4" {
 			want = 3 // keep-alive: all three on one connection
 		}
-		if len(requests) != want || len(responses) != want {
-			t.Fatalf("%s/%s: %d requests and %d responses, want %d each", c.client, c.server, len(requests), len(responses), want)
+		if len(heard) != want || len(responses) != want {
+			t.Fatalf("%s read %d requests and wrote %d responses, want %d each", c.server, len(heard), len(responses), want)
 		}
-		for k := range requests {
-			if responses[k] < requests[k] {
-				t.Errorf("%s's response %d (seq %d) began before %s's request %d (seq %d)", c.server, k+1, responses[k], c.client, k+1, requests[k])
+		for k := range heard {
+			if responses[k] < heard[k] {
+				t.Errorf("%s's response %d (seq %d) began before it had read request %d (seq %d)", c.server, k+1, responses[k], k+1, heard[k])
 			}
 		}
 	}
@@ -222,7 +227,7 @@ func TestWireTable(t *testing.T) {
 		want   map[string][3]int // what → messages, payload, connections
 	}{
 		{"http", map[string][3]int{"wire.http.close": {3, 36, 3}, "wire.http.keepalive": {3, 36, 1}}},
-		{"websocket", map[string][3]int{"wire.ws.handshake": {0, 0, 1}, "wire.ws.messages": {4, 36 + len(DefaultMessage), 0}, "wire.ws.close": {2, 0, 0}}},
+		{"websocket", map[string][3]int{"wire.ws.handshake": {0, 0, 1}, "wire.ws.server": {3, 36, 0}, "wire.ws.client": {1, len(DefaultMessage), 0}, "wire.ws.close": {2, 0, 0}}},
 	} {
 		t.Run(tt.lesson, func(t *testing.T) {
 			l, _ := Lookup(tt.lesson)

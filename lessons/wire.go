@@ -24,8 +24,9 @@ type WireTable struct {
 type WireRow struct {
 	// What names the traffic, as a catalogue key: "wire.http.close" (HTTP,
 	// a connection per request), "wire.http.keepalive", "wire.ws.handshake"
-	// (the HTTP Upgrade), "wire.ws.messages", "wire.ws.close" (close
-	// frames).
+	// (the HTTP Upgrade), "wire.ws.server" and "wire.ws.client" (messages
+	// each way: a client's frames are masked, so their headers are
+	// larger), "wire.ws.close" (close frames, both ways).
 	What        string
 	Messages    int // responses, or WebSocket messages, or close frames
 	Payload     int // the bytes the application meant to send: bodies, frame payloads
@@ -104,7 +105,7 @@ func measureWire(events []trace.Event) (WireTable, error) {
 		}
 	}
 	var t WireTable
-	for _, what := range []string{"wire.http.close", "wire.http.keepalive", "wire.ws.handshake", "wire.ws.messages", "wire.ws.close"} {
+	for _, what := range []string{"wire.http.close", "wire.http.keepalive", "wire.ws.handshake", "wire.ws.server", "wire.ws.client", "wire.ws.close"} {
 		if r := rows[what]; r != nil {
 			t.Rows = append(t.Rows, *r)
 		}
@@ -189,16 +190,19 @@ func measureWebSocket(s *carried, row func(string) *WireRow) error {
 	hs := row("wire.ws.handshake")
 	hs.Connections++
 	hs.Wire += reqs.n - reqR.Buffered() + resps.n - respR.Buffered()
-	for _, r := range []*bufio.Reader{reqR, respR} {
+	for _, dir := range []struct {
+		r    *bufio.Reader
+		what string
+	}{{reqR, "wire.ws.client"}, {respR, "wire.ws.server"}} {
 		for {
-			f, err := readFrame(r)
+			f, err := readFrame(dir.r)
 			if errors.Is(err, io.EOF) {
 				break
 			}
 			if err != nil {
 				return err
 			}
-			what := "wire.ws.messages"
+			what := dir.what
 			if f.opcode == opClose {
 				what = "wire.ws.close"
 			}

@@ -102,7 +102,7 @@ func record(t *testing.T, l lessons.Lesson) (transcript, diagram, wire string) {
 		if err != nil {
 			t.Fatalf("%s: %v", l.Name, err)
 		}
-		if err := writeWireTable(&table, i18n.EN, measured); err != nil {
+		if err := writeWireTable(&table, i18n.EN, l.Name, measured); err != nil {
 			t.Fatal(err)
 		}
 	}

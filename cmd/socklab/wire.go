@@ -10,10 +10,11 @@ import (
 	"github.com/socklab/socklab/trace/i18n"
 )
 
-// writeWireTable shows what a run put on the wire (lessons.WireTable) as
-// an aligned table in l: one row per kind of traffic, numbers right-aligned,
-// widths counted in terminal columns so that Chinese stays aligned.
-func writeWireTable(w io.Writer, l i18n.Lang, t lessons.WireTable) error {
+// writeWireTable shows what a run of lesson put on the wire
+// (lessons.WireTable) as an aligned table in l: one row per kind of
+// traffic, numbers right-aligned, widths counted in terminal columns so
+// that Chinese stays aligned, and the lesson's note under it.
+func writeWireTable(w io.Writer, l i18n.Lang, lesson string, t lessons.WireTable) error {
 	rows := [][]string{{l.T("wire.col.what"), l.T("wire.col.messages"), l.T("wire.col.payload"), l.T("wire.col.wire"), l.T("wire.col.overhead"), l.T("wire.col.connections")}}
 	for _, r := range t.Rows {
 		overhead := "–"
@@ -41,7 +42,9 @@ func writeWireTable(w io.Writer, l i18n.Lang, t lessons.WireTable) error {
 		}
 		b.WriteString("\n")
 	}
-	b.WriteString(l.T("wire.note") + "\n")
+	if key := "wire.note." + lesson; l.Has(key) {
+		b.WriteString(l.T(key) + "\n")
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

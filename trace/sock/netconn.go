@@ -162,6 +162,9 @@ func (c *Conn) Read(b []byte) (int, error) {
 		return 0, c.opError("read", net.ErrClosed)
 	}
 	defer c.p.leave()
+	if len(b) == 0 {
+		return 0, nil // as Go's net.Conn: nothing to read into, no syscall
+	}
 	var n int
 	err, pollErr := c.p.wait(false, func() (err error) {
 		n, err = c.s.Read(context.Background(), b)
@@ -172,33 +175,36 @@ func (c *Conn) Read(b []byte) (int, error) {
 		return 0, c.opError("read", pollErr)
 	case err != nil:
 		return n, c.opError("read", unwrapCall(err))
-	case n == 0 && len(b) > 0:
+	case n == 0:
 		return 0, io.EOF
 	}
 	return n, nil
 }
 
 // Write writes all of b, in as many traced write(2) calls as the kernel
-// needs, waiting whenever its send buffer is full.
+// needs, waiting whenever its send buffer is full. The poller's write lock
+// is held for the whole of b, so two Writes at once never mix their bytes.
 func (c *Conn) Write(b []byte) (int, error) {
 	if !c.p.enter() {
 		return 0, c.opError("write", net.ErrClosed)
 	}
 	defer c.p.leave()
 	written := 0
-	for written < len(b) {
-		var n int
-		err, pollErr := c.p.wait(true, func() (err error) {
-			n, err = c.s.Write(context.Background(), b[written:])
-			return err
-		})
-		written += n
-		switch {
-		case pollErr != nil:
-			return written, c.opError("write", pollErr)
-		case err != nil:
-			return written, c.opError("write", unwrapCall(err))
+	err, pollErr := c.p.wait(true, func() error {
+		for written < len(b) {
+			n, err := c.s.Write(context.Background(), b[written:])
+			written += n
+			if err != nil {
+				return err // EAGAIN: wait for room, then go on from here
+			}
 		}
+		return nil
+	})
+	switch {
+	case pollErr != nil:
+		return written, c.opError("write", pollErr)
+	case err != nil:
+		return written, c.opError("write", unwrapCall(err))
 	}
 	return written, nil
 }
@@ -217,9 +223,28 @@ func (c *Conn) RemoteAddr() net.Addr { return tcpAddr(c.s.remote) }
 
 // The deadlines are the poller's: a call waiting past its deadline is
 // woken with os.ErrDeadlineExceeded, and no syscall is made for that.
-func (c *Conn) SetDeadline(t time.Time) error      { return c.p.file.SetDeadline(t) }
-func (c *Conn) SetReadDeadline(t time.Time) error  { return c.p.file.SetReadDeadline(t) }
-func (c *Conn) SetWriteDeadline(t time.Time) error { return c.p.file.SetWriteDeadline(t) }
+func (c *Conn) SetDeadline(t time.Time) error {
+	return c.deadline("set", c.p.file.SetDeadline(t))
+}
+
+func (c *Conn) SetReadDeadline(t time.Time) error {
+	return c.deadline("set", c.p.file.SetReadDeadline(t))
+}
+
+func (c *Conn) SetWriteDeadline(t time.Time) error {
+	return c.deadline("set", c.p.file.SetWriteDeadline(t))
+}
+
+// deadline maps the os package's error for a closed file to net.ErrClosed.
+func (c *Conn) deadline(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	if c.p.isClosed() {
+		err = net.ErrClosed
+	}
+	return c.opError(op, err)
+}
 
 func (c *Conn) opError(op string, err error) error {
 	return &net.OpError{Op: op, Net: "tcp", Source: c.LocalAddr(), Addr: c.RemoteAddr(), Err: err}

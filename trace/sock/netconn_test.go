@@ -3,6 +3,7 @@
 package sock
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -152,10 +154,64 @@ func TestConnCloseWakesRead(t *testing.T) {
 		_, err := c.Read(make([]byte, 10))
 		read <- err
 	}()
-	time.Sleep(10 * time.Millisecond) // let it park; the test holds either way
+	// The read found nothing (EAGAIN) and waits on the poller: then close.
+	require.Eventually(t, func() bool {
+		for _, e := range rec.Events() {
+			if e.Peer == "client" && e.Op == trace.OpRead && e.Phase == trace.End && e.Errno == "EAGAIN" {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second, time.Millisecond)
 	require.NoError(t, c.Close())
 	require.ErrorIs(t, <-read, net.ErrClosed)
 	_, err = c.Read(make([]byte, 10))
 	require.ErrorIs(t, err, net.ErrClosed)
 	require.ErrorIs(t, c.Close(), net.ErrClosed)
+	require.ErrorIs(t, c.SetReadDeadline(time.Now()), net.ErrClosed)
+	n, err := s.Read(nil)
+	require.Equal(t, 0, n)
+	require.NoError(t, err, "a read into nothing makes no syscall and has nothing to say")
+}
+
+// TestConcurrentWritesDoNotMix: two Writes at once, each larger than the
+// socket's send buffer (so each takes several write(2) calls and waits on
+// the poller between them), arrive whole, one after the other. (Write
+// holds the poller's write lock for all of its bytes; a Write that let go
+// of it between its write(2) calls could mix them, though the runtime
+// seldom lets the other Write in at that moment, so this run may pass
+// even then.)
+func TestConcurrentWritesDoNotMix(t *testing.T) {
+	tr := trace.New(trace.Discard)
+	ln, err := Listen(tr.Peer("server", trace.Server), loopback0, 1)
+	require.NoError(t, err)
+	defer ln.Close()
+	c, err := Dial(context.Background(), tr.Peer("client", trace.Client), ln.Addr().(*net.TCPAddr).AddrPort())
+	require.NoError(t, err)
+	defer c.Close()
+	s, err := ln.Accept()
+	require.NoError(t, err)
+	defer s.Close()
+
+	const size = 4 << 20
+	a, b := bytes.Repeat([]byte{'a'}, size), bytes.Repeat([]byte{'b'}, size)
+	var wg sync.WaitGroup
+	for _, chunk := range [][]byte{a, b} {
+		wg.Go(func() {
+			_, err := c.Write(chunk)
+			require.NoError(t, err)
+		})
+	}
+	// Read slowly, in small pieces, so that each Write makes progress in
+	// many partial writes, each after a wait for room.
+	got := make([]byte, 0, 2*size)
+	buf := make([]byte, 16<<10)
+	for len(got) < 2*size {
+		n, err := s.Read(buf)
+		require.NoError(t, err)
+		got = append(got, buf[:n]...)
+	}
+	wg.Wait()
+	first := got[0]
+	require.Equal(t, bytes.Repeat([]byte{first}, size), got[:size], "the first write's bytes were mixed with the second's")
 }

@@ -2,6 +2,7 @@ package sock
 
 import (
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/socklab/socklab/trace"
@@ -63,21 +64,39 @@ func (s *Socket) setsockopt(arg string, call func() error) error {
 // dupForPoller duplicates the descriptor for Go's runtime poller (see
 // NewConn): fcntl(F_DUPFD_CLOEXEC), traced as the fcntl op. The duplicate
 // is the runtime's from then on: it watches it with epoll or kqueue and
-// closes it, and those calls are not traced.
+// closes it, and those calls are not traced. It is numbered from
+// pollerFDs up, away from the small numbers the kernel gives sockets, so
+// that the trace never shows a socket given a number whose untraced close
+// it did not see.
 func (s *Socket) dupForPoller() (int, error) {
+	dup, err := s.dupFrom(pollerFDs)
+	if isEINVAL(err) {
+		// pollerFDs is above the limit on descriptors (ulimit -n): any
+		// number will do.
+		dup, err = s.dupFrom(0)
+	}
+	return dup, err
+}
+
+// pollerFDs is where the poller's duplicates are numbered from.
+const pollerFDs = 1000
+
+func (s *Socket) dupFrom(low int) (int, error) {
 	if s.fd < 0 {
 		return -1, ErrClosed
 	}
 	e := s.event(trace.OpFcntl, "fcntl")
-	e.Arg = "F_DUPFD_CLOEXEC, 0"
+	e.Arg = "F_DUPFD_CLOEXEC, " + strconv.Itoa(low)
 	if err := s.peer.Admit(&e); err != nil {
 		return -1, &CallError{Call: "fcntl", Err: err}
 	}
 	began := s.peer.Begin(&e)
-	dup, err := sysDupForPoller(s.fd)
-	newDescriptor.Lock() // dup makes a descriptor too
+	dup, err := sysDupForPoller(s.fd, low)
+	if err == nil {
+		newDescriptor.Lock() // dup makes a descriptor too
+		defer newDescriptor.Unlock()
+	}
 	s.end(&e, began, result(dup, err), err)
-	newDescriptor.Unlock()
 	if err != nil {
 		return -1, &CallError{Call: "fcntl", Addr: e.Arg, Err: err}
 	}

@@ -10,7 +10,8 @@
 // itself traced), which wakes the call, and the method returns an error that
 // wraps both [ErrInterrupted] and the context's cause.
 //
-// A Socket is used by one goroutine at a time.
+// A Socket is used by one goroutine at a time; a [Conn] made of one may
+// read on one goroutine while it writes on another, as net.Conn allows.
 package sock
 
 import (
@@ -105,9 +106,7 @@ func open(p *trace.Peer, kind Kind, v6 bool) (*Socket, error) {
 		e.FD = -1
 	}
 	setErr(&e, err)
-	newDescriptor.Lock()
-	p.End(&e, began)
-	newDescriptor.Unlock()
+	madeDescriptor(err == nil, func() { p.End(&e, began) })
 	if err != nil {
 		return nil, &CallError{Call: "socket", Err: err}
 	}
@@ -225,9 +224,7 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 		e.Remote = addrString(remote)
 		woken = false
 	}
-	newDescriptor.Lock()
-	s.endBlocking(ctx, &e, began, result(nfd, err), err, woken)
-	newDescriptor.Unlock()
+	madeDescriptor(err == nil, func() { s.endBlocking(ctx, &e, began, result(nfd, err), err, woken) })
 	if err != nil {
 		return nil, &CallError{Call: "accept", Err: s.wrap(ctx, err, woken)}
 	}
@@ -410,9 +407,20 @@ func (s *Socket) Close() error {
 // holds a read lock from before its syscall until its End is recorded, and
 // a call that makes a descriptor takes the write lock after its syscall,
 // to record its End: a descriptor's new life is always recorded after its
-// old close. Closes do not wait for one another, and no one waits while a
-// call blocks in the kernel.
+// old close. Closes share the lock (though, as with any RWMutex, a call
+// waiting to record a new descriptor holds back the closes that start
+// after it), and no one holds it while a call blocks in the kernel.
 var newDescriptor sync.RWMutex
+
+// madeDescriptor runs record, which records the End of a call that made a
+// descriptor if made, under newDescriptor's write lock.
+func madeDescriptor(made bool, record func()) {
+	if made {
+		newDescriptor.Lock()
+		defer newDescriptor.Unlock()
+	}
+	record()
+}
 
 func (s *Socket) event(op trace.Op, syscall string) trace.Event {
 	return trace.Event{Op: op, Syscall: syscall, FD: s.fd, Local: s.local, Remote: s.remote, Kind: s.kind.String(), Nonblock: s.nonblock}

@@ -38,6 +38,7 @@ func sysSetLinger(int, int, int) error           { return ErrUnsupported }
 func sysSetReuseAddr(int, int) error             { return ErrUnsupported }
 func sysSetRecvTimeout(int, time.Duration) error { return ErrUnsupported }
 
-func sysSetNonblock(int) error         { return ErrUnsupported }
-func sysDupForPoller(int) (int, error) { return -1, ErrUnsupported }
-func isEAGAIN(error) bool              { return false }
+func sysSetNonblock(int) error              { return ErrUnsupported }
+func sysDupForPoller(int, int) (int, error) { return -1, ErrUnsupported }
+func isEINVAL(error) bool                   { return false }
+func isEAGAIN(error) bool                   { return false }

@@ -130,9 +130,12 @@ func sysSetNonblock(fd int) error {
 	return err
 }
 
-// sysDupForPoller duplicates fd (close-on-exec) for the runtime's poller.
-func sysDupForPoller(fd int) (int, error) {
-	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+// sysDupForPoller duplicates fd (close-on-exec) for the runtime's poller,
+// as the lowest free number from low up.
+func sysDupForPoller(fd, low int) (int, error) {
+	return unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, low)
 }
+
+func isEINVAL(err error) bool { return errors.Is(err, unix.EINVAL) }
 
 func isEAGAIN(err error) bool { return errors.Is(err, unix.EAGAIN) }
