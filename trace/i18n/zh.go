@@ -21,7 +21,7 @@ var zh = map[string]string{
 	"explain.sendto":   "sendto 把一个数据报发到一个地址：没有连接，没有握手，也不知道它是否到达。",
 	"explain.recvfrom": "recvfrom 返回一个完整的数据报，和发送时一样，并给出发送者的地址：UDP 保留了 TCP 不保留的边界。",
 	"op.getsockname":   "查询地址",
-	"op.fcntl":         "设非阻塞",
+	"op.fcntl":         "控制描述符",
 
 	"wait.accept":  "阻塞：等待客户端连接",
 	"wait.connect": "阻塞：等待三次握手完成",
