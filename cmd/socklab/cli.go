@@ -226,6 +226,7 @@ type command struct {
 	step     bool
 	delay    time.Duration
 	layout   string
+	async    *trace.AsyncSink // the trace's queue, once asyncTrace made it
 }
 
 func newCommand(e *env, name, synopsis string) *command {
@@ -528,6 +529,8 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
+	sink = c.asyncTrace(sink)
+	defer c.async.Close() // on every return; traceDone closes it first
 	gate, err := c.gate(ctx, lesson.Script, newLineReader(e.stdin, e.stderr, e.stdinTerminal))
 	if err != nil {
 		return err
@@ -541,6 +544,7 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	}
 	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
 	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply, Clients: *clients})
+	c.async.Close() // every trace line is out before what follows them
 	if err == nil && recorded != nil {
 		table, werr := lesson.Wire(recorded.Events())
 		if werr != nil {
@@ -556,7 +560,7 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	if optErr := (*lessons.OptionError)(nil); errors.As(err, &optErr) {
 		return usage("", "err.too_long", e.lang.T("what."+optErr.Option), optErr.Bytes, lessons.ReadBuffer)
 	}
-	return traceDone(tr, err)
+	return c.traceDone(tr, err)
 }
 
 // defaultLesson is what `socklab` runs: basic, or on Windows, where
@@ -571,13 +575,49 @@ var defaultLesson = func() string {
 // maxClients bounds --clients: each client is a socket and a goroutine.
 const maxClients = 1000
 
-// traceDone adds to a run's error the trace's own: a trace that could not be
-// written (standard output closed) is a failure too.
-func traceDone(tr *trace.Tracer, err error) error {
+// traceQueue is how many events the trace's queue holds: more than any
+// lesson's burst (basic makes about 50), so that a slow terminal holds no
+// call of a lesson; the concurrent lesson's hundreds of clients may fill
+// it, and then go at the terminal's pace (trace.AsyncSink keeps every
+// event).
+const traceQueue = 1024
+
+// asyncTrace puts sink behind a queue, so that a slow terminal does not
+// hold the socket calls (see trace.Async), and returns the queued sink.
+// From then on, whatever the command writes to standard error (a step's
+// prompt, a warning, the final error line) first waits until the trace
+// lines queued before it are out: the terminal reads in the order things
+// happened. traceDone, or c.async.Close, drains the queue.
+func (c *command) asyncTrace(sink trace.Sink) trace.Sink {
+	c.async = trace.Async(sink, traceQueue)
+	c.env.stderr = flushFirst{c.env.stderr, c.async}
+	return c.async
+}
+
+// flushFirst is a writer that flushes a trace's queue before each write.
+type flushFirst struct {
+	w     io.Writer
+	trace *trace.AsyncSink
+}
+
+func (f flushFirst) Write(p []byte) (int, error) {
+	f.trace.Flush()
+	return f.w.Write(p)
+}
+
+// traceDone writes out what the trace still has queued and adds to a run's
+// error the trace's own: a trace that could not be written (standard output
+// closed) is a failure too. It is called before the exit status is decided
+// and before any error line is printed.
+func (c *command) traceDone(tr *trace.Tracer, err error) error {
+	var traceErr error
+	if c.async != nil {
+		traceErr = c.async.Close()
+	}
 	if err != nil {
 		return err
 	}
-	if err := tr.Err(); err != nil {
+	if err := cmp.Or(traceErr, tr.Err()); err != nil {
 		return failure("", "err.trace_write", err.Error())
 	}
 	return nil

@@ -61,7 +61,7 @@ func runServer(ctx context.Context, args []string, e *env) error {
 			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.client_failed", say(e.lang, err)))))
 		},
 	})
-	return traceDone(tr, err)
+	return c.traceDone(tr, err)
 }
 
 // runClient runs `socklab client`.
@@ -104,13 +104,13 @@ func runClient(ctx context.Context, args []string, e *env) error {
 			return input.text(ctx, e.lang, "prompt.message", "what.message")
 		},
 	})
-	return traceDone(tr, err)
+	return c.traceDone(tr, err)
 }
 
 // peerSetup does what server and client both do once their flags are
 // read: choose the sink, resolve the address, and make the tracer, with a
 // conductor if --step or --delay asked for one, and the reader of typed
-// texts.
+// texts. The caller ends with c.traceDone.
 func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort, *trace.Tracer, *lineReader, error) {
 	sink, err := c.sink()
 	if err != nil {
@@ -120,9 +120,11 @@ func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort,
 	if err != nil {
 		return netip.AddrPort{}, nil, nil, err
 	}
+	sink = c.asyncTrace(sink) // before the input, whose prompts must flush it
 	input := newLineReader(c.env.stdin, c.env.stderr, c.env.stdinTerminal)
 	gate, err := c.gate(ctx, nil, input)
 	if err != nil {
+		c.async.Close()
 		return netip.AddrPort{}, nil, nil, err
 	}
 	return addr, trace.New(sink).SetKernelState(true).SetGate(gate), input, nil
