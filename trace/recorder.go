@@ -37,9 +37,11 @@ type Recorder struct {
 	errs   []error       // the errors kept; record.err is an index + 1
 }
 
-// DefaultDataLimit is a Recorder's DataLimit when none is set: more than
-// any lesson's message or read buffer, less than a bulk write.
-const DefaultDataLimit = 4 << 10
+// DefaultDataLimit is a Recorder's DataLimit when none is set: a lesson's
+// read buffer, which bounds the messages the command sends. A bulk
+// transfer's data is not kept: copying it costs more than the 2% of its
+// syscalls' time the tracer may take (docs/performance.md).
+const DefaultDataLimit = 1 << 10
 
 // Sizes of a Recorder's chunks: 512 records are about 80 KiB.
 const (

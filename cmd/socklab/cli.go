@@ -539,7 +539,9 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	// the wire, measured from the run's own events.
 	var recorded *trace.Recorder
 	if lesson.Wire != nil && c.format == "text" {
-		recorded = &trace.Recorder{}
+		// The table counts every byte that crossed: keep all the data
+		// (a Recorder keeps DefaultDataLimit bytes of each event's).
+		recorded = &trace.Recorder{DataLimit: -1}
 		sink = trace.Multi(sink, recorded)
 	}
 	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
