@@ -66,6 +66,9 @@ func runGonet(ctx context.Context, tr *trace.Tracer, opts Options) error {
 			stop := context.AfterFunc(ctx, func() { closeLn() })
 			defer stop()
 			var conn net.Conn
+			if ctx.Err() != nil {
+				return context.Cause(ctx) // interrupted before the call: nothing to trace
+			}
 			err = netCall(server, trace.Event{Op: trace.OpAccept, Syscall: "net.Listener.Accept", FD: fdOf(ln)}, func(e *trace.Event) error {
 				var err error
 				conn, err = ln.Accept()
@@ -83,14 +86,14 @@ func runGonet(ctx context.Context, tr *trace.Tracer, opts Options) error {
 			defer stopConn()
 
 			buf := make([]byte, ReadBuffer)
-			if _, err := netRead(server, conn, buf); err != nil {
+			if _, err := netRead(ctx, server, conn, buf); err != nil {
 				return err
 			}
-			if err := netWrite(server, conn, []byte(opts.reply())); err != nil {
+			if err := netWrite(ctx, server, conn, []byte(opts.reply())); err != nil {
 				return err
 			}
 			for { // until end of file, which the net package says as io.EOF
-				if _, err := netRead(server, conn, buf); errors.Is(err, io.EOF) {
+				if _, err := netRead(ctx, server, conn, buf); errors.Is(err, io.EOF) {
 					break
 				} else if err != nil {
 					return err
@@ -124,10 +127,10 @@ func runGonet(ctx context.Context, tr *trace.Tracer, opts Options) error {
 			defer closeConn()
 			stop := context.AfterFunc(ctx, func() { closeConn() })
 			defer stop()
-			if err := netWrite(client, conn, []byte(opts.message())); err != nil {
+			if err := netWrite(ctx, client, conn, []byte(opts.message())); err != nil {
 				return err
 			}
-			if _, err := netRead(client, conn, make([]byte, ReadBuffer)); err != nil {
+			if _, err := netRead(ctx, client, conn, make([]byte, ReadBuffer)); err != nil {
 				return err
 			}
 			return closeConn()
@@ -168,7 +171,13 @@ func netCall(p *trace.Peer, e trace.Event, call func(e *trace.Event) error) erro
 	return err
 }
 
-func netRead(p *trace.Peer, c net.Conn, buf []byte) (int, error) {
+// netRead and netWrite, like socklab's own calls, are not made once ctx
+// is done: the net package's Read and Write take no context, and the
+// connection is closed to wake them only a moment later.
+func netRead(ctx context.Context, p *trace.Peer, c net.Conn, buf []byte) (int, error) {
+	if ctx.Err() != nil {
+		return 0, context.Cause(ctx)
+	}
 	var n int
 	err := netCall(p, trace.Event{Op: trace.OpRead, Syscall: "net.Conn.Read", FD: fdOf(c), N: len(buf), Arg: strconv.Itoa(len(buf))}, func(e *trace.Event) error {
 		var err error
@@ -185,7 +194,10 @@ func netRead(p *trace.Peer, c net.Conn, buf []byte) (int, error) {
 	return n, err
 }
 
-func netWrite(p *trace.Peer, c net.Conn, b []byte) error {
+func netWrite(ctx context.Context, p *trace.Peer, c net.Conn, b []byte) error {
+	if ctx.Err() != nil {
+		return context.Cause(ctx)
+	}
 	return netCall(p, trace.Event{Op: trace.OpWrite, Syscall: "net.Conn.Write", FD: fdOf(c), N: len(b), Data: b, Arg: strconv.Itoa(len(b))}, func(e *trace.Event) error {
 		n, err := c.Write(b) // writes it all, parking the goroutine if the buffer is full
 		e.Ret, e.N = n, n
