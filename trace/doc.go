@@ -10,7 +10,8 @@
 // colour if asked), [NewJSONSink] writes JSON Lines (schema in
 // docs/trace-format.md), a [Recorder] keeps them in memory for tests, and
 // [Multi] fans out to several sinks. Sinks are called concurrently from every
-// peer and never touch sockets.
+// peer and never touch sockets. [Async] puts a queue in front of a sink, so
+// that a slow terminal does not hold the traced calls.
 //
 // Steps are numbered as the classic 11-step lesson plan numbers them (see
 // [Steps]): the number depends on the peer's role, the operation and, for

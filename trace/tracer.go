@@ -9,7 +9,8 @@ import (
 // A Sink receives every event of a trace.
 //
 // Handle is called from every peer's goroutine, once per event, while the
-// traced call waits, so it should return quickly. One Tracer hands its
+// traced call waits, so it should return quickly (put a sink that writes to
+// a terminal behind [Async]). One Tracer hands its
 // events over one at a time, in sequence order; a sink shared by several
 // tracers is called concurrently, so every sink must be safe for concurrent
 // use. It must not retain e.Data after returning. An error from
