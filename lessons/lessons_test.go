@@ -575,7 +575,7 @@ func runLesson(t *testing.T, name string, opts Options) []trace.Event {
 	if !ok {
 		t.Fatalf("no lesson %q", name)
 	}
-	var rec trace.Recorder
+	rec := trace.Recorder{DataLimit: -1} // tests compare every byte
 	text := trace.NewTextSink(t.Output(), &trace.TextOptions{Color: os.Getenv("SOCKLAB_COLOR") == "always"})
 	before := openFDs(t)
 	if err := l.Run(t.Context(), trace.New(trace.Multi(&rec, text)), opts); err != nil {

@@ -94,7 +94,7 @@ func streamOf(events []trace.Event, peer string, op trace.Op) []byte {
 	var b []byte
 	for _, e := range events {
 		if e.Peer == peer && e.Op == op && e.Phase == trace.End && e.Err == nil {
-			b = append(b, e.Data[:e.N]...)
+			b = append(b, e.Data[:min(e.N, len(e.Data))]...)
 		}
 	}
 	return b
@@ -145,7 +145,7 @@ func TestHTTPAnswersOnlyWhenAsked(t *testing.T) {
 		for _, e := range events {
 			switch {
 			case e.Peer == c.server && e.Op == trace.OpRead && e.Phase == trace.End && e.Err == nil && e.N > 0:
-				read = append(read, e.Data[:e.N]...)
+				read = append(read, e.Data[:min(e.N, len(e.Data))]...)
 				for len(heard) < bytes.Count(read, []byte("\r\n\r\n")) {
 					heard = append(heard, e.Seq)
 				}
