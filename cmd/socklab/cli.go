@@ -271,7 +271,7 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 			if e.Role != "" {
 				peer = l.T("peer."+string(e.Role)) + strings.TrimPrefix(e.Peer, string(e.Role))
 			}
-			line, err := input.ask(ctx, l.T("prompt.step", e.Step, peer, l.T("step."+n+".call"), l.T("step."+n+".what")))
+			line, err := input.askOwnLine(ctx, l.T("prompt.step", e.Step, peer, l.T("step."+n+".call"), l.T("step."+n+".what")))
 			switch {
 			case errors.Is(err, errInputClosed):
 				return trace.ErrStopped

@@ -51,6 +51,14 @@ func (r *lineReader) ask(ctx context.Context, prompt string) (string, error) {
 	return r.read(ctx, prompt, true)
 }
 
+// askOwnLine is ask with the prompt on a line of its own: while a step
+// prompt waits, the other peer's calls may still end and print their
+// lines, which must not be glued to the prompt.
+func (r *lineReader) askOwnLine(ctx context.Context, prompt string) (string, error) {
+	fmt.Fprintln(r.prompt, strings.TrimRight(prompt, " "))
+	return r.read(ctx, "", false)
+}
+
 func (r *lineReader) read(ctx context.Context, prompt string, show bool) (string, error) {
 	if show {
 		fmt.Fprint(r.prompt, prompt)
