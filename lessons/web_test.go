@@ -265,3 +265,24 @@ func TestWireTable(t *testing.T) {
 		})
 	}
 }
+
+// TestWebSocketLongMessage: a message over the library's default limit
+// (32 KiB) still goes through, and its frame header takes the 8-byte
+// length (RFC 6455, section 5.2): 2 + 8 + 4 bytes of mask.
+func TestWebSocketLongMessage(t *testing.T) {
+	l, _ := Lookup("websocket")
+	message := strings.Repeat("c", 70000)
+	table, err := l.Wire(runLesson(t, "websocket", Options{Message: message}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range table.Rows {
+		if r.What == "wire.ws.client" {
+			if r.Messages != 1 || r.Payload != len(message) || r.Overhead() != 14 {
+				t.Errorf("client → server: %d messages, %d payload bytes, %d overhead; want 1, %d, 14", r.Messages, r.Payload, r.Overhead(), len(message))
+			}
+			return
+		}
+	}
+	t.Errorf("no client → server row in\n%s", table)
+}

@@ -58,6 +58,9 @@ func pushTimes(ctx context.Context, w http.ResponseWriter, r *http.Request, want
 		return err
 	}
 	defer c.CloseNow()
+	// The library refuses messages over 32 KiB unless told otherwise; the
+	// client's message is whatever --message says.
+	c.SetReadLimit(max(int64(len(want)), 32<<10))
 	for range 3 {
 		if err := c.Write(ctx, websocket.MessageText, []byte(clock())); err != nil {
 			return err

@@ -91,7 +91,7 @@ var en = map[string]string{
 	"wire.ws.client":                  "WebSocket messages, client → server",
 	"wire.ws.close":                   "WebSocket close frames",
 	"wire.note.http":                  "A message is a response; its overhead counts the request that asked for it and both sets of headers. Compare with socklab run websocket.",
-	"wire.note.websocket":             "A message's overhead is its frame header: 2 bytes from the server, 6 from the client, whose frames are masked. Compare with socklab run http.",
+	"wire.note.websocket":             "A message's overhead is its frame header: 2 bytes from the server, 6 from the client (whose frames are masked), and 2 or 8 more for a payload of 126 bytes or more. Compare with socklab run http.",
 	"explain.bind.path":               "bind made a file at this path: the path is the address clients connect to.",
 	"explain.bind.udp":                "The socket now owns this address and port: datagrams sent here queue up for it.",
 	"explain.listen.unix":             "The socket now accepts connections at its path and queues them.",

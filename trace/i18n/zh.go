@@ -86,7 +86,7 @@ var zh = map[string]string{
 	"wire.ws.client":                  "WebSocket 消息，客户端 → 服务器",
 	"wire.ws.close":                   "WebSocket 关闭帧",
 	"wire.note.http":                  "一条消息就是一个响应；它的开销包括请求它的那个请求以及双方的头部。可与 socklab run websocket 对比。",
-	"wire.note.websocket":             "一条消息的开销就是它的帧头：服务器发的 2 字节，客户端发的 6 字节（客户端的帧带掩码）。可与 socklab run http 对比。",
+	"wire.note.websocket":             "一条消息的开销就是它的帧头：服务器发的 2 字节，客户端发的 6 字节（客户端的帧带掩码），载荷达到 126 字节或更多时再多 2 或 8 字节。可与 socklab run http 对比。",
 	"explain.bind.path":               "bind 在这个路径上创建了一个文件：这个路径就是客户端要连接的地址。",
 	"explain.bind.udp":                "这个套接字现在占用了这个地址和端口：发到这里的数据报会排队等它读取。",
 	"explain.listen.unix":             "这个套接字现在在它的路径上接受连接，并把连接排进队列。",
