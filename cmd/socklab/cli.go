@@ -262,7 +262,7 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 	case c.step && c.delay != 0:
 		return nil, usage("hint.step_or_delay", "err.step_and_delay")
 	case c.delay < 0:
-		return nil, usage("hint.timeout_positive", "err.delay_negative", c.delay)
+		return nil, usage("hint.delay_positive", "err.delay_negative", c.delay)
 	case c.step:
 		l := c.env.lang
 		return trace.NewConductor(ctx, script, func(ctx context.Context, e *trace.Event) error {
@@ -557,7 +557,7 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 		}
 	}
 	if tooMany := (*lessons.TooManyClientsError)(nil); errors.As(err, &tooMany) {
-		return usage("", "err.too_many_clients", name, tooMany.Max)
+		return usage("hint.too_many_clients", "err.too_many_clients", name, tooMany.Max)
 	}
 	if optErr := (*lessons.OptionError)(nil); errors.As(err, &optErr) {
 		return usage("", "err.too_long", e.lang.T("what."+optErr.Option), optErr.Bytes, lessons.ReadBuffer)
