@@ -162,19 +162,49 @@ func dispatch(ctx context.Context, args []string, e *env) error {
 	case cmd == "list":
 		return runList(args[1:], e)
 	case cmd == "help":
-		if len(args) > 1 {
-			return dispatch(ctx, []string{args[1], "--help"}, e)
+		// socklab help [COMMAND] [--lang=zh]: the flags go with the
+		// command's help.
+		for i, arg := range args[1:] {
+			if !strings.HasPrefix(arg, "-") {
+				return dispatch(ctx, slices.Concat([]string{arg}, args[1:i+1], args[i+2:], []string{"--help"}), e)
+			}
 		}
-		return printMainUsage(e)
+		return printMainUsage(withLang(e, args[1:]))
 	case isHelp(cmd):
-		return printMainUsage(e)
+		return printMainUsage(withLang(e, args[1:]))
 	case strings.HasPrefix(cmd, "-"):
-		// Flags without a command are flags of the default lesson.
+		// Flags before a command are the command's ("socklab --lang=zh
+		// list"); flags without one are the default lesson's.
+		for i, arg := range args {
+			if slices.Contains(commands, arg) && !strings.HasPrefix(arg, "-") {
+				return dispatch(ctx, slices.Concat([]string{arg}, args[:i], args[i+1:]), e)
+			}
+		}
 		return runLesson(ctx, args, e)
 	default:
 		return usage("hint.unknown_command", "err.unknown_command", cmd)
 	}
 }
+
+// withLang returns e speaking the language a --lang flag among args names,
+// for the main help, which has no flags of its own to parse.
+func withLang(e *env, args []string) *env {
+	for i, arg := range args {
+		value, ok := strings.CutPrefix(arg, "--lang=")
+		if !ok && (arg == "--lang" || arg == "-lang") && i+1 < len(args) {
+			value, ok = args[i+1], true
+		}
+		if l, known := i18n.Parse(value); ok && known {
+			with := *e
+			with.lang = l
+			return &with
+		}
+	}
+	return e
+}
+
+// commands are socklab's commands, the words dispatch knows.
+var commands = []string{"run", "server", "client", "steps", "list", "help"}
 
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help"
@@ -356,7 +386,11 @@ func (c *command) printFlags(w io.Writer) {
 
 func (c *command) printUsage() {
 	l, w := c.env.lang, c.env.stdout
-	fmt.Fprintln(w, l.T("usage.header", c.name+" [flags]"))
+	name := c.name
+	if name == "run" {
+		name += " [LESSON]" // the one command that takes an argument
+	}
+	fmt.Fprintln(w, l.T("usage.header", name+" [flags]"))
 	if c.synopsis != "" {
 		fmt.Fprintf(w, "\n%s\n", l.T(c.synopsis))
 	}
