@@ -129,15 +129,25 @@ func (s *ColumnsSink) arrow(e *Event) string {
 	return "  " + line + "▶ "
 }
 
-// Wrap breaks s into lines of at most width terminal columns: at a space
-// where there is one, anywhere in Chinese text, which has none.
+// Wrap breaks s into lines of at most width terminal columns, where a
+// line may break: at a space, or before or after a wide (Chinese)
+// character, as Chinese text breaks between any two characters (but not
+// before its closing punctuation). A word
+// longer than a line is cut.
 func Wrap(s string, width int) []string {
 	var lines []string
 	for Width(s) > width && width > 1 {
-		cut, w, lastSpace := 0, 0, -1
+		cut, w := 0, 0
+		end, next := -1, -1 // the last break that fits: this line's end, the next line's start
+		prevWide, prevSpace := false, false
 		for i, r := range s {
+			isWide := wide(r)
+			// Chinese punctuation stays with the character before it.
+			if i > 0 && (isWide || prevWide) && !prevSpace && !strings.ContainsRune("，。、：；！？）」』", r) {
+				end, next = i, i
+			}
 			rw := 1
-			if wide(r) {
+			if isWide {
 				rw = 2
 			}
 			if w+rw > width {
@@ -145,17 +155,16 @@ func Wrap(s string, width int) []string {
 				break
 			}
 			if r == ' ' {
-				lastSpace = i
+				end, next = i, i+1
 			}
 			w += rw
+			prevWide, prevSpace = isWide, r == ' '
 		}
-		if lastSpace > 0 {
-			lines = append(lines, s[:lastSpace])
-			s = s[lastSpace+1:]
-		} else {
-			lines = append(lines, s[:cut])
-			s = s[cut:]
+		if end <= 0 {
+			end, next = cut, cut
 		}
+		lines = append(lines, s[:end])
+		s = s[next:]
 	}
 	return append(lines, s)
 }

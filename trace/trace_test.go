@@ -136,6 +136,11 @@ func TestWrap(t *testing.T) {
 		{"the quick brown fox", 10, []string{"the quick", "brown fox"}},
 		{"你好世界你好", 6, []string{"你好世", "界你好"}},
 		{"unbreakableword", 5, []string{"unbre", "akabl", "eword"}},
+		// Chinese breaks between characters, not only at spaces.
+		{"↳ socket() 给了服务器一个文件描述符", 16, []string{"↳ socket() 给了", "服务器一个文件描", "述符"}},
+		{"accept 返回了一个新的套接字", 14, []string{"accept 返回了", "一个新的套接字"}},
+		{"返回了 accept", 8, []string{"返回了", "accept"}},
+		{"地址和端口。连接", 10, []string{"地址和端", "口。连接"}},
 	}
 	for _, tt := range tests {
 		if got := Wrap(tt.in, tt.width); !slices.Equal(got, tt.want) {
