@@ -511,7 +511,9 @@ func (c *command) sink() (trace.Sink, error) {
 		// the message a student sent, to answer it.
 		opts := trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain, Preview: lessons.ReadBuffer}
 		switch layout := c.layout; {
-		case layout == "columns" || layout == "" && c.env.termWidth >= columnsMinWidth:
+		// Two columns by default only where there are two peers to show:
+		// socklab server and socklab client trace one.
+		case layout == "columns" || layout == "" && c.env.termWidth >= columnsMinWidth && c.name == "run":
 			return trace.NewColumnsSink(c.env.stdout, &trace.ColumnsOptions{TextOptions: opts, Width: cmp.Or(c.env.termWidth, defaultColumnsWidth)}), nil
 		case layout == "lines" || layout == "":
 			return trace.NewTextSink(c.env.stdout, &opts), nil

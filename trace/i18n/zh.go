@@ -189,7 +189,7 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"err.step_and_delay":         "--step 和 --delay 同时给出了",
 	"hint.step_or_delay":         "二选一：--step 等待 Enter，--delay 等待一段时间",
 	"err.delay_negative":         "--delay %v 是负数",
-	"flag.layout":                "columns（服务器在左，客户端在右，字节画成箭头）或 lines；终端至少 100 列宽时默认 columns",
+	"flag.layout":                "columns（服务器在左，客户端在右，字节画成箭头）或 lines；socklab run 在至少 100 列宽的终端上默认 columns，其他情况默认 lines",
 	"err.layout":                 "没有 %q 这种布局",
 	"hint.layout":                "用 --layout=columns 或 --layout=lines",
 	"flag.reuseaddr":             "bind 之前设置 SO_REUSEADDR，运行结束后端口能立刻再次绑定（--reuseaddr=false 可以看到经典的 EADDRINUSE）",
