@@ -296,12 +296,11 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 	case c.step:
 		l := c.env.lang
 		return trace.NewConductor(ctx, script, func(ctx context.Context, e *trace.Event) error {
-			n := strconv.Itoa(e.Step)
 			peer := e.Peer
 			if e.Role != "" {
 				peer = l.T("peer."+string(e.Role)) + strings.TrimPrefix(e.Peer, string(e.Role))
 			}
-			line, err := input.askOwnLine(ctx, l.T("prompt.step", e.Step, peer, l.T("step."+n+".call"), l.T("step."+n+".what")))
+			line, err := input.askOwnLine(ctx, l.T("prompt.step", e.Step, peer, l.T(stepKey(l, e, "call")), l.T(stepKey(l, e, "what"))))
 			switch {
 			case errors.Is(err, errInputClosed):
 				return trace.ErrStopped
@@ -323,6 +322,21 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 		}), nil
 	}
 	return nil, nil
+}
+
+// stepKey returns the catalogue key of part ("call" or "what") of the
+// step e is about to take: the step's own words, or those for a
+// non-blocking socket (it will not wait) or for a close with no connection
+// (it sends nothing).
+func stepKey(l i18n.Lang, e *trace.Event, part string) string {
+	key := "step." + strconv.Itoa(e.Step) + "." + part
+	switch {
+	case e.Nonblock && l.Has(key+".nonblock"):
+		return key + ".nonblock"
+	case e.Op == trace.OpClose && e.Remote == "" && l.Has(key+".unconnected"):
+		return key + ".unconnected"
+	}
+	return key
 }
 
 // helpText is a flag's help: a catalogue key and its arguments, said in

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
 )
 
@@ -145,6 +146,30 @@ func TestHelpInChinese(t *testing.T) {
 		}
 		if !strings.ContainsFunc(stdout.String(), func(r rune) bool { return r >= 0x4e00 && r <= 0x9fff }) {
 			t.Errorf("%v: no Chinese in:\n%s", args, stdout.String())
+		}
+	}
+}
+
+// TestStepPromptSaysWhatTheCallWillDo: a step prompt's words follow what
+// the call will really do: not wait on a non-blocking socket, send nothing
+// when closing a socket with no connection.
+func TestStepPromptSaysWhatTheCallWillDo(t *testing.T) {
+	tests := []struct {
+		e    trace.Event
+		want string
+	}{
+		{trace.Event{Step: 6, Op: trace.OpAccept}, "step.6.what"},
+		{trace.Event{Step: 6, Op: trace.OpAccept, Nonblock: true}, "step.6.what.nonblock"},
+		{trace.Event{Step: 10, Op: trace.OpRead, Nonblock: true}, "step.10.what.nonblock"},
+		{trace.Event{Step: 9, Op: trace.OpWrite, Nonblock: true}, "step.9.what"},
+		{trace.Event{Step: 11, Op: trace.OpClose, Remote: "127.0.0.1:1234"}, "step.11.what"},
+		{trace.Event{Step: 11, Op: trace.OpClose}, "step.11.what.unconnected"},
+	}
+	for _, tt := range tests {
+		for _, l := range []i18n.Lang{i18n.EN, i18n.ZH} {
+			if got := stepKey(l, &tt.e, "what"); got != tt.want {
+				t.Errorf("%s: stepKey(%+v) = %s, want %s", l, tt.e, got, tt.want)
+			}
 		}
 	}
 }

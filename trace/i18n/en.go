@@ -158,6 +158,12 @@ var en = map[string]string{
 	"step.10.what":    "blocks until bytes arrive; 0 means the peer closed",
 	"step.11.call":    "close()",
 	"step.11.what":    "releases the descriptor and sends FIN; the side that closes first waits in TIME_WAIT",
+	// The same steps on a non-blocking socket, and close on one with no
+	// connection: the step prompt says what this call will really do.
+	"step.6.call.nonblock":     "accept() tries",
+	"step.6.what.nonblock":     "takes a queued connection if there is one, else fails at once with EAGAIN (non-blocking)",
+	"step.10.what.nonblock":    "takes the bytes that are there, else fails at once with EAGAIN (non-blocking)",
+	"step.11.what.unconnected": "releases the descriptor; it has no connection, so nothing goes on the wire",
 
 	// Help.
 	"usage.main": `socklab runs a real TCP server and client on this machine and traces every
