@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
+	"sync"
 
 	"github.com/socklab/socklab/trace"
 )
@@ -35,14 +37,14 @@ func runHTTP(ctx context.Context, tr *trace.Tracer, _ Options) error {
 
 	// First the client says "Connection: close": each request opens a
 	// connection (create, connect) and each response ends it (close).
-	if err := askTimes(ctx, web.client(tr, false), web.url); err != nil {
+	if err := askTimes(ctx, web.client(tr, false), web.url, false); err != nil {
 		return err
 	}
 
 	// Then with keep-alive, the default: one connection carries all three
 	// exchanges, and is closed only when the client is done with it.
 	keepAlive := web.client(tr, true)
-	if err := askTimes(ctx, keepAlive, web.url); err != nil {
+	if err := askTimes(ctx, keepAlive, web.url, true); err != nil {
 		return err
 	}
 	keepAlive.CloseIdleConnections()
@@ -51,9 +53,20 @@ func runHTTP(ctx context.Context, tr *trace.Tracer, _ Options) error {
 
 // askTimes asks the server for the time three times, one request after the
 // other.
-func askTimes(ctx context.Context, client *http.Client, url string) error {
+func askTimes(ctx context.Context, client *http.Client, url string, keepAlive bool) error {
 	for range 3 {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url+"/time", nil)
+		// With keep-alive, the transport hands the connection back to its
+		// pool on a goroutine of its own, after the body is read; a
+		// request made before that would dial a second connection. So
+		// each request waits until the connection is back (httptrace's
+		// PutIdleConn): one connection, every run.
+		idle := make(chan struct{})
+		reqCtx := ctx
+		if keepAlive {
+			var once sync.Once
+			reqCtx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{PutIdleConn: func(error) { once.Do(func() { close(idle) }) }})
+		}
+		req, err := http.NewRequestWithContext(reqCtx, http.MethodGet, url+"/time", nil)
 		if err != nil {
 			return err
 		}
@@ -68,6 +81,13 @@ func askTimes(ctx context.Context, client *http.Client, url string) error {
 		}
 		if resp.StatusCode != http.StatusOK || len(body) != len(clock()) {
 			return fmt.Errorf("the server answered %s %q, not the time", resp.Status, body)
+		}
+		if keepAlive {
+			select {
+			case <-idle:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
 		}
 	}
 	return nil
