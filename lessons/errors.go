@@ -215,12 +215,18 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	// TIME_WAIT. Right after the client's close, the kernel may still be
 	// moving it there, and for some microseconds the port can look free
 	// (seen here once in several hundred runs).
-	sock.AwaitTableState(ctx, serverEnd, clientEnd, false, "TIME_WAIT", time.Second)
+	inTimeWait := sock.AwaitTableState(ctx, serverEnd, clientEnd, false, "TIME_WAIT", time.Second)
 
 	// 3. Nobody listens any more, but the TIME_WAIT still holds the port:
 	// bind fails, which is what restarting a server right after it
 	// closed connections runs into.
 	if err := bindMustFail(third, addr); err != nil {
+		if !inTimeWait && sock.TableReadable(false) && !errors.Is(err, sock.ErrInterrupted) {
+			// The kernel kept no TIME_WAIT for the connection: its table
+			// of them was full (TCPTimeWaitOverflow in /proc/net/netstat),
+			// so the port was free. Not the lesson's story; say so.
+			return fmt.Errorf("%w (%v)", ErrNoTimeWait, err)
+		}
 		return err
 	}
 	// 4. SO_REUSEADDR lets a new socket bind a port that only TIME_WAIT
@@ -228,6 +234,11 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	// Servers set it before bind for this reason.
 	return bindWithReuse(third, addr)
 }
+
+// ErrNoTimeWait is what addrinuse returns when the kernel kept no
+// TIME_WAIT for the connection it closed, as Linux does when its table of
+// them is full: the lesson's story cannot happen then.
+var ErrNoTimeWait = errors.New("the kernel kept no TIME_WAIT for the closed connection (its TIME_WAIT table is full: see TCPTimeWaitOverflow in /proc/net/netstat)")
 
 // bindMustFail makes a socket and binds it to addr, which must fail with
 // EADDRINUSE.

@@ -285,6 +285,9 @@ func TestEveryLessonRuns(t *testing.T) {
 			t.Run(name+"/"+format, func(t *testing.T) {
 				var stdout, stderr bytes.Buffer
 				code := run(context.Background(), []string{"run", name, "--format=" + format}, env{stdout: &stdout, stderr: &stderr})
+				if strings.Contains(stderr.String(), "TIME_WAIT table is full") {
+					t.Skip(stderr.String()) // the kernel's, not socklab's (lessons.ErrNoTimeWait)
+				}
 				if code != 0 {
 					t.Fatalf("exit %d: %s", code, stderr.String())
 				}

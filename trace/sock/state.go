@@ -131,6 +131,17 @@ func linuxStateName(n int) string {
 	return ""
 }
 
+// TableReadable reports whether this system lets socklab read the kernel's
+// TCP table (Linux: /proc/net/tcp, or tcp6 with v6).
+func TableReadable(v6 bool) bool {
+	t := sysOpenTCPTable(v6)
+	if t == nil {
+		return false
+	}
+	t.close()
+	return true
+}
+
 // AwaitTableState waits, up to timeout, until the kernel's TCP table shows
 // the connection with these addresses in state want, and reports whether
 // it did. It is an observation (it reads the table), not a traced call;
