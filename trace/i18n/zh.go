@@ -272,7 +272,7 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"err.unsupported":           "这一课需要类 Unix 系统（Linux 或 macOS）；请在那里运行",
 	"err.trace_write":           "写输出时出错：%s",
 	"err.wire":                  "统计线路上的字节时出错：%s",
-	"err.no_time_wait":          "内核没有为关闭的连接保留 TIME_WAIT，所以端口是空闲的：它的 TIME_WAIT 表已满（见 /proc/net/netstat 里的 TCPTimeWaitOverflow）",
+	"err.no_time_wait":          "内核没有为关闭的连接保留 TIME_WAIT，所以端口是空闲的：很可能是它的 TIME_WAIT 表已满（见 /proc/net/netstat 里的 TCPTimeWaitOverflow）",
 	"hint.no_time_wait":         "过一分钟、等旧的 TIME_WAIT 连接过期后再运行这一课",
 	"err.interrupted":           "被 %s 中断；所有套接字都已关闭（见上面的 close 步骤）",
 	"signal.sigint":             "Ctrl-C（SIGINT）",
