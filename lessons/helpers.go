@@ -141,13 +141,11 @@ func oneConnection(ctx context.Context, tr *trace.Tracer,
 	return runPeers(ctx,
 		func(ctx context.Context) error {
 			defer server.Done()
-			ln, addr, err := listenLocal(server)
+			ln, err := listenAnnounced(server, announce)
 			if err != nil {
-				announce.failed()
 				return err
 			}
 			defer ln.Close()
-			announce.listening(addr)
 			conn, err := ln.Accept(ctx)
 			if err != nil {
 				return err
@@ -158,18 +156,6 @@ func oneConnection(ctx context.Context, tr *trace.Tracer,
 			}
 			return ln.Close()
 		},
-		func(ctx context.Context) error {
-			defer client.Done()
-			addr, err := announce.wait(ctx)
-			if err != nil {
-				return err
-			}
-			s, err := dial(ctx, client, addr)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			return clientPart(ctx, s)
-		},
+		clientPeer(client, announce, clientPart),
 	)
 }

@@ -24,7 +24,7 @@ var httpLesson = Lesson{
 // accept, read, write and close they make is a line of the trace.
 func runHTTP(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	// The server answers every request with the time.
-	web, err := startWeb(tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	web, err := startWeb(ctx, tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, clock())
 	}))
@@ -32,8 +32,6 @@ func runHTTP(ctx context.Context, tr *trace.Tracer, _ Options) error {
 		return err
 	}
 	defer web.stop()
-	stop := context.AfterFunc(ctx, func() { web.stop() })
-	defer stop()
 
 	// First the client says "Connection: close": each request opens a
 	// connection (create, connect) and each response ends it (close).

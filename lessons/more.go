@@ -53,26 +53,44 @@ func (a *announcement) wait(ctx context.Context) (netip.AddrPort, error) {
 // clientName names the ith of several clients: client-1, client-2, …
 func clientName(i int) string { return fmt.Sprintf("client-%d", i+1) }
 
-// clientPeers returns n clients, client-1 to client-n: each waits for the
-// server's address, connects, and plays part with its socket, which is
-// closed whatever happens.
+// listenAnnounced does the server's steps 1 to 3 (listenLocal) and tells
+// the clients waiting on announce where to connect, or that the server
+// failed. The caller closes the socket.
+func listenAnnounced(server *trace.Peer, announce *announcement) (*sock.Socket, error) {
+	ln, addr, err := listenLocal(server)
+	if err != nil {
+		announce.failed()
+		return nil, err
+	}
+	announce.listening(addr)
+	return ln, nil
+}
+
+// clientPeer is one client: it waits for the server's address, connects,
+// and plays part with its socket, which is closed whatever happens.
+func clientPeer(client *trace.Peer, announce *announcement, part func(ctx context.Context, s *sock.Socket) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		defer client.Done()
+		addr, err := announce.wait(ctx)
+		if err != nil {
+			return err
+		}
+		s, err := dial(ctx, client, addr)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		return part(ctx, s)
+	}
+}
+
+// clientPeers returns n clients, client-1 to client-n (see clientPeer).
 func clientPeers(tr *trace.Tracer, n int, announce *announcement, part func(ctx context.Context, i int, s *sock.Socket) error) []func(context.Context) error {
 	var peers []func(context.Context) error
 	for i := range n {
-		client := tr.Peer(clientName(i), trace.Client)
-		peers = append(peers, func(ctx context.Context) error {
-			defer client.Done()
-			addr, err := announce.wait(ctx)
-			if err != nil {
-				return err
-			}
-			s, err := dial(ctx, client, addr)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
+		peers = append(peers, clientPeer(tr.Peer(clientName(i), trace.Client), announce, func(ctx context.Context, s *sock.Socket) error {
 			return part(ctx, i, s)
-		})
+		}))
 	}
 	return peers
 }
@@ -130,13 +148,11 @@ func runBacklog(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	connected := make(chan struct{}, n) // one per client whose connect returned
 	peers := []func(context.Context) error{func(ctx context.Context) error {
 		defer server.Done()
-		ln, addr, err := listenLocal(server)
+		ln, err := listenAnnounced(server, announce)
 		if err != nil {
-			announce.failed()
 			return err
 		}
 		defer ln.Close()
-		announce.listening(addr)
 		// Not a socket call: the server waits until every client's
 		// connect has returned, to show that none needed an accept.
 		for range n {
@@ -181,13 +197,11 @@ func runConcurrent(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	announce := newAnnouncement()
 	peers := []func(context.Context) error{func(ctx context.Context) error {
 		defer server.Done()
-		ln, addr, err := listenLocal(server)
+		ln, err := listenAnnounced(server, announce)
 		if err != nil {
-			announce.failed()
 			return err
 		}
 		defer ln.Close()
-		announce.listening(addr)
 
 		var wg sync.WaitGroup
 		var mu sync.Mutex

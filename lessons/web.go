@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"slices"
 	"sync"
 	"time"
 
@@ -28,13 +29,15 @@ import (
 // lets a lesson end only when every connection either side opened is
 // closed, so that its trace is complete.
 type web struct {
-	server   *http.Server
-	listener *sock.Listener
-	url      string
-	served   chan error
+	server  *http.Server
+	url     string
+	served  chan error // what Serve returned
+	stopped sync.Once  // stop's work, done once
+	stopErr error      // what stop found
 
 	mu       sync.Mutex
-	stopped  bool
+	stopping bool        // no new connection may be kept
+	unwatch  func() bool // stops the context's AfterFunc
 	accepted []*sock.Conn
 	dialed   []*sock.Conn
 	dialing  sync.WaitGroup // dials under way: stop waits for them
@@ -50,12 +53,12 @@ var errWebStopped = errors.New("the lesson is stopping")
 // the lesson is already stopping.
 func (w *web) keep(list *[]*sock.Conn, c *sock.Conn) error {
 	w.mu.Lock()
-	stopped := w.stopped
-	if !stopped {
+	stopping := w.stopping
+	if !stopping {
 		*list = append(*list, c)
 	}
 	w.mu.Unlock()
-	if stopped {
+	if stopping {
 		c.Close() // not under the lock: a traced close may wait (--step)
 		return errWebStopped
 	}
@@ -81,14 +84,15 @@ func (l trackingListener) Accept() (net.Conn, error) {
 }
 
 // startWeb listens on the loopback address, on a port the kernel chooses,
-// and serves handler. The listening socket traces as "server"; each
-// connection it accepts as a peer of its own, "server-1", "server-2", ….
-func startWeb(tr *trace.Tracer, handler http.Handler) (*web, error) {
+// and serves handler until stop, which ctx's end calls too. The listening
+// socket traces as "server"; each connection it accepts as a peer of its
+// own, "server-1", "server-2", ….
+func startWeb(ctx context.Context, tr *trace.Tracer, handler http.Handler) (*web, error) {
 	ln, err := sock.Listen(tr.Peer("server", trace.Server), loopback4, backlog)
 	if err != nil {
 		return nil, err
 	}
-	w := &web{listener: ln, url: "http://" + ln.Addr().String(), served: make(chan error, 1)}
+	w := &web{url: "http://" + ln.Addr().String(), served: make(chan error, 1)}
 	ln.ConnPeer = func() *trace.Peer {
 		w.mu.Lock()
 		defer w.mu.Unlock()
@@ -101,6 +105,11 @@ func startWeb(tr *trace.Tracer, handler http.Handler) (*web, error) {
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
 	go func() { w.served <- w.server.Serve(trackingListener{ln, w}) }()
+	// Under the lock: with ctx already done, the AfterFunc's stop runs at
+	// once, on another goroutine, and reads unwatch.
+	w.mu.Lock()
+	w.unwatch = context.AfterFunc(ctx, func() { w.stop() })
+	w.mu.Unlock()
 	return w, nil
 }
 
@@ -116,7 +125,7 @@ func (w *web) client(tr *trace.Tracer, keepAlive bool) *http.Client {
 				return nil, err
 			}
 			w.mu.Lock()
-			if w.stopped {
+			if w.stopping {
 				w.mu.Unlock()
 				return nil, errWebStopped
 			}
@@ -146,10 +155,7 @@ func (w *web) client(tr *trace.Tracer, keepAlive bool) *http.Client {
 // of file), then stops the server and closes the listening socket. If ctx
 // ends first, it closes what is left itself.
 func (w *web) finish(ctx context.Context) error {
-	w.mu.Lock()
-	conns := append(append([]*sock.Conn(nil), w.dialed...), w.accepted...)
-	w.mu.Unlock()
-	for _, c := range conns {
+	for _, c := range w.conns() {
 		select {
 		case <-c.Done():
 		case <-ctx.Done():
@@ -164,27 +170,33 @@ func (w *web) finish(ctx context.Context) error {
 
 // stop closes the listening socket and any connection still open, and
 // waits until the server has stopped. It is safe to call twice, and from
-// two goroutines at once.
+// two goroutines at once (the lesson's defer and ctx's end).
 func (w *web) stop() error {
+	w.stopped.Do(func() {
+		w.mu.Lock()
+		w.stopping = true
+		unwatch := w.unwatch
+		w.mu.Unlock()
+		unwatch()
+		w.server.Close()
+		w.dialing.Wait()
+		for _, c := range w.conns() {
+			c.Close() // hijacked connections are the lesson's; the server does not track them
+		}
+		// Serve returns ErrServerClosed, or the listener's net.ErrClosed
+		// when stop began just before the server was closed.
+		if err := <-w.served; !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			w.stopErr = err
+		}
+	})
+	return w.stopErr
+}
+
+// conns lists the connections both sides made so far.
+func (w *web) conns() []*sock.Conn {
 	w.mu.Lock()
-	w.stopped = true
-	w.mu.Unlock()
-	w.server.Close()
-	w.dialing.Wait()
-	w.mu.Lock()
-	conns := append(append([]*sock.Conn(nil), w.dialed...), w.accepted...)
-	w.mu.Unlock()
-	for _, c := range conns {
-		c.Close() // hijacked connections are the lesson's; the server does not track them
-	}
-	// Serve returns ErrServerClosed, or the listener's net.ErrClosed when
-	// stop began just before the server was closed.
-	if err := <-w.served; err != nil && !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-		w.served <- err
-		return err
-	}
-	w.served <- http.ErrServerClosed
-	return nil
+	defer w.mu.Unlock()
+	return slices.Concat(w.dialed, w.accepted)
 }
 
 // clock is what the servers of both lessons say: the time, to the

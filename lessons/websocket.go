@@ -30,15 +30,13 @@ var websocketLesson = Lesson{
 func runWebSocket(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	message := opts.message()
 	served := make(chan error, 1)
-	web, err := startWeb(tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	web, err := startWeb(ctx, tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served <- pushTimes(r.Context(), w, r, message)
 	}))
 	if err != nil {
 		return err
 	}
 	defer web.stop()
-	stop := context.AfterFunc(ctx, func() { web.stop() })
-	defer stop()
 
 	if err := listenToPushes(ctx, web.client(tr, true), web.url, message); err != nil {
 		return err
