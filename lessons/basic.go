@@ -50,7 +50,7 @@ func serverAndClient(ctx context.Context, tr *trace.Tracer, opts Options, addr n
 	}
 	ready := make(chan netip.AddrPort, 1)
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
-	return runPeers(ctx,
+	return runPeers(ctx, tr,
 		func(ctx context.Context) error {
 			defer close(ready) // the client stops waiting if the server fails early
 			return Server(ctx, server, ServerConfig{

@@ -31,7 +31,7 @@ func runUDP(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	announce := newAnnouncement()
 	sent := make(chan struct{}, 1) // the client sent both datagrams
-	return runPeers(ctx,
+	return runPeers(ctx, tr,
 		func(ctx context.Context) error {
 			defer server.Done()
 			s, err := sock.CreateUDP(server, false)
@@ -127,7 +127,7 @@ func runUnix(ctx context.Context, tr *trace.Tracer, opts Options) error {
 
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	ready := make(chan struct{}, 1) // a value: listening; closed empty: failed
-	return runPeers(ctx,
+	return runPeers(ctx, tr,
 		func(ctx context.Context) error {
 			defer server.Done()
 			defer close(ready)

@@ -182,7 +182,7 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	// 2. One connection, which the server closes first: its end of the
 	// connection, on this port, now waits in TIME_WAIT for a minute.
 	var serverEnd, clientEnd string
-	err = runPeers(ctx,
+	err = runPeers(ctx, tr,
 		func(ctx context.Context) error {
 			conn, err := ln.Accept(ctx)
 			if err != nil {

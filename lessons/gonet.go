@@ -40,7 +40,7 @@ func runGonet(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	}
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	ready := make(chan string, 1)
-	return runPeers(ctx,
+	return runPeers(ctx, tr,
 		func(ctx context.Context) error {
 			defer server.Done()
 			defer close(ready)

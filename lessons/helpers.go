@@ -138,7 +138,7 @@ func oneConnection(ctx context.Context, tr *trace.Tracer,
 ) error {
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	announce := newAnnouncement()
-	return runPeers(ctx,
+	return runPeers(ctx, tr,
 		func(ctx context.Context) error {
 			defer server.Done()
 			ln, err := listenAnnounced(server, announce)

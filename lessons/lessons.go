@@ -131,11 +131,16 @@ func (e reasonError) Reason() string { return e.reason }
 
 // runPeers runs the peers concurrently and waits for all of them. When one
 // fails, the others are interrupted; the error returned is the first real
-// one, not the interruptions it caused.
-func runPeers(ctx context.Context, peers ...func(ctx context.Context) error) error {
+// one, not the interruptions it caused. The run is watched for stalls
+// (trace.Tracer.WatchStalls): peers that wait for each other fail in a
+// second with a *trace.StallError saying who waits in what, and a script
+// the peers left fails with the conductor's *trace.DivergenceError.
+func runPeers(ctx context.Context, tr *trace.Tracer, peers ...func(ctx context.Context) error) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx) // interrupted before any socket was made
 	}
+	ctx, stopWatch := tr.WatchStalls(ctx)
+	defer stopWatch()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	errs := make([]error, len(peers))
@@ -151,7 +156,16 @@ func runPeers(ctx context.Context, peers ...func(ctx context.Context) error) err
 	wg.Wait()
 	var rest []error
 	for _, err := range errs {
-		if err != nil && !errors.Is(err, errPeerFailed) {
+		// One sentence says it all when the run stalled or left its
+		// script: each peer's error is only what followed from it.
+		var stall *trace.StallError
+		var diverged *trace.DivergenceError
+		switch {
+		case errors.As(err, &stall):
+			return stall
+		case errors.As(err, &diverged):
+			return diverged
+		case err != nil && !errors.Is(err, errPeerFailed):
 			rest = append(rest, err)
 		}
 	}

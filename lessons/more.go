@@ -177,7 +177,7 @@ func runBacklog(ctx context.Context, tr *trace.Tracer, opts Options) error {
 		connected <- struct{}{} // connect returned; no accept has happened
 		return sayAndHear(ctx, s, clientName(i))
 	})...)
-	return runPeers(ctx, peers...)
+	return runPeers(ctx, tr, peers...)
 }
 
 var concurrent = Lesson{
@@ -234,5 +234,5 @@ func runConcurrent(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	peers = append(peers, clientPeers(tr, n, announce, func(ctx context.Context, i int, s *sock.Socket) error {
 		return sayAndHear(ctx, s, "hello from "+clientName(i))
 	})...)
-	return runPeers(ctx, peers...)
+	return runPeers(ctx, tr, peers...)
 }

@@ -66,9 +66,10 @@ func (e *ReadTimeoutError) Error() string {
 
 func (e *ReadTimeoutError) Unwrap() error { return ErrReadTimeout }
 
-// readWithin is one read that gives up after timeout.
+// readWithin is one read that gives up after timeout of machine time: the
+// time a person holds the run (--step, --delay) does not count.
 func readWithin(ctx context.Context, s *sock.Socket, buf []byte, timeout time.Duration) (int, error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, timeout, ErrReadTimeout)
+	ctx, cancel := s.Peer().Within(ctx, timeout, ErrReadTimeout)
 	defer cancel()
 	n, err := s.Read(ctx, buf)
 	if errors.Is(err, ErrReadTimeout) {
@@ -216,7 +217,7 @@ var errCloseWaitOver error = reasonError{"close-wait", "the client did not close
 // still arrive are traced, like all bytes. A timeout is not an error: the
 // server then closes first.
 func drainUntilEOF(ctx context.Context, conn *sock.Socket, buf []byte, wait time.Duration) error {
-	ctx, cancel := context.WithTimeoutCause(ctx, wait, errCloseWaitOver)
+	ctx, cancel := conn.Peer().Within(ctx, wait, errCloseWaitOver)
 	defer cancel()
 	for {
 		n, err := conn.Read(ctx, buf)
@@ -285,7 +286,7 @@ func Client(ctx context.Context, p *trace.Peer, cfg ClientConfig) error {
 	// that never answers (a full backlog, a firewall that drops the SYN)
 	// would keep it waiting for minutes, so the wait is bounded.
 	timeout := cmp.Or(cfg.ConnectTimeout, DefaultConnectTimeout)
-	connectCtx, cancel := context.WithTimeoutCause(ctx, timeout, ErrConnectTimeout)
+	connectCtx, cancel := p.Within(ctx, timeout, ErrConnectTimeout)
 	err = s.Connect(connectCtx, cfg.Addr)
 	cancel()
 	if errors.Is(err, ErrConnectTimeout) {

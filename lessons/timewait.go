@@ -30,7 +30,7 @@ func runTimewait(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	// Round 1: the client closes first; the server reads end of file, then
 	// closes. The client's socket is left in TIME_WAIT.
 	first := tr.Peer("client-1", trace.Client)
-	err = runPeers(ctx,
+	err = runPeers(ctx, tr,
 		func(ctx context.Context) error {
 			conn, err := ln.Accept(ctx)
 			if err != nil {
@@ -57,7 +57,7 @@ func runTimewait(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	// Round 2: the server closes first; the client reads end of file, then
 	// closes. Now it is the server's socket that waits in TIME_WAIT.
 	second := tr.Peer("client-2", trace.Client)
-	err = runPeers(ctx,
+	err = runPeers(ctx, tr,
 		func(ctx context.Context) error {
 			conn, err := ln.Accept(ctx)
 			if err != nil {

@@ -3,7 +3,9 @@ package trace
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
+	"time"
 )
 
 // A Gate decides when a traced call may begin. Wait is called before the
@@ -35,10 +37,22 @@ type Pace func(ctx context.Context, e *Event) error
 //
 // Once a run stops (ErrStopped, or ctx done), close and shutdown pass
 // without waiting, so that every socket is closed and its close traced.
+//
+// A pause changes nothing: while the pace runs, the tracer's [Stopwatch]
+// is held, so no bound a lesson keeps through [Peer.Within] runs down
+// while a person thinks, and the stall watch does not count it either.
+//
+// When the peers leave the script, the conductor says so at once instead
+// of waiting for ever: the entry whose turn it is belongs to a peer that
+// is waiting for another of its calls' turns (the script expects the
+// client to read; the client called close). The run then stops with a
+// *[DivergenceError], which every waiting call gets; closes still pass.
 type Conductor struct {
 	ctx    context.Context
 	pace   Pace
 	script []Point
+	tracer *Tracer       // the tracer whose gate this is (SetGate)
+	settle time.Duration // see Settle
 
 	paceMu  sync.Mutex // one pace at a time: one prompt, one person
 	mu      sync.Mutex
@@ -46,6 +60,7 @@ type Conductor struct {
 	seen    map[peerOp]int  // calls of each peer's op so far
 	done    map[string]bool // peers that finished: their entries are skipped
 	pending map[string]int  // peer → the turn it holds until its Begin is recorded
+	waiting map[string]int  // peer → the turn it waits for
 	stopped error           // why the run stops, once it does
 	changed chan struct{}   // closed and replaced at every change
 }
@@ -58,8 +73,42 @@ type peerOp struct {
 // NewConductor returns a conductor that paces calls with pace, in the
 // order of script (see Conductor), until ctx is done.
 func NewConductor(ctx context.Context, script []Point, pace Pace) *Conductor {
-	return &Conductor{ctx: ctx, pace: pace, script: script, seen: map[peerOp]int{}, done: map[string]bool{}, pending: map[string]int{}, changed: make(chan struct{})}
+	return &Conductor{ctx: ctx, pace: pace, script: script, seen: map[peerOp]int{}, done: map[string]bool{}, pending: map[string]int{}, waiting: map[string]int{}, changed: make(chan struct{})}
 }
+
+// attach is called by Tracer.SetGate: the conductor holds that tracer's
+// stopwatch while it paces, and tells it which peers wait for their turn.
+func (c *Conductor) attach(t *Tracer) { c.tracer = t }
+
+// Settle makes the conductor wait, before each pace, until the calls in
+// flight have had their say: until no event has come for d (at most
+// settleMax). A call that is about to return (an accept whose connection
+// is queued, a read whose bytes have come) then prints its End before the
+// next step's prompt, so that a person reads the steps in order; a call
+// that really waits for the next step stays in flight. It returns c.
+func (c *Conductor) Settle(d time.Duration) *Conductor {
+	c.settle = d
+	return c
+}
+
+// settleMax bounds the wait of Settle: a run whose peers keep busy does
+// not keep the next prompt back.
+const settleMax = 250 * time.Millisecond
+
+// A DivergenceError says that the peers' calls left the conductor's
+// script: Want's turn had come, and its peer asked for another call (Got)
+// instead.
+type DivergenceError struct {
+	Want Point
+	Got  Op
+}
+
+func (e *DivergenceError) Error() string {
+	return fmt.Sprintf("the script expects the %s to %s; the %s called %s", e.Want.Peer, e.Want.Op, e.Want.Peer, e.Got)
+}
+
+// Reason names the cause in the trace (sock.Reasoner).
+func (e *DivergenceError) Reason() string { return "diverged" }
 
 // Wait lets e's call begin when its turn has come and the pace allows.
 func (c *Conductor) Wait(e *Event) error {
@@ -76,10 +125,13 @@ func (c *Conductor) Wait(e *Event) error {
 		c.mu.Unlock()
 		return nil
 	}
+	if turn >= 0 {
+		c.waiting[e.Peer] = turn
+		c.checkDivergence()
+		c.tracer.setTurn(e.Peer, e.Op)
+	}
 	for turn >= 0 {
-		for c.cursor < len(c.script) && c.done[c.script[c.cursor].Peer] {
-			c.cursor++
-		}
+		c.skipDone()
 		if c.cursor >= turn {
 			break
 		}
@@ -91,17 +143,24 @@ func (c *Conductor) Wait(e *Event) error {
 		}
 		c.mu.Lock()
 		if err := c.stopErr(); err != nil {
+			delete(c.waiting, e.Peer)
 			c.mu.Unlock()
+			c.tracer.setTurn(e.Peer, "")
 			return refuse(err, closing)
 		}
 	}
+	delete(c.waiting, e.Peer)
 	c.mu.Unlock()
+	c.tracer.setTurn(e.Peer, "")
 
-	// The pace runs outside the lock; the turn passes on only once this
-	// call's Begin is recorded (Begun), so the Begins keep the script's
-	// order in the trace too.
+	// The pace runs outside the lock, with the stopwatch held; the turn
+	// passes on only once this call's Begin is recorded (Begun), so the
+	// Begins keep the script's order in the trace too.
 	c.paceMu.Lock()
+	c.awaitSettled()
+	release := c.hold()
 	err := c.pace(c.ctx, e)
+	release()
 	c.paceMu.Unlock()
 
 	c.mu.Lock()
@@ -126,7 +185,67 @@ func (c *Conductor) Begun(e *Event) {
 	if turn, ok := c.pending[e.Peer]; ok {
 		delete(c.pending, e.Peer)
 		c.cursor = turn + 1
+		c.checkDivergence()
 		c.broadcast()
+	}
+}
+
+// skipDone moves the cursor past the entries of peers that finished. c.mu
+// is held.
+func (c *Conductor) skipDone() {
+	for c.cursor < len(c.script) && c.done[c.script[c.cursor].Peer] {
+		c.cursor++
+	}
+}
+
+// checkDivergence stops the run if the entry whose turn it is belongs to a
+// peer that waits for the turn of another entry: a peer makes one call at
+// a time, so it will never make the one the script expects. c.mu is held.
+func (c *Conductor) checkDivergence() {
+	if c.stopped != nil {
+		return
+	}
+	c.skipDone()
+	if c.cursor >= len(c.script) {
+		return
+	}
+	want := c.script[c.cursor]
+	if _, pending := c.pending[want.Peer]; pending {
+		return // its turn is granted: its Begin is on the way
+	}
+	if turn, ok := c.waiting[want.Peer]; ok && turn != c.cursor {
+		c.stopped = &DivergenceError{Want: want, Got: c.script[turn].Op}
+		c.broadcast()
+	}
+}
+
+// hold holds the tracer's stopwatch while a person (or --delay) paces.
+func (c *Conductor) hold() (release func()) {
+	if c.tracer == nil {
+		return func() {}
+	}
+	return c.tracer.watch.Hold()
+}
+
+// awaitSettled waits, with Settle set, until no event has come for the
+// settle time, or settleMax passed.
+func (c *Conductor) awaitSettled() {
+	if c.settle <= 0 || c.tracer == nil {
+		return
+	}
+	deadline := time.Now().Add(settleMax)
+	last, _, _ := c.tracer.stalled()
+	for time.Now().Before(deadline) {
+		select {
+		case <-time.After(c.settle):
+		case <-c.ctx.Done():
+			return
+		}
+		seq, _, _ := c.tracer.stalled()
+		if seq == last {
+			return
+		}
+		last = seq
 	}
 }
 
@@ -153,6 +272,7 @@ func (c *Conductor) PeerDone(peer string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.done[peer] = true
+	c.checkDivergence()
 	c.broadcast()
 }
 

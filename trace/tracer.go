@@ -31,6 +31,11 @@ type Tracer struct {
 
 	kernelState bool
 	gate        Gate
+	watch       *Stopwatch // machine time: what a person holds does not count
+
+	// peers are every Peer made, for the stall watch (stall.go); what each
+	// is doing is kept under mu, where its events are stamped.
+	peers []*Peer
 
 	err atomic.Pointer[error] // the first error a sink returned
 }
@@ -40,7 +45,30 @@ func New(sink Sink) *Tracer {
 	if sink == nil {
 		sink = Discard
 	}
-	return &Tracer{sink: sink, start: time.Now()}
+	return &Tracer{sink: sink, start: time.Now(), watch: newStopwatch(systemClock{})}
+}
+
+// SetClock makes the tracer's stopwatch, and so every bound a lesson keeps
+// through [Peer.Within], run on c instead of the system's clock: a test's
+// fake clock plays a long pause at once. Events keep the real time. Call
+// it before the run starts. It returns t.
+func (t *Tracer) SetClock(c Clock) *Tracer {
+	if t != nil {
+		t.watch = newStopwatch(c)
+		if a, ok := t.gate.(interface{ attach(*Tracer) }); ok {
+			a.attach(t)
+		}
+	}
+	return t
+}
+
+// Stopwatch returns the tracer's stopwatch: machine time, which stops
+// while a person holds the run.
+func (t *Tracer) Stopwatch() *Stopwatch {
+	if t == nil {
+		return nil
+	}
+	return t.watch
 }
 
 // SetKernelState asks traced calls to record the kernel's view of their
@@ -59,6 +87,9 @@ func (t *Tracer) SetKernelState(on bool) *Tracer {
 func (t *Tracer) SetGate(g Gate) *Tracer {
 	if t != nil {
 		t.gate = g
+		if a, ok := g.(interface{ attach(*Tracer) }); ok {
+			a.attach(t)
+		}
 	}
 	return t
 }
@@ -80,15 +111,20 @@ func (t *Tracer) Peer(name string, role Role) *Peer {
 	if t == nil {
 		return nil
 	}
-	return &Peer{tracer: t, name: name, role: role}
+	p := &Peer{tracer: t, name: name, role: role}
+	t.mu.Lock()
+	t.peers = append(t.peers, p)
+	t.mu.Unlock()
+	return p
 }
 
 // emit stamps e and hands it to the sink. Both happen under one lock, so
 // sinks see events in sequence order and times never go backwards: a printed
 // trace reads top to bottom in the order things happened.
-func (t *Tracer) emit(e *Event) {
+func (t *Tracer) emit(p *Peer, e *Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	p.note(e)
 	t.seq++
 	e.Seq = t.seq
 	e.Time = time.Since(t.start)
@@ -111,6 +147,14 @@ type Peer struct {
 	tracer *Tracer
 	name   string
 	role   Role
+
+	// What the peer is doing, for the stall watch; guarded by tracer.mu.
+	waiting   int  // calls in flight that wait for another peer (read, accept, …)
+	busy      int  // other calls in flight (close, shutdown, …)
+	waitOp    Op   // the op of the latest waiting call
+	turn      Op   // the op whose turn the peer waits for in a script, or ""
+	selfBound int  // bounds short enough to end the wait by themselves
+	done      bool // Done was called
 }
 
 // KernelState reports whether calls should record the kernel's view.
@@ -151,7 +195,13 @@ func gateCopy(e *Event) *Event {
 // Done tells the tracer's gate that this peer has finished, so that no one
 // waits for its turns any more. Lessons call it when a peer returns.
 func (p *Peer) Done() {
-	if p == nil || p.tracer.gate == nil {
+	if p == nil {
+		return
+	}
+	p.tracer.mu.Lock()
+	p.done = true
+	p.tracer.mu.Unlock()
+	if p.tracer.gate == nil {
 		return
 	}
 	if d, ok := p.tracer.gate.(interface{ PeerDone(string) }); ok {
@@ -168,7 +218,7 @@ func (p *Peer) Begin(e *Event) time.Time {
 	}
 	e.Peer, e.Role, e.Phase = p.name, p.role, Begin
 	e.Step = StepOf(p.role, e.Op, Begin, false)
-	p.tracer.emit(e)
+	p.tracer.emit(p, e)
 	if b, ok := p.tracer.gate.(interface{ Begun(*Event) }); ok {
 		b.Begun(gateCopy(e))
 	}
@@ -189,5 +239,5 @@ func (p *Peer) End(e *Event, began time.Time) {
 	e.Peer, e.Role, e.Phase = p.name, p.role, End
 	e.Step = StepOf(p.role, e.Op, End, e.Err != nil)
 	e.Elapsed = time.Since(began)
-	p.tracer.emit(e)
+	p.tracer.emit(p, e)
 }

@@ -112,10 +112,12 @@ func (s *Socket) RecvFrom(ctx context.Context, b []byte) (int, netip.AddrPort, e
 	began := s.peer.Begin(&e)
 	var n int
 	var from netip.AddrPort
+	over := s.receiving()
 	woken, err := s.blocking(ctx, true, func() (err error) {
 		n, from, err = sysRecvFrom(s.fd, b)
 		return err
 	})
+	over()
 	n = max(n, 0)
 	if err == nil && n > 0 {
 		woken = false

@@ -38,8 +38,22 @@ func (s *Socket) SetReuseAddr(on bool) error {
 // SetRecvTimeout sets SO_RCVTIMEO: a read (or accept) that waits longer
 // than d fails with EAGAIN instead of blocking for ever.
 func (s *Socket) SetRecvTimeout(d time.Duration) error {
-	return s.setsockopt(fmt.Sprintf("SOL_SOCKET, SO_RCVTIMEO, %v", d),
+	err := s.setsockopt(fmt.Sprintf("SOL_SOCKET, SO_RCVTIMEO, %v", d),
 		func() error { return sysSetRecvTimeout(s.fd, d) })
+	if err == nil {
+		s.recvTimeout = d
+	}
+	return err
+}
+
+// receiving tells the stall watch, for a read or an accept, that the
+// kernel ends the wait by itself when SO_RCVTIMEO is set (see
+// trace.Peer.EndsWithin). Call the result when the call is over.
+func (s *Socket) receiving() (over func()) {
+	if s.recvTimeout <= 0 {
+		return func() {}
+	}
+	return s.peer.EndsWithin(s.recvTimeout)
 }
 
 // setsockopt traces one setsockopt(2) call described by arg.

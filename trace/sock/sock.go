@@ -62,6 +62,9 @@ type Socket struct {
 	v6      bool
 	kind    Kind
 	linger0 bool // SO_LINGER is on with 0 seconds: close sends RST
+	// recvTimeout is SO_RCVTIMEO's, once set: reads and accepts end by
+	// themselves after it.
+	recvTimeout time.Duration
 	// nonblock: O_NONBLOCK is set (SetNonblock); calls fail with EAGAIN
 	// instead of waiting.
 	nonblock bool
@@ -131,6 +134,9 @@ func socketArg(kind Kind, v6 bool) string {
 // hands each accepted connection to a goroutine of its own gives each one
 // a peer of its own, whose calls form their own sequence.
 func (s *Socket) SetPeer(p *trace.Peer) { s.peer = p }
+
+// Peer returns the peer that traces this socket's calls.
+func (s *Socket) Peer() *trace.Peer { return s.peer }
 
 // FD returns the socket's descriptor, or -1 once it is closed.
 func (s *Socket) FD() int { return s.fd }
@@ -214,10 +220,12 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 	began := s.peer.Begin(&e)
 	var nfd int
 	var remote netip.AddrPort
+	over := s.receiving()
 	woken, err := s.blocking(ctx, true, func() (err error) {
 		nfd, remote, err = sysAccept(s.fd)
 		return err
 	})
+	over()
 	if err == nil {
 		// A connection accepted just as the interrupt came is still a
 		// connection: it is returned, for the caller to close.
@@ -312,10 +320,12 @@ func (s *Socket) Read(ctx context.Context, b []byte) (int, error) {
 	}
 	began := s.peer.Begin(&e)
 	var n int
+	over := s.receiving()
 	woken, err := s.blocking(ctx, true, func() (err error) {
 		n, err = unixRead(s.fd, b)
 		return err
 	})
+	over()
 	n = max(n, 0)
 	if err == nil && n > 0 {
 		woken = false // bytes that arrived are bytes, interrupt or not

@@ -1,0 +1,231 @@
+package trace
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+)
+
+// StallAfter is how long every peer of a run may wait for another, with
+// no event at all, before [Tracer.WatchStalls] calls the run stuck. On
+// loopback a wait that can end ends within microseconds; a second of
+// machine time (a person's pause does not count) with every peer waiting
+// and nothing happening is a run whose peers wait for each other: a lesson
+// changed so that both read, or a script the peers left.
+const StallAfter = time.Second
+
+// stallPoll is how often the stall watch looks.
+const stallPoll = 50 * time.Millisecond
+
+// A StallError is the cause of a run the stall watch stopped: every peer
+// was waiting for another, and none could go on.
+type StallError struct {
+	Peers []StalledPeer
+}
+
+// A StalledPeer is what one peer of a stalled run was waiting in.
+type StalledPeer struct {
+	Peer string
+	Op   Op
+	// Turn: the peer was not in a call but waiting for its turn in the
+	// conductor's script, to make a call of Op.
+	Turn bool
+}
+
+// Reason names the cause in the trace (sock.Reasoner).
+func (e *StallError) Reason() string { return "stall" }
+
+// Kind says what the stalled peers were doing alike: "reading" when
+// every one was in a read, "writing" when every one was in a write
+// (each buffer full), "" otherwise.
+func (e *StallError) Kind() string {
+	kind := ""
+	for i, p := range e.Peers {
+		k := ""
+		switch {
+		case p.Turn:
+		case p.Op == OpRead || p.Op == OpRecvfrom:
+			k = "reading"
+		case p.Op == OpWrite:
+			k = "writing"
+		}
+		if k == "" || i > 0 && k != kind {
+			return ""
+		}
+		kind = k
+	}
+	return kind
+}
+
+func (e *StallError) Error() string {
+	both := len(e.Peers) == 2
+	switch e.Kind() {
+	case "reading":
+		if both {
+			return "both peers are reading: each waits for the other to write"
+		}
+		return "every peer is reading: each waits for another to write"
+	case "writing":
+		if both {
+			return "both peers are writing and neither reads: each waits for the other to read"
+		}
+		return "every peer is writing and none reads: each waits for another to read"
+	}
+	var parts []string
+	for _, p := range e.Peers {
+		parts = append(parts, p.String())
+	}
+	return "no peer can go on: " + strings.Join(parts, ", ")
+}
+
+func (p StalledPeer) String() string {
+	if p.Turn {
+		return "the " + p.Peer + " waits for its turn to " + string(p.Op) + " (the script's order)"
+	}
+	return "the " + p.Peer + " waits in " + string(p.Op)
+}
+
+// note keeps what the peer is doing, from each of its events. t.mu is held.
+func (p *Peer) note(e *Event) {
+	d := 1
+	if e.Phase == End {
+		d = -1
+	}
+	// A call on a non-blocking socket never waits in the kernel.
+	if !e.Nonblock && (e.Op.Blocks() || e.Op == OpWrite) {
+		p.waiting = max(p.waiting+d, 0)
+		if e.Phase == Begin {
+			p.waitOp = e.Op
+		}
+		return
+	}
+	p.busy = max(p.busy+d, 0)
+}
+
+// stuck reports whether the peer can do nothing until another acts, and
+// in what. t.mu is held.
+func (p *Peer) stuck() (StalledPeer, bool) {
+	switch {
+	case p.busy > 0 || p.selfBound > 0:
+		return StalledPeer{}, false
+	case p.waiting > 0:
+		return StalledPeer{Peer: p.name, Op: p.waitOp}, true
+	case p.turn != "":
+		return StalledPeer{Peer: p.name, Op: p.turn, Turn: true}, true
+	}
+	return StalledPeer{}, false
+}
+
+// setTurn records that the named peer waits for its turn to make a call of
+// op ("" once it has it). A conductor calls it.
+func (t *Tracer) setTurn(peer string, op Op) {
+	if t == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range t.peers {
+		if p.name == peer {
+			p.turn = op
+		}
+	}
+}
+
+// stalled returns the sequence number so far and, when every live peer is
+// stuck, what each waits in.
+func (t *Tracer) stalled() (seq uint64, peers []StalledPeer, all bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, p := range t.peers {
+		if p.done {
+			continue
+		}
+		s, ok := p.stuck()
+		if !ok {
+			return t.seq, nil, false
+		}
+		peers = append(peers, s)
+	}
+	return t.seq, peers, len(peers) > 0
+}
+
+// Within returns a copy of ctx cancelled with cause once d of machine time
+// has passed (see [Stopwatch.Within]): the bound a lesson puts on a wait,
+// which a person's pause does not use up. A bound no longer than
+// [StallAfter] also tells the stall watch that the peer's wait ends by
+// itself. A nil Peer's bound is context.WithTimeoutCause's.
+func (p *Peer) Within(ctx context.Context, d time.Duration, cause error) (context.Context, context.CancelFunc) {
+	if p == nil {
+		return context.WithTimeoutCause(ctx, d, cause)
+	}
+	ctx, cancel := p.tracer.watch.Within(ctx, d, cause)
+	release := p.EndsWithin(d)
+	return ctx, func() { release(); cancel() }
+}
+
+// EndsWithin tells the stall watch that the peer's waits end by themselves
+// within d (a socket with SO_RCVTIMEO, a bound of its own), until release
+// is called. A d longer than [StallAfter] changes nothing: the watch
+// speaks first.
+func (p *Peer) EndsWithin(d time.Duration) (release func()) {
+	if p == nil || d > StallAfter {
+		return func() {}
+	}
+	t := p.tracer
+	t.mu.Lock()
+	p.selfBound++
+	t.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			t.mu.Lock()
+			p.selfBound--
+			t.mu.Unlock()
+		})
+	}
+}
+
+// WatchStalls returns a copy of ctx that is cancelled with a *[StallError]
+// when every live peer (made by Peer, not yet Done) has waited for another
+// for [StallAfter] of machine time with no event at all: a run whose peers
+// wait for each other then fails in a second, saying who waits in what,
+// instead of waiting for ever or for its longest bound. A peer waits when
+// it is in a read, accept, connect or write, or waits for its turn in a
+// conductor's script. Only a run whose every peer is in this process
+// should be watched: a lone client's read waits for a peer the tracer does
+// not know. stop ends the watch; call it when the run is over.
+func (t *Tracer) WatchStalls(ctx context.Context) (_ context.Context, stop func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	if t == nil {
+		return ctx, func() { cancel(context.Canceled) }
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		watch := t.watch
+		tick := time.NewTicker(stallPoll)
+		defer tick.Stop()
+		lastSeq, since := uint64(0), watch.Unheld()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			seq, peers, all := t.stalled()
+			now := watch.Unheld()
+			if !all || seq != lastSeq {
+				lastSeq, since = seq, now
+				continue
+			}
+			if now-since >= StallAfter {
+				cancel(&StallError{Peers: peers})
+				return
+			}
+		}
+	})
+	return ctx, func() {
+		cancel(context.Canceled)
+		wg.Wait()
+	}
+}
