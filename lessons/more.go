@@ -16,6 +16,7 @@ var ipv6 = Lesson{
 	Summary: "the basic exchange over IPv6, on ::1: the same 11 steps with AF_INET6",
 	Run:     runIPv6,
 	Uses:    []string{"message", "reply"},
+	Script:  elevenSteps,
 }
 
 // IPv6 changes the address family and the addresses, nothing else: the

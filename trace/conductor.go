@@ -219,6 +219,16 @@ func (c *Conductor) checkDivergence() {
 	}
 }
 
+// Err returns why the run stopped, once it did: ErrStopped, a
+// *DivergenceError, or nil. A run whose peers left the script may have
+// had only closes left to make, which pass: the run's own error is then
+// nil, and this is where the divergence is.
+func (c *Conductor) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopped
+}
+
 // hold holds the tracer's stopwatch while a person (or --delay) paces.
 func (c *Conductor) hold() (release func()) {
 	if c.tracer == nil {

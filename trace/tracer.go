@@ -94,6 +94,18 @@ func (t *Tracer) SetGate(g Gate) *Tracer {
 	return t
 }
 
+// GateErr returns why the tracer's gate stopped the run, if it has a gate
+// that stops (a [Conductor]) and it did.
+func (t *Tracer) GateErr() error {
+	if t == nil {
+		return nil
+	}
+	if g, ok := t.gate.(interface{ Err() error }); ok {
+		return g.Err()
+	}
+	return nil
+}
+
 // Err returns the first error a sink returned, if any: for example a closed
 // standard output.
 func (t *Tracer) Err() error {

@@ -296,11 +296,7 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 	case c.step:
 		l := c.env.lang
 		return trace.NewConductor(ctx, script, func(ctx context.Context, e *trace.Event) error {
-			peer := e.Peer
-			if e.Role != "" {
-				peer = l.T("peer."+string(e.Role)) + strings.TrimPrefix(e.Peer, string(e.Role))
-			}
-			line, err := input.askOwnLine(ctx, l.T("prompt.step", e.Step, peer, l.T(stepKey(l, e, "call")), l.T(stepKey(l, e, "what"))))
+			line, err := input.askOwnLine(ctx, l.T("prompt.step", e.Step, peerName(l, e.Peer), l.T(stepKey(l, e, "call")), l.T(stepKey(l, e, "what"))))
 			switch {
 			case errors.Is(err, errInputClosed):
 				return trace.ErrStopped
@@ -310,7 +306,7 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 				return trace.ErrStopped
 			}
 			return nil
-		}), nil
+		}).Settle(settleTime), nil
 	case c.delay > 0:
 		return trace.NewConductor(ctx, script, func(ctx context.Context, _ *trace.Event) error {
 			select {
@@ -319,10 +315,16 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 			case <-ctx.Done():
 				return context.Cause(ctx)
 			}
-		}), nil
+		}).Settle(settleTime), nil
 	}
 	return nil, nil
 }
+
+// settleTime is how long the conductor lets the calls in flight be quiet
+// before a step's prompt: a call about to return (accept, once the
+// handshake is done) prints its line first, so that the class reads the
+// steps in order (trace.Conductor.Settle).
+const settleTime = 20 * time.Millisecond
 
 // stepKey returns the catalogue key of part ("call" or "what") of the
 // step e is about to take: the step's own words, or those for a
@@ -683,10 +685,17 @@ func say(l i18n.Lang, err error) string {
 	var call *sock.CallError
 	var timeout *lessons.ConnectTimeoutError
 	var readTimeout *lessons.ReadTimeoutError
+	var stall *trace.StallError
+	var diverged *trace.DivergenceError
 	joined, isJoined := err.(interface{ Unwrap() []error })
 	switch {
 	case errors.As(err, &m):
 		return m.say(l)
+	case errors.As(err, &stall):
+		return l.T("line.hint", sayStall(l, stall), l.T("hint.stall"))
+	case errors.As(err, &diverged):
+		want := peerName(l, diverged.Want.Peer)
+		return l.T("line.hint", l.T("err.diverged", want, diverged.Want.Op, want, diverged.Got), l.T("hint.diverged"))
 	case errors.As(err, &resolve):
 		return resolve.say(l)
 	case isJoined:
@@ -712,6 +721,36 @@ func say(l i18n.Lang, err error) string {
 		return sayCall(l, call)
 	}
 	return err.Error()
+}
+
+// sayStall says who waited in what when a run stalled.
+func sayStall(l i18n.Lang, stall *trace.StallError) string {
+	if kind := stall.Kind(); kind != "" {
+		key := "err.stall." + kind
+		if len(stall.Peers) > 2 {
+			key += ".all"
+		}
+		return l.T(key)
+	}
+	var parts []string
+	for _, p := range stall.Peers {
+		key := "stall.in"
+		if p.Turn {
+			key = "stall.turn"
+		}
+		parts = append(parts, l.T(key, peerName(l, p.Peer), p.Op))
+	}
+	return l.T("err.stall", strings.Join(parts, l.T("line.join")))
+}
+
+// peerName says a peer's name in l: "server", "client-2", "客户端-2".
+func peerName(l i18n.Lang, name string) string {
+	for _, role := range []trace.Role{trace.Server, trace.Client} {
+		if rest, ok := strings.CutPrefix(name, string(role)); ok {
+			return l.T("peer."+string(role)) + rest
+		}
+	}
+	return name
 }
 
 // sayCall says which call failed, how, and what to try.

@@ -314,4 +314,17 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"hint.EPIPE":          "对方已经关闭了连接",
 	"hint.ENETUNREACH":    "本机没有到那个地址的路由；检查 --addr",
 	"hint.EHOSTUNREACH":   "本机没有到那个地址的路由；检查 --addr",
+	// 双方互相等待，或偏离了脚本（issue 11）。
+	"interrupt.stall":       "每一方都在等另一方",
+	"interrupt.diverged":    "双方的调用偏离了脚本",
+	"err.stall.reading":     "双方都在读：每一方都在等另一方先写",
+	"err.stall.reading.all": "每一方都在读：每一方都在等别人先写",
+	"err.stall.writing":     "双方都在写而没有人读：每一方都在等另一方来读",
+	"err.stall.writing.all": "每一方都在写而没有人读：每一方都在等别人来读",
+	"err.stall":             "没有一方能继续：%s",
+	"stall.in":              "%s在 %s 中等待",
+	"stall.turn":            "%s在等轮到它 %s（脚本的顺序）",
+	"hint.stall":            "少了一次写，或写的位置不对：一方读的数据，必须由另一方写出（或关闭）",
+	"err.diverged":          "脚本此时预期%s调用 %s；%s却调用了 %s",
+	"hint.diverged":         "这一课的调用已不再按教学顺序（文件里的 Script）进行：修改脚本使之一致，或不带 --step 和 --delay 运行",
 }
