@@ -181,7 +181,7 @@ func runUnix(ctx context.Context, tr *trace.Tracer, opts Options) error {
 			if err := s.ConnectPath(ctx, path); err != nil {
 				return err
 			}
-			return sayAndHear(ctx, s, opts.message())
+			return sayAndHear(ctx, s, opts.message(), len(opts.reply()))
 		},
 	)
 }

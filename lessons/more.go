@@ -115,12 +115,13 @@ func echoOnce(ctx context.Context, conn *sock.Socket) error {
 	}
 }
 
-// sayAndHear is a client's whole exchange: write msg, read it back, close.
-func sayAndHear(ctx context.Context, s *sock.Socket, msg string) error {
+// sayAndHear is a client's whole exchange: write msg, read until the
+// answer's size has come (a stream may bring it in pieces), close.
+func sayAndHear(ctx context.Context, s *sock.Socket, msg string, answer int) error {
 	if err := writeAll(ctx, s, []byte(msg)); err != nil {
 		return err
 	}
-	if _, err := readAtLeast(ctx, s, make([]byte, ReadBuffer), len(msg)); err != nil {
+	if _, err := readAtLeast(ctx, s, make([]byte, max(ReadBuffer, answer)), answer); err != nil {
 		return err
 	}
 	return s.Close()
@@ -175,8 +176,8 @@ func runBacklog(ctx context.Context, tr *trace.Tracer, opts Options) error {
 		return ln.Close()
 	}}
 	peers = append(peers, clientPeers(tr, n, announce, func(ctx context.Context, i int, s *sock.Socket) error {
-		connected <- struct{}{} // connect returned; no accept has happened
-		return sayAndHear(ctx, s, clientName(i))
+		connected <- struct{}{}                                      // connect returned; no accept has happened
+		return sayAndHear(ctx, s, clientName(i), len(clientName(i))) // the server echoes
 	})...)
 	return runPeers(ctx, tr, peers...)
 }
@@ -233,7 +234,8 @@ func runConcurrent(ctx context.Context, tr *trace.Tracer, opts Options) error {
 		return ln.Close()
 	}}
 	peers = append(peers, clientPeers(tr, n, announce, func(ctx context.Context, i int, s *sock.Socket) error {
-		return sayAndHear(ctx, s, "hello from "+clientName(i))
+		hello := "hello from " + clientName(i)
+		return sayAndHear(ctx, s, hello, len(hello)) // the handler echoes
 	})...)
 	return runPeers(ctx, tr, peers...)
 }

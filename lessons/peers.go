@@ -35,8 +35,20 @@ type ServerConfig struct {
 	ReuseAddr bool
 	// ReadTimeout bounds the wait for a client's message; 0 means
 	// DefaultReadTimeout. A silent client must not hold the server (and,
-	// with Forever, every client after it) for ever.
+	// with Forever, every client after it) for ever. NoReadTimeout waits
+	// as long as it takes: the message may be typed by a person, and
+	// Ctrl-C (ctx) ends the wait.
 	ReadTimeout time.Duration
+	// WaitingForPeer, if set, is called when a read with no time limit
+	// starts to wait for the client, and done when it returns: the command
+	// tells the person at the terminal that it waits, and for how long.
+	WaitingForPeer func() (done func())
+	// ConfirmDelivery makes the server wait, after writing the reply,
+	// until the client's kernel has acknowledged it (a moment on any
+	// network): a reply typed by a person may come after the client has
+	// gone, and its kernel then answers with RST. The server then fails
+	// with ErrReplyUndelivered instead of closing as if all was well.
+	ConfirmDelivery bool
 	// Listening, if set, is called with the address once the socket listens.
 	Listening func(netip.AddrPort)
 	// ClientFailed, if set, is called in Forever mode with the error of an
@@ -53,6 +65,10 @@ const DefaultCloseWait = 2 * time.Second
 // something before it gives up.
 const DefaultReadTimeout = 30 * time.Second
 
+// NoReadTimeout, as a ReadTimeout, means no time limit: a person is on the
+// other side.
+const NoReadTimeout time.Duration = -1
+
 // ErrReadTimeout is wrapped by the error of a read that waited longer than
 // its time limit: a *ReadTimeoutError.
 var ErrReadTimeout error = reasonError{"read-timeout", "read timed out"}
@@ -67,8 +83,16 @@ func (e *ReadTimeoutError) Error() string {
 func (e *ReadTimeoutError) Unwrap() error { return ErrReadTimeout }
 
 // readWithin is one read that gives up after timeout of machine time: the
-// time a person holds the run (--step, --delay) does not count.
-func readWithin(ctx context.Context, s *sock.Socket, buf []byte, timeout time.Duration) (int, error) {
+// time a person holds the run (--step, --delay) does not count. With
+// NoReadTimeout it waits as long as it takes (until ctx is done), and
+// calls waiting, if set, around the wait.
+func readWithin(ctx context.Context, s *sock.Socket, buf []byte, timeout time.Duration, waiting func() (done func())) (int, error) {
+	if timeout < 0 {
+		if waiting != nil {
+			defer waiting()()
+		}
+		return s.Read(ctx, buf)
+	}
 	ctx, cancel := s.Peer().Within(ctx, timeout, ErrReadTimeout)
 	defer cancel()
 	n, err := s.Read(ctx, buf)
@@ -171,7 +195,7 @@ func serveOne(ctx context.Context, listener *sock.Socket, cfg ServerConfig) erro
 	// are UTF-8 only if the client sent UTF-8, and the trace shows
 	// anything else escaped.
 	buf := make([]byte, ReadBuffer)
-	n, err := readWithin(ctx, conn, buf, cmp.Or(cfg.ReadTimeout, DefaultReadTimeout))
+	n, err := readWithin(ctx, conn, buf, cmp.Or(cfg.ReadTimeout, DefaultReadTimeout), cfg.WaitingForPeer)
 	if err != nil {
 		return &exchangeError{err}
 	}
@@ -189,6 +213,9 @@ func serveOne(ctx context.Context, listener *sock.Socket, cfg ServerConfig) erro
 	if err := writeAll(ctx, conn, []byte(reply)); err != nil {
 		return &exchangeError{err}
 	}
+	if cfg.ConfirmDelivery && conn.AwaitDelivery(ctx, deliveryWait) == sock.Reset {
+		return &exchangeError{ErrReplyUndelivered}
+	}
 
 	// Step 10 again. Read until it returns 0: end of file, the client has
 	// closed its side; a server learns that a client is gone only this way.
@@ -202,6 +229,15 @@ func serveOne(ctx context.Context, listener *sock.Socket, cfg ServerConfig) erro
 	// Step 11. Close the connection's socket.
 	return conn.Close()
 }
+
+// deliveryWait bounds ConfirmDelivery's wait for the client's kernel to
+// acknowledge the reply; past it, the server goes on without knowing.
+const deliveryWait = time.Second
+
+// ErrReplyUndelivered is the error of a server whose reply reached a
+// client that had closed its socket: the client's kernel answered with
+// RST, and nobody read the reply.
+var ErrReplyUndelivered = errors.New("the reply was not delivered: the client had closed its connection, and its kernel answered with RST")
 
 // exchangeError is an error of one client's exchange, after accept: in
 // Forever mode, the server survives it.
@@ -241,8 +277,12 @@ type ClientConfig struct {
 	// DefaultConnectTimeout.
 	ConnectTimeout time.Duration
 	// ReadTimeout bounds the wait for the reply; 0 means
-	// DefaultReadTimeout.
+	// DefaultReadTimeout, NoReadTimeout no limit (a person types the
+	// reply; Ctrl-C ends the wait).
 	ReadTimeout time.Duration
+	// WaitingForPeer, if set, is called when a read with no time limit
+	// starts to wait for the server's reply, and done when it returns.
+	WaitingForPeer func() (done func())
 }
 
 // moreWait is how long the client waits for more of a reply after a read
@@ -315,7 +355,7 @@ func Client(ctx context.Context, p *trace.Peer, cfg ClientConfig) error {
 	// that nothing is dropped (closing with unread bytes would reset the
 	// connection).
 	buf := make([]byte, ReadBuffer)
-	n, err := readWithin(ctx, s, buf, cmp.Or(cfg.ReadTimeout, DefaultReadTimeout))
+	n, err := readWithin(ctx, s, buf, cmp.Or(cfg.ReadTimeout, DefaultReadTimeout), cfg.WaitingForPeer)
 	if err != nil {
 		return err
 	}
@@ -323,7 +363,7 @@ func Client(ctx context.Context, p *trace.Peer, cfg ClientConfig) error {
 		return ErrClosedWithoutReply
 	}
 	for n == len(buf) {
-		if n, err = readWithin(ctx, s, buf, moreWait); err != nil {
+		if n, err = readWithin(ctx, s, buf, moreWait, nil); err != nil {
 			if errors.Is(err, ErrReadTimeout) {
 				break // nothing more came: the reply is whole
 			}

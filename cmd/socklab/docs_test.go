@@ -25,6 +25,10 @@ func TestErrorsAreDocumented(t *testing.T) {
 		msgConnectTimeout, msgAddrInUse, msgPrivileged,
 		msgReadTimeout, msgClosedWithoutReply, msgStdinEmpty, msgLineTooLong,
 		fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), fmt.Sprintf(msgInterrupted, "SIGTERM"),
+		msgReplyUndelivered,
+	}
+	for _, tt := range stuckTests {
+		messages = append(messages, tt.want)
 	}
 	for _, tt := range runTests {
 		if tt.wantStderr != "" {

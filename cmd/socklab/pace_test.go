@@ -6,12 +6,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/socklab/socklab/lessons"
+	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 // promptedEnter is a person at the keyboard: it answers each step prompt
@@ -124,5 +129,114 @@ func TestLongHoldsChangeNothing(t *testing.T) {
 	}
 	if !slices.Contains(got["server"], "close   other end TIME_WAIT") {
 		t.Errorf("the server's closes: %q, want the client's end in TIME_WAIT", got["server"])
+	}
+}
+
+// TestLateReplyIsReported: the teacher types the reply after the client
+// has gone; the server says that the reply was not delivered, and exits 1.
+func TestLateReplyIsReported(t *testing.T) {
+	addr := "127.0.0.1:" + freePort(t)
+	typed, typing := io.Pipe()
+	server := start(t, typed, "server", "--addr", addr)
+	server.waitFor(t, "accept", "begin")
+	c := dial(t, addr)
+	_, err := c.Write([]byte("hi\n"))
+	require.NoError(t, err)
+	server.waitFor(t, "read", "end")
+	require.NoError(t, c.Close()) // the client gives up while the teacher types
+	_, err = typing.Write([]byte("a reply too late\n"))
+	require.NoError(t, err)
+	typing.Close()
+	code, events, stderr := server.wait(t)
+	require.Equal(t, 1, code, stderr)
+	require.Equal(t, msgReplyUndelivered, stderr)
+	checkAllClosed(t, events)
+}
+
+// TestPatience: with a person at the terminal, neither server nor client
+// puts a time limit on the other side, which may be a person typing, and
+// each says so when it starts to wait; --read-timeout still sets one, and
+// without a terminal the default applies.
+func TestPatience(t *testing.T) {
+	tests := []struct {
+		name     string
+		terminal bool
+		args     []string
+		want     time.Duration
+	}{
+		{"a person at the terminal", true, nil, lessons.NoReadTimeout},
+		{"a person who set a limit", true, []string{"--read-timeout=5s"}, 5 * time.Second},
+		{"no terminal", false, nil, lessons.DefaultReadTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			c := newCommand(&env{stderr: &stderr, stdinTerminal: tt.terminal}, "client", "")
+			timeout := lessons.DefaultReadTimeout
+			c.durationFlag(&timeout, "read-timeout", "flag.read_timeout")
+			if _, err := c.parse(tt.args, 0); err != nil {
+				t.Fatal(err)
+			}
+			got, waiting := c.patience(timeout, "reply")
+			if got != tt.want {
+				t.Errorf("read timeout %v, want %v", got, tt.want)
+			}
+			if (waiting != nil) != (tt.want == lessons.NoReadTimeout) {
+				t.Fatalf("a notice of the wait: %v, want one only with no time limit", waiting != nil)
+			}
+			if waiting != nil {
+				waiting()()
+				if want := "socklab: waiting for the server's reply with no time limit"; !strings.HasPrefix(stderr.String(), want) {
+					t.Errorf("notice %q, want it to start %q", stderr.String(), want)
+				}
+			}
+		})
+	}
+}
+
+// TestClientWaitsForATypedReply: a client at a terminal waits for a
+// server that answers only after a while, and says that it waits.
+func TestClientWaitsForATypedReply(t *testing.T) {
+	addr := foreignServer(t, func(c *net.TCPConn) {
+		c.Read(make([]byte, 1024))
+		time.Sleep(1500 * time.Millisecond) // a person typing
+		c.Write([]byte("ok\n"))
+		c.Read(make([]byte, 1024)) // until the client closes
+	})
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"client", "--addr", addr, "--format=json"},
+		env{stdin: strings.NewReader("hi\n"), stdinTerminal: true, stdout: &stdout, stderr: &stderr})
+	require.Equal(t, 0, code, stderr.String())
+	require.Contains(t, stderr.String(), "socklab: waiting for the server's reply with no time limit")
+}
+
+// stuckTests are the lines of runs whose peers cannot finish.
+var stuckTests = []struct {
+	name string
+	err  error
+	want string
+}{
+	{"both reading", &trace.StallError{Peers: []trace.StalledPeer{{Peer: "server", Op: trace.OpRead}, {Peer: "client", Op: trace.OpRead}}},
+		"socklab: both peers are reading: each waits for the other to write; a write is missing, or in the wrong place: one peer must write (or close) what the other reads"},
+	{"both writing", &trace.StallError{Peers: []trace.StalledPeer{{Peer: "server", Op: trace.OpWrite}, {Peer: "client", Op: trace.OpWrite}}},
+		"socklab: both peers are writing and neither reads: each waits for the other to read; a write is missing, or in the wrong place: one peer must write (or close) what the other reads"},
+	{"accept and a turn", &trace.StallError{Peers: []trace.StalledPeer{{Peer: "server", Op: trace.OpAccept}, {Peer: "client", Op: trace.OpConnect, Turn: true}}},
+		"socklab: no peer can go on: the server waits in accept; the client waits for its turn to connect (the script's order); a write is missing, or in the wrong place: one peer must write (or close) what the other reads"},
+	{"divergence", &trace.DivergenceError{Want: trace.BeginOf("client", trace.OpRead), Got: trace.OpClose},
+		"socklab: the script expects the client to read; the client called close; the lesson's calls no longer follow its teaching order (Script in its file): change the script to match, or run it without --step and --delay"},
+}
+
+func TestStuckRunsSaidInOneLine(t *testing.T) {
+	for _, tt := range stuckTests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Wrapped as a peer's call error, as a run returns it.
+			err := fmt.Errorf("read: %w", tt.err)
+			if got := i18n.EN.T("line.error", say(i18n.EN, err)); got != tt.want {
+				t.Errorf("got  %q\nwant %q", got, tt.want)
+			}
+			if zh := say(i18n.ZH, err); zh == say(i18n.EN, err) {
+				t.Errorf("zh says it in English: %q", zh)
+			}
+		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"net/netip"
+	"sync"
+	"time"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -37,15 +39,23 @@ func runServer(ctx context.Context, args []string, e *env) error {
 	if replyGiven && reply == "" {
 		return usage("hint.reply_empty", "err.reply_empty")
 	}
+	if readTimeout <= 0 {
+		return positiveDuration("read-timeout", readTimeout)
+	}
+	readTimeout, waiting := c.patience(readTimeout, "message")
 	addr, tr, input, err := c.peerSetup(ctx, spec)
 	if err != nil {
 		return err
 	}
 	err = lessons.Server(ctx, tr.Peer("server", trace.Server), lessons.ServerConfig{
-		Addr:        addr,
-		Forever:     forever,
-		ReuseAddr:   reuse,
-		ReadTimeout: readTimeout,
+		Addr:           addr,
+		Forever:        forever,
+		ReuseAddr:      reuse,
+		ReadTimeout:    readTimeout,
+		WaitingForPeer: waiting,
+		// A reply typed by a person may come after the client has gone:
+		// say so, rather than end as if it had been read.
+		ConfirmDelivery: true,
 		Listening: func(bound netip.AddrPort) {
 			if !bound.Addr().IsLoopback() { // said once it is true: the socket listens
 				fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.public", bound)))
@@ -82,13 +92,17 @@ func runClient(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if timeout <= 0 || readTimeout <= 0 {
-		return usage("hint.timeout_positive", "err.timeout_positive", min(timeout, readTimeout))
+	if timeout <= 0 {
+		return positiveDuration("timeout", timeout)
+	}
+	if readTimeout <= 0 {
+		return positiveDuration("read-timeout", readTimeout)
 	}
 	messageGiven := flagGiven(c.fs, "message")
 	if messageGiven && message == "" {
 		return usage("hint.message_empty", "err.message_empty")
 	}
+	readTimeout, waiting := c.patience(readTimeout, "reply")
 	addr, tr, input, err := c.peerSetup(ctx, spec)
 	if err != nil {
 		return err
@@ -97,6 +111,7 @@ func runClient(ctx context.Context, args []string, e *env) error {
 		Addr:           addr,
 		ConnectTimeout: timeout,
 		ReadTimeout:    readTimeout,
+		WaitingForPeer: waiting,
 		Message: func(ctx context.Context) (string, error) {
 			if messageGiven {
 				return message, nil
@@ -106,6 +121,53 @@ func runClient(ctx context.Context, args []string, e *env) error {
 	})
 	return c.traceDone(tr, err)
 }
+
+// positiveDuration is the usage error of a duration flag that is zero or
+// negative.
+func positiveDuration(flag string, d time.Duration) error {
+	return usage("hint.duration_positive", "err.duration_positive", flag, d).withHintArgs(flag)
+}
+
+// patience decides how long server and client wait for the other side to
+// say something. With a person at this terminal, the two-terminal lesson
+// has a person at the other too, typing: then there is no time limit
+// (Ctrl-C ends the wait), unless --read-timeout sets one, and the person
+// is told that socklab waits, and for how long. Without one, timeout
+// applies: a machine must never wait for ever.
+func (c *command) patience(timeout time.Duration, what string) (time.Duration, func() (done func())) {
+	if !c.env.stdinTerminal || flagGiven(c.fs, "read-timeout") {
+		return timeout, nil
+	}
+	return lessons.NoReadTimeout, func() (done func()) {
+		l := c.env.lang
+		// c.env.stderr is read here, not before: once the trace is
+		// queued, it is the writer that lets the trace's lines out first.
+		fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("wait."+what)))
+		start := time.Now()
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			tick := time.NewTicker(waitingEvery)
+			defer tick.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-tick.C:
+					fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("wait.still", l.T("what."+what), time.Since(start).Round(time.Second))))
+				}
+			}
+		})
+		return func() {
+			close(stop)
+			wg.Wait()
+		}
+	}
+}
+
+// waitingEvery is how often a wait with no time limit says how long it
+// has waited so far.
+const waitingEvery = 15 * time.Second
 
 // peerSetup does what server and client both do once their flags are
 // read: choose the sink, resolve the address, and make the tracer, with a

@@ -42,6 +42,7 @@ const (
 	msgStdinEmpty         = "socklab: the message read from standard input is empty: an empty write sends no bytes; give the text with a flag, or pipe a line in\n"
 	msgLineTooLong        = "socklab: the message read from standard input is longer than 64 KiB; send a line of text, ending in a newline\n"
 	msgInterrupted        = "socklab: interrupted by %s; every socket was closed (see the close steps above)\n"
+	msgReplyUndelivered   = "socklab: the reply was not delivered: the client had closed its connection, and its kernel answered with RST; the client gave up or was stopped before the reply came; start it again, and answer while it waits\n"
 )
 
 var (

@@ -266,8 +266,6 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"why.lookup_timeout":        "查询超时",
 	"why.no_address":            "没有找到地址",
 	"err.timeout_invalid":       "请写一个时长，例如 10s 或 500ms",
-	"err.timeout_positive":      "--timeout %v 不是正数",
-	"hint.timeout_positive":     "用一个正的时长，例如 --timeout=10s",
 	"hint.delay_positive":       "用一个正的时长，例如 --delay=500ms",
 	"err.unsupported":           "这一课需要类 Unix 系统（Linux 或 macOS）；请在那里运行",
 	"err.trace_write":           "写输出时出错：%s",
@@ -327,4 +325,12 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"hint.stall":            "少了一次写，或写的位置不对：一方读的数据，必须由另一方写出（或关闭）",
 	"err.diverged":          "脚本此时预期%s调用 %s；%s却调用了 %s",
 	"hint.diverged":         "这一课的调用已不再按教学顺序（文件里的 Script）进行：修改脚本使之一致，或不带 --step 和 --delay 运行",
+	// 两个终端，按人的节奏（issue 11）。
+	"wait.reply":             "正在等待服务器的回复，不限时间，因为可能有人正在输入（Ctrl-C 停止；--read-timeout 可设时限）",
+	"wait.message":           "正在等待客户端的消息，不限时间，因为可能有人正在输入（Ctrl-C 停止；--read-timeout 可设时限）",
+	"wait.still":             "仍在等待%s：已等 %v（Ctrl-C 停止）",
+	"err.reply_undelivered":  "回复没有送达：客户端已经关闭了连接，它的内核回了 RST",
+	"hint.reply_undelivered": "客户端在回复到达前就放弃了或被停止了；重新启动它，并在它等待时回复",
+	"err.duration_positive":  "--%s %v 不是正数",
+	"hint.duration_positive": "请用一个正的时长，比如 --%s=10s",
 }

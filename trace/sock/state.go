@@ -164,3 +164,39 @@ func AwaitTableState(ctx context.Context, local, remote string, v6 bool, want st
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// Delivery is what became of the bytes a socket last wrote: the peer's
+// kernel acknowledged them, or answered with RST, or neither was seen.
+type Delivery int
+
+const (
+	DeliveryUnknown Delivery = iota // not seen in time, or not on this system
+	Delivered                       // every byte sent was acknowledged
+	Reset                           // the connection was reset: the peer's socket was gone
+)
+
+// AwaitDelivery waits, up to timeout, until every byte written has been
+// acknowledged by the peer's kernel (TCP_INFO's unacked count is 0) or the
+// connection was reset (its state is CLOSED). An acknowledgement means the
+// bytes reached a live socket of the peer; a closed one answers RST. It is
+// an observation (getsockopt), not a traced call.
+func (s *Socket) AwaitDelivery(ctx context.Context, timeout time.Duration) Delivery {
+	if s.fd < 0 || s.kind != TCP {
+		return DeliveryUnknown
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		state, unacked, ok := sysDelivery(s.fd)
+		switch {
+		case !ok:
+			return DeliveryUnknown
+		case state == "CLOSED":
+			return Reset
+		case unacked == 0:
+			return Delivered
+		case time.Now().After(deadline) || ctx.Err() != nil:
+			return DeliveryUnknown
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

@@ -21,3 +21,10 @@ func sysTCPState(fd int) (string, bool) {
 // net.inet.tcp.pcblist) is not read yet, so states after close are not
 // shown there.
 func sysOpenTCPTable(bool) tcpTable { return nil }
+
+// sysDelivery: TCP_CONNECTION_INFO has no count of unacknowledged
+// segments that socklab reads yet; only a reset is seen.
+func sysDelivery(fd int) (state string, unacked int, ok bool) {
+	state, ok = sysTCPState(fd)
+	return state, 1, ok && state == "CLOSED"
+}

@@ -25,6 +25,16 @@ func sysTCPState(fd int) (string, bool) {
 	return name, name != ""
 }
 
+// sysDelivery returns the socket's state and how many of the segments it
+// sent wait for an acknowledgement.
+func sysDelivery(fd int) (state string, unacked int, ok bool) {
+	info, err := unix.GetsockoptTCPInfo(fd, unix.IPPROTO_TCP, unix.TCP_INFO)
+	if err != nil {
+		return "", 0, false
+	}
+	return linuxStateName(int(info.State)), int(info.Unacked), true
+}
+
 // userHZ is the unit of the timers in /proc/net/tcp: clock ticks.
 const userHZ = 100
 

@@ -4,3 +4,5 @@ package sock
 
 func sysTCPState(int) (string, bool) { return "", false }
 func sysOpenTCPTable(bool) tcpTable  { return nil }
+
+func sysDelivery(int) (string, int, bool) { return "", 0, false }
