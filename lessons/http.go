@@ -24,6 +24,8 @@ var httpLesson = Lesson{
 // accept, read, write and close they make is a line of the trace.
 func runHTTP(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	// The server answers every request with the time.
+	ctx, cancel := withinWebBound(ctx, tr)
+	defer cancel()
 	web, err := startWeb(ctx, tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, clock())

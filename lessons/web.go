@@ -45,6 +45,21 @@ type web struct {
 	clients  int            // connections dialed, to name their peers
 }
 
+// WebBound bounds a whole protocol lesson (http, websocket), in machine time (a person's
+// pause does not count): the libraries wait on Go's poller, not in a
+// blocking call, where the stall watch cannot see them, so a lesson
+// changed so that both sides wait would otherwise wait for ever. Unpaused,
+// either lesson takes milliseconds.
+const WebBound = 20 * time.Second
+
+// ErrLessonTooLong is the cause of a protocol lesson stopped by WebBound.
+var ErrLessonTooLong error = reasonError{"lesson-bound", fmt.Sprintf("the lesson did not finish within %v", WebBound)}
+
+// withinWebBound returns ctx bounded by WebBound on tr's stopwatch.
+func withinWebBound(ctx context.Context, tr *trace.Tracer) (context.Context, context.CancelFunc) {
+	return tr.Stopwatch().Within(ctx, WebBound, ErrLessonTooLong)
+}
+
 // errWebStopped is what a dial or an accept gets once the lesson is
 // stopping: no new connection may slip past stop's count.
 var errWebStopped = errors.New("the lesson is stopping")

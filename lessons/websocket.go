@@ -30,6 +30,8 @@ var websocketLesson = Lesson{
 func runWebSocket(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	message := opts.message()
 	served := make(chan error, 1)
+	ctx, cancel := withinWebBound(ctx, tr)
+	defer cancel()
 	web, err := startWeb(ctx, tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served <- pushTimes(r.Context(), w, r, message)
 	}))

@@ -101,6 +101,9 @@ func (w *Stopwatch) Unheld() time.Duration {
 // time in which the watch is held does not count. Call cancel as soon as
 // the bounded work is over.
 func (w *Stopwatch) Within(ctx context.Context, d time.Duration, cause error) (context.Context, context.CancelFunc) {
+	if w == nil { // a nil Tracer's: no one holds it
+		return context.WithTimeoutCause(ctx, d, cause)
+	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	b := &bound{left: d, fire: func() { cancel(cause) }}
 	w.mu.Lock()

@@ -715,6 +715,8 @@ func say(l i18n.Lang, err error) string {
 		return l.T("line.hint", l.T("err.closed_before_sending"), l.T("hint.closed_before_sending"))
 	case errors.Is(err, lessons.ErrNoTimeWait):
 		return l.T("line.hint", l.T("err.no_time_wait"), l.T("hint.no_time_wait"))
+	case errors.Is(err, lessons.ErrLessonTooLong):
+		return l.T("line.hint", l.T("err.lesson_too_long", lessons.WebBound), l.T("hint.lesson_too_long"))
 	case errors.Is(err, lessons.ErrReplyUndelivered):
 		return l.T("line.hint", l.T("err.reply_undelivered"), l.T("hint.reply_undelivered"))
 	case errors.Is(err, lessons.ErrClosedWithoutReply):

@@ -222,6 +222,8 @@ var stuckTests = []struct {
 		"socklab: both peers are writing and neither reads: each waits for the other to read; a write is missing, or in the wrong place: one peer must write (or close) what the other reads"},
 	{"accept and a turn", &trace.StallError{Peers: []trace.StalledPeer{{Peer: "server", Op: trace.OpAccept}, {Peer: "client", Op: trace.OpConnect, Turn: true}}},
 		"socklab: no peer can go on: the server waits in accept; the client waits for its turn to connect (the script's order); a write is missing, or in the wrong place: one peer must write (or close) what the other reads"},
+	{"a protocol lesson's bound", lessons.ErrLessonTooLong,
+		"socklab: the lesson did not finish within 20s; its peers wait for each other, or for something that never comes; see the last calls of the trace"},
 	{"divergence", &trace.DivergenceError{Want: trace.BeginOf("client", trace.OpRead), Got: trace.OpClose},
 		"socklab: the script expects the client to read; the client called close; the lesson's calls no longer follow its teaching order (Script in its file): change the script to match, or run it without --step and --delay"},
 }

@@ -347,4 +347,7 @@ prompt (on a terminal), else from one line of standard input.`,
 	"hint.reply_undelivered": "the client gave up or was stopped before the reply came; start it again, and answer while it waits",
 	"err.duration_positive":  "--%s %v is not positive",
 	"hint.duration_positive": "use a positive duration, like --%s=10s",
+	"interrupt.lesson-bound": "the lesson took too long",
+	"err.lesson_too_long":    "the lesson did not finish within %v",
+	"hint.lesson_too_long":   "its peers wait for each other, or for something that never comes; see the last calls of the trace",
 }

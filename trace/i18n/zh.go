@@ -333,4 +333,7 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"hint.reply_undelivered": "客户端在回复到达前就放弃了或被停止了；重新启动它，并在它等待时回复",
 	"err.duration_positive":  "--%s %v 不是正数",
 	"hint.duration_positive": "请用一个正的时长，比如 --%s=10s",
+	"interrupt.lesson-bound": "这一课用时过长",
+	"err.lesson_too_long":    "这一课没有在 %v 内结束",
+	"hint.lesson_too_long":   "它的双方在互相等待，或在等一件永远不会发生的事；看看跟踪的最后几个调用",
 }
