@@ -242,3 +242,25 @@ func TestStuckRunsSaidInOneLine(t *testing.T) {
 		})
 	}
 }
+
+// TestStepPromptComesAfterTheStepBefore: before the prompt for step 9,
+// the server's accept, which returns on its own once the handshake is
+// done (step 8), has printed its line: the class reads 8, then 9.
+func TestStepPromptComesAfterTheStepBefore(t *testing.T) {
+	var term terminal
+	code := run(context.Background(), []string{"--step", "--format=json"}, env{
+		stdin: strings.NewReader(strings.Repeat("\n", 20)), stdout: terminalOut{&term}, stderr: terminalErr{&term},
+	})
+	if code != 0 {
+		t.Fatalf("exit %d:\n%s", code, term.String())
+	}
+	screen := term.String()
+	prompt := strings.Index(screen, "▶ next: [9] client")
+	accepted := strings.Index(screen, `"op":"accept","phase":"end"`)
+	if prompt < 0 || accepted < 0 {
+		t.Fatalf("no step 9 prompt or no accept End on the screen:\n%s", screen)
+	}
+	if accepted > prompt {
+		t.Errorf("the accept's End (step 8) is printed after the prompt for step 9:\n%s", screen)
+	}
+}
