@@ -8,8 +8,13 @@ import (
 	"os"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
+	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 
 	"go.uber.org/goleak"
 
@@ -568,26 +573,320 @@ func dataOf(events []trace.Event, p trace.Point) string {
 // runLesson runs a lesson with a recorder, and with a text sink on the
 // test's output so that `go test -v` shows the lifecycle (in colour with
 // SOCKLAB_COLOR=always). It fails the test if the lesson fails, leaves a
-// descriptor open, or leaves a socket unclosed.
+// descriptor open, leaves a socket unclosed, or runs past lessonDeadline.
 func runLesson(t *testing.T, name string, opts Options) []trace.Event {
+	t.Helper()
+	events, err := playLesson(t, name, opts)
+	if err != nil {
+		t.Fatalf("lesson %s: %v", name, err)
+	}
+	return events
+}
+
+// playLesson is runLesson for a run that may fail: it returns the lesson's
+// error with the events, after the same checks. Only a run that is stuck
+// (past lessonDeadline) fails the test here, and a run of addrinuse that
+// found no TIME_WAIT skips it.
+func playLesson(t *testing.T, name string, opts Options) ([]trace.Event, error) {
 	t.Helper()
 	l, ok := Lookup(name)
 	if !ok {
 		t.Fatalf("no lesson %q", name)
 	}
 	rec := trace.Recorder{DataLimit: -1} // tests compare every byte
-	text := trace.NewTextSink(t.Output(), &trace.TextOptions{Color: os.Getenv("SOCKLAB_COLOR") == "always"})
+	// A run that outlives the test must not write to its output (that
+	// panics): the sink goes quiet when this function returns.
+	text := &quietAfter{sink: trace.NewTextSink(t.Output(), &trace.TextOptions{Color: os.Getenv("SOCKLAB_COLOR") == "always"})}
+	defer text.quiet()
 	before := openFDs(t)
-	if err := l.Run(t.Context(), trace.New(trace.Multi(&rec, text)), opts); err != nil {
-		skipIfNoTimeWait(t, err)
-		t.Fatalf("lesson %s: %v", name, err)
+	err := runBounded(t.Context(), l, trace.New(trace.Multi(&rec, text)), &rec, opts, lessonDeadline, lessonGrace)
+	if stuck := (*stuckRun)(nil); errors.As(err, &stuck) {
+		t.Fatal(stuck)
 	}
+	skipIfNoTimeWait(t, err)
 	if after := openFDs(t); after != before {
 		t.Errorf("open descriptors: %d before the lesson, %d after", before, after)
 	}
 	events := rec.Events()
 	checkClosedAll(t, events)
-	return events
+	return events, err
+}
+
+// lessonDeadline bounds every lesson run of the tests. Unpaused, a lesson
+// takes milliseconds; the slowest waits about a second on purpose (the
+// client's wait for more after a full buffer, the stall watch). A run still
+// going after 15 s is stuck, and the test says so, with where each peer
+// was, instead of hanging until go test's timeout kills the whole package
+// with nothing but goroutine dumps.
+const lessonDeadline = 15 * time.Second
+
+// lessonGrace is how long a run interrupted at its deadline has to return.
+// Every lesson wakes its blocked calls when its context ends, in
+// milliseconds; one that does not return is stuck outside any traced call.
+const lessonGrace = 5 * time.Second
+
+// errLessonDeadline is the cause of a run's context ended by its deadline:
+// the calls it wakes say "test-deadline" in the trace.
+var errLessonDeadline error = reasonError{"test-deadline", "the test's deadline for one lesson run passed"}
+
+// shownEvents is how many of each peer's last events a stuck run shows.
+const shownEvents = 3
+
+// A stuckRun is the error of a lesson run that was still going at its
+// deadline.
+type stuckRun struct {
+	lesson   string
+	opts     Options
+	deadline time.Duration
+	grace    time.Duration
+	events   []trace.Event // what was recorded when the deadline passed
+	returned bool          // whether the run returned once interrupted
+	err      error         // what it returned then
+}
+
+func (s *stuckRun) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "lesson %s (%s) is stuck: still running at its %v deadline", s.lesson, describeOptions(s.opts), s.deadline)
+	if s.returned {
+		// One line: a joined error's lines are joined with "; ".
+		fmt.Fprintf(&b, "; interrupted, it returned: %v", strings.ReplaceAll(fmt.Sprint(s.err), "\n", "; "))
+	} else {
+		fmt.Fprintf(&b, "; interrupted, it did not return within %v more", s.grace)
+	}
+	fmt.Fprintf(&b, "\nthe last %d events of each peer at the deadline:\n", shownEvents)
+	b.WriteString(lastEvents(s.events, shownEvents))
+	return b.String()
+}
+
+// runBounded runs l with tr, whose events rec records, for at most
+// deadline. When the deadline passes it takes the events recorded so far,
+// then ends the run's context with errLessonDeadline (which wakes every
+// blocked call), waits up to grace for the run to return, and returns a
+// *stuckRun. Otherwise it returns what the run returned.
+//
+// The deadline is a context.WithTimeoutCause, but the run's context is
+// ended from it only after the events are taken: so they show where each
+// peer was stuck, not what the interrupt then made it do.
+func runBounded(ctx context.Context, l Lesson, tr *trace.Tracer, rec *trace.Recorder, opts Options, deadline, grace time.Duration) error {
+	runCtx, interrupt := context.WithCancelCause(ctx)
+	defer interrupt(nil)
+	deadlineCtx, stop := context.WithTimeoutCause(ctx, deadline, errLessonDeadline)
+	defer stop()
+	done := make(chan error, 1) // a run that never returns leaves its goroutine blocked on nothing
+	go func() { done <- l.Run(runCtx, tr, opts) }()
+	select {
+	case err := <-done:
+		return err
+	case <-deadlineCtx.Done():
+	}
+	if context.Cause(deadlineCtx) != errLessonDeadline {
+		// The test itself ended first (its own deadline, a failure):
+		// the run was interrupted with the same cause, so it returns.
+		return <-done
+	}
+	stuck := &stuckRun{lesson: l.Name, opts: opts, deadline: deadline, grace: grace, events: rec.Events()}
+	interrupt(errLessonDeadline)
+	select {
+	case stuck.err = <-done:
+		stuck.returned = true
+	case <-time.After(grace):
+	}
+	return stuck
+}
+
+// describeOptions says which options a run had, texts cut short.
+func describeOptions(o Options) string {
+	text := func(s string) string {
+		const most = 40
+		if s == "" {
+			return "(default)"
+		}
+		if len(s) <= most {
+			return strconv.Quote(s)
+		}
+		cut := 32
+		for utf8.ValidString(s) && !utf8.RuneStart(s[cut]) {
+			cut-- // a valid text is cut between characters
+		}
+		return fmt.Sprintf("%q… (%d bytes)", s[:cut], len(s))
+	}
+	clients := "(default)"
+	if o.Clients != 0 {
+		clients = strconv.Itoa(o.Clients)
+	}
+	return fmt.Sprintf("message %s, reply %s, clients %s", text(o.Message), text(o.Reply), clients)
+}
+
+// lastEvents lists the last n events of each peer, peers in the order they
+// first appear, one event a line: sequence number, peer, op, phase,
+// syscall, and on an End its result, errno and why it was woken. A peer
+// whose last event is a Begin is still in that call.
+func lastEvents(events []trace.Event, n int) string {
+	var peers []string
+	byPeer := map[string][]trace.Event{}
+	for _, e := range events {
+		if _, ok := byPeer[e.Peer]; !ok {
+			peers = append(peers, e.Peer)
+		}
+		byPeer[e.Peer] = append(byPeer[e.Peer], e)
+	}
+	if len(peers) == 0 {
+		return "  (no event was recorded)\n"
+	}
+	var b strings.Builder
+	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, peer := range peers {
+		all := byPeer[peer]
+		last := all[max(0, len(all)-n):]
+		if len(all) > n {
+			fmt.Fprintf(w, "  %s\t…\t\t\t\t(%d earlier)\n", peer, len(all)-n)
+		}
+		for i, e := range last {
+			var more []string
+			if e.Phase == trace.End {
+				more = append(more, fmt.Sprintf("ret=%d", e.Ret))
+				if e.Errno != "" {
+					more = append(more, "errno="+e.Errno)
+				}
+				if e.Interrupt != "" {
+					more = append(more, "interrupt="+e.Interrupt)
+				}
+			} else if i == len(last)-1 {
+				more = append(more, "(still in this call)")
+			}
+			fmt.Fprintf(w, "  %s\t#%d\t%s\t%s\t%s\t%s\n", peer, e.Seq, e.Op, e.Phase, e.Syscall, strings.Join(more, " "))
+		}
+	}
+	w.Flush()
+	var out strings.Builder
+	for line := range strings.Lines(b.String()) {
+		out.WriteString(strings.TrimRight(line, " \n") + "\n") // tabwriter pads empty cells
+	}
+	return out.String()
+}
+
+// quietAfter hands events to sink until quiet is called, then drops them.
+type quietAfter struct {
+	mu    sync.Mutex
+	sink  trace.Sink
+	muted bool
+}
+
+func (q *quietAfter) Handle(e trace.Event) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.muted {
+		return nil
+	}
+	return q.sink.Handle(e)
+}
+
+func (q *quietAfter) quiet() {
+	q.mu.Lock()
+	q.muted = true
+	q.mu.Unlock()
+}
+
+// TestStuckRunSaysWhere plays a lesson stuck in a way the stall watch
+// cannot see (the client waits on a channel, not in a socket call, while
+// the server reads), under a short deadline: the run must end soon after
+// it, and the error must name the lesson, its options and where each peer
+// was.
+func TestStuckRunSaysWhere(t *testing.T) {
+	const deadline = 200 * time.Millisecond
+	stuck := Lesson{Name: "stuck", Run: func(ctx context.Context, tr *trace.Tracer, _ Options) error {
+		return oneConnection(ctx, tr,
+			func(ctx context.Context, conn *sock.Socket) error {
+				_, err := conn.Read(ctx, make([]byte, ReadBuffer)) // nothing ever comes
+				return err
+			},
+			func(ctx context.Context, s *sock.Socket) error {
+				<-ctx.Done() // no socket call: to the stall watch, the client is busy
+				return context.Cause(ctx)
+			},
+		)
+	}}
+	opts := Options{Message: strings.Repeat("你好", 100), Reply: "ok", Clients: 2}
+	var rec trace.Recorder
+	before := openFDs(t)
+	start := time.Now()
+	err := runBounded(t.Context(), stuck, trace.New(&rec), &rec, opts, deadline, time.Second)
+	took := time.Since(start)
+	var s *stuckRun
+	if !errors.As(err, &s) {
+		t.Fatalf("got %v, want a *stuckRun", err)
+	}
+	if took < deadline || took > deadline+trace.StallAfter/2 {
+		t.Errorf("the run ended after %v, want a little over its %v deadline", took, deadline)
+	}
+	if !s.returned || !errors.Is(s.err, errLessonDeadline) {
+		t.Errorf("interrupted, the run returned %v (returned: %v), want the deadline's cause", s.err, s.returned)
+	}
+	msg := err.Error()
+	t.Logf("what a stuck run says:\n%s", msg)
+	for _, want := range []string{
+		"lesson stuck (",
+		`message "你好你好你好你好你好"… (600 bytes), reply "ok", clients 2`,
+		"still running at its 200ms deadline",
+		"; interrupted, it returned: read: interrupted: the test's deadline for one lesson run passed; ",
+		"the last 3 events of each peer at the deadline:",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the message does not say %q:\n%s", want, msg)
+		}
+	}
+	// Where each peer was: the server in its read, the client after its
+	// connect, three events each.
+	var server, client []string
+	for _, line := range strings.Split(msg, "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) < 5 || f[1] == "…":
+		case f[0] == "server":
+			server = append(server, strings.Join(f[2:], " "))
+		case f[0] == "client":
+			client = append(client, strings.Join(f[2:], " "))
+		}
+	}
+	if want := "read begin read (still in this call)"; len(server) != 3 || server[2] != want {
+		t.Errorf("the server's last events:\n%q\nwant three, the last %q", server, want)
+	}
+	if want := []string{"connect end connect ret=0", "getsockname begin getsockname", "getsockname end getsockname ret=0"}; !slices.Equal(client, want) {
+		t.Errorf("the client's last events:\n%q\nwant\n%q", client, want)
+	}
+	checkClosedAll(t, rec.Events())
+	if after := openFDs(t); after != before {
+		t.Errorf("open descriptors: %d before, %d after", before, after)
+	}
+}
+
+// TestStuckRunThatDoesNotReturn: a run that ignores its context is still
+// reported, once the grace after the deadline is over.
+func TestStuckRunThatDoesNotReturn(t *testing.T) {
+	release, exited := make(chan struct{}), make(chan struct{})
+	deaf := Lesson{Name: "deaf", Run: func(context.Context, *trace.Tracer, Options) error {
+		defer close(exited)
+		<-release
+		return nil
+	}}
+	var rec trace.Recorder
+	start := time.Now()
+	err := runBounded(t.Context(), deaf, trace.New(&rec), &rec, Options{}, 100*time.Millisecond, 100*time.Millisecond)
+	took := time.Since(start)
+	close(release)
+	<-exited // no goroutine left behind for goleak
+	var s *stuckRun
+	if !errors.As(err, &s) || s.returned {
+		t.Fatalf("got %v, want a *stuckRun that did not return", err)
+	}
+	if took > time.Second {
+		t.Errorf("reported after %v, want about 200ms", took)
+	}
+	want := "lesson deaf (message (default), reply (default), clients (default)) is stuck: still running at its 100ms deadline; interrupted, it did not return within 100ms more\n" +
+		"the last 3 events of each peer at the deadline:\n  (no event was recorded)\n"
+	if got := err.Error(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
 }
 
 // checkClosedAll checks that every descriptor a peer got was closed.

@@ -166,6 +166,11 @@ func writeReadClose(ctx context.Context, s *sock.Socket) error {
 	return s.Close()
 }
 
+// testStallAfter is the stall watch's time in the tests of stuck runs:
+// shorter than a second, so that the suite, run hundreds of times, stays
+// quick. Those runs are stuck for good, so a short watch cannot be wrong.
+const testStallAfter = 100 * time.Millisecond
+
 // TestChangedLessonsFailFast: a lesson changed so that its peers leave the
 // script, or wait for each other, fails in about a second with a sentence
 // that names what happened, never by a timeout, and closes every socket.
@@ -180,7 +185,7 @@ func TestChangedLessonsFailFast(t *testing.T) {
 			}
 			t.Run(name, func(t *testing.T) {
 				var rec trace.Recorder
-				tr := trace.New(&rec)
+				tr := trace.New(&rec).SetStallAfter(testStallAfter)
 				if stepped {
 					tr.SetGate(trace.NewConductor(t.Context(), basic.Script, func(context.Context, *trace.Event) error { return nil }))
 				}
@@ -195,7 +200,7 @@ func TestChangedLessonsFailFast(t *testing.T) {
 				case want != "" && (err == nil || err.Error() != want):
 					t.Fatalf("got %v, want %q", err, want)
 				}
-				if limit := trace.StallAfter + 3*time.Second; took > limit {
+				if limit := testStallAfter + 3*time.Second; took > limit {
 					t.Errorf("took %v, more than %v", took, limit)
 				}
 				checkClosedAll(t, rec.Events())
@@ -211,7 +216,7 @@ func TestChangedLessonsFailFast(t *testing.T) {
 func TestStallIsNamedInTheTrace(t *testing.T) {
 	var rec trace.Recorder
 	tt := changedLessons[2] // the client reads before it writes
-	err := oneConnection(t.Context(), trace.New(&rec), tt.server, tt.client)
+	err := oneConnection(t.Context(), trace.New(&rec).SetStallAfter(testStallAfter), tt.server, tt.client)
 	var stall *trace.StallError
 	if !errors.As(err, &stall) {
 		t.Fatalf("got %v, want a stall", err)

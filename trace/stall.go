@@ -37,9 +37,12 @@ type StalledPeer struct {
 func (e *StallError) Reason() string { return "stall" }
 
 // Kind says what the stalled peers were doing alike: "reading" when
-// every one was in a read, "writing" when every one was in a write
-// (each buffer full), "" otherwise.
+// every one of two or more was in a read, "writing" when every one was in
+// a write (each buffer full), "" otherwise.
 func (e *StallError) Kind() string {
+	if len(e.Peers) < 2 {
+		return ""
+	}
 	kind := ""
 	for i, p := range e.Peers {
 		k := ""
@@ -166,10 +169,10 @@ func (p *Peer) Within(ctx context.Context, d time.Duration, cause error) (contex
 
 // EndsWithin tells the stall watch that the peer's waits end by themselves
 // within d (a socket with SO_RCVTIMEO, a bound of its own), until release
-// is called. A d longer than [StallAfter] changes nothing: the watch
-// speaks first.
+// is called. A d longer than the watch's time ([StallAfter] by default)
+// changes nothing: the watch speaks first.
 func (p *Peer) EndsWithin(d time.Duration) (release func()) {
-	if p == nil || d > StallAfter {
+	if p == nil || d > p.tracer.stallAfter {
 		return func() {}
 	}
 	t := p.tracer
@@ -218,7 +221,7 @@ func (t *Tracer) WatchStalls(ctx context.Context) (_ context.Context, stop func(
 				lastSeq, since = seq, now
 				continue
 			}
-			if now-since >= StallAfter {
+			if now-since >= t.stallAfter {
 				cancel(&StallError{Peers: peers})
 				return
 			}

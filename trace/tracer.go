@@ -31,7 +31,8 @@ type Tracer struct {
 
 	kernelState bool
 	gate        Gate
-	watch       *Stopwatch // machine time: what a person holds does not count
+	watch       *Stopwatch    // machine time: what a person holds does not count
+	stallAfter  time.Duration // see SetStallAfter
 
 	// peers are every Peer made, for the stall watch (stall.go); what each
 	// is doing is kept under mu, where its events are stamped.
@@ -45,7 +46,18 @@ func New(sink Sink) *Tracer {
 	if sink == nil {
 		sink = Discard
 	}
-	return &Tracer{sink: sink, start: time.Now(), watch: newStopwatch(systemClock{})}
+	return &Tracer{sink: sink, start: time.Now(), watch: newStopwatch(systemClock{}), stallAfter: StallAfter}
+}
+
+// SetStallAfter sets how long [Tracer.WatchStalls] lets every peer wait,
+// with no event, before it calls the run stuck: [StallAfter] by default. A
+// test of stuck runs may make it shorter. Call it before the run. It
+// returns t.
+func (t *Tracer) SetStallAfter(d time.Duration) *Tracer {
+	if t != nil {
+		t.stallAfter = d
+	}
+	return t
 }
 
 // SetClock makes the tracer's stopwatch, and so every bound a lesson keeps
