@@ -46,14 +46,15 @@ func NewColumnsSink(w io.Writer, opts *ColumnsOptions) *ColumnsSink {
 // Handle writes e's line, and an arrow when bytes (or the end of the
 // stream) arrived, in one Write.
 func (s *ColumnsSink) Handle(e Event) error {
-	if !shown(&e) {
-		return nil
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.text
 	t.mu.Lock() // the cell renderer's state: colours, states shown, explanations
 	defer t.mu.Unlock()
+	key := t.explain(&e) // from every event, shown or not: it follows the bytes
+	if !shown(&e) {
+		return nil
+	}
 	t.dropUnchangedState(&e)
 
 	half := s.width / 2
@@ -79,7 +80,7 @@ func (s *ColumnsSink) Handle(e Event) error {
 	}
 	out.WriteString(cell)
 	out.WriteByte('\n')
-	if key := explanation(&e); t.opts.Explain && key != "" && !t.told[key] {
+	if t.opts.Explain && key != "" && !t.told[key] {
 		t.told[key] = true
 		for i, part := range Wrap(t.opts.Lang.T(key), cellWidth-2) {
 			if !left {

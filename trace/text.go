@@ -46,12 +46,16 @@ type TextSink struct {
 	colors map[string]*color.Color // by peer name
 	states map[peerFD]string       // the TCP state last shown for each socket
 	told   map[string]bool         // explanations already given
+	flows  map[flow][]int          // each direction's writes, in bytes, not yet all read
+	resets map[peerFD]bool         // sockets whose connection was reset
+	conns  map[peerFD]bool         // sockets that accept or connect gave a connection
 	others int                     // peers other than servers coloured so far
 }
 
 // NewTextSink returns a sink that writes lines to w. opts may be nil.
 func NewTextSink(w io.Writer, opts *TextOptions) *TextSink {
-	s := &TextSink{w: w, colors: make(map[string]*color.Color), states: make(map[peerFD]string), told: make(map[string]bool)}
+	s := &TextSink{w: w, colors: make(map[string]*color.Color), states: make(map[peerFD]string), told: make(map[string]bool),
+		flows: make(map[flow][]int), resets: make(map[peerFD]bool), conns: make(map[peerFD]bool)}
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -99,18 +103,19 @@ var peerPalette = []color.Attribute{color.FgYellow, color.FgMagenta, color.FgGre
 
 // Handle writes e's line with a single Write.
 func (s *TextSink) Handle(e Event) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key := s.explain(&e) // from every event, shown or not: it follows the bytes
 	if !shown(&e) {
 		return nil
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.dropUnchangedState(&e)
 	line := s.appendLine(s.buf[:0], &e)
 	if s.opts.Color {
 		line = []byte(s.paint(&e, string(line)))
 	}
 	line = append(line, '\n')
-	if key := explanation(&e); s.opts.Explain && key != "" && !s.told[key] {
+	if s.opts.Explain && key != "" && !s.told[key] {
 		s.told[key] = true
 		line = append(line, explainIndent...)
 		line = append(line, s.opts.Lang.T(key)...)
@@ -297,8 +302,108 @@ func (s *TextSink) stateName(state string, timer time.Duration) string {
 	return state
 }
 
+// A flow is one direction of a connection: from the writer's address to
+// the reader's.
+type flow struct{ from, to string }
+
+// explain returns the catalogue key of the sentence that explains e's
+// line, or "", chosen from what the call really did in its context: a read
+// that got part of one write, or bytes of two, or half a character; a
+// close after the connection was reset, which sends nothing; a close whose
+// other end, not this one, waits in TIME_WAIT. It follows every event, so
+// it must see them all, shown or not. s.mu is held.
+func (s *TextSink) explain(e *Event) string {
+	fd := peerFD{e.Peer, e.FD}
+	switch {
+	case e.Op == OpWrite && e.Phase == Begin:
+		f := flow{e.Local, e.Remote}
+		s.flows[f] = append(s.flows[f], e.N)
+	case e.Op == OpWrite && e.Phase == End:
+		// The Begin counted the bytes offered; the kernel may have taken
+		// fewer, and sends only those.
+		f := flow{e.Local, e.Remote}
+		if offered, err := strconv.Atoi(e.Arg); err == nil && offered > e.Ret {
+			if w := s.flows[f]; len(w) > 0 {
+				w[len(w)-1] -= offered - max(e.Ret, 0)
+			}
+		}
+	case e.Op == OpAccept && e.Phase == End && e.Ret >= 0:
+		s.conns[peerFD{e.Peer, e.Ret}] = true
+	case e.Op == OpConnect && e.Phase == End && e.Err == nil:
+		s.conns[fd] = true
+	case e.Op == OpClose && e.Phase == End:
+		delete(s.resets, fd) // the number may be given to a new socket
+		delete(s.conns, fd)
+	}
+	if e.Phase == End && (e.Errno == "ECONNRESET" || e.Errno == "EPIPE") {
+		s.resets[fd] = true
+	}
+	switch {
+	case e.Op == OpRead && e.Phase == End && e.Err == nil && e.Ret > 0:
+		joined, partial := s.consume(flow{e.Remote, e.Local}, e.Ret)
+		switch {
+		case endsMidCharacter(e.Data):
+			return "explain.read.split_char"
+		case joined:
+			return "explain.read.joined"
+		case partial:
+			return "explain.read.partial"
+		}
+	case e.Op == OpRead && e.Phase == End && e.Interrupt != "" && e.Err == nil:
+		return "explain.read.interrupted"
+	case e.Op == OpConnect && e.Phase == End && e.Interrupt != "":
+		return "explain.connect.interrupted"
+	case e.Op == OpClose && e.Phase == Begin && s.resets[fd] && e.Arg == "":
+		return "explain.close.after_reset"
+	case e.Op == OpClose && e.Phase == Begin && e.Kind == "unix" && s.conns[fd]:
+		// A Unix socket's peer has no address to show: the connection
+		// is known from the accept or connect that made it.
+		return "explain.close.unix"
+	case e.Op == OpClose && e.Phase == End && e.State != "TIME_WAIT" && e.PeerState == "TIME_WAIT":
+		return "explain.close.state.other"
+	}
+	return explanation(e)
+}
+
+// consume takes n bytes read from what f's writes carried, and reports
+// whether they came from two writes or more (joined), or were only part of
+// one, whose rest waits for the next read (partial).
+func (s *TextSink) consume(f flow, n int) (joined, partial bool) {
+	writes := s.flows[f]
+	touched, rest := 0, false
+	for n > 0 && len(writes) > 0 {
+		take := min(n, writes[0])
+		writes[0] -= take
+		n -= take
+		touched++
+		if writes[0] > 0 {
+			rest = true
+			break
+		}
+		writes = writes[1:]
+	}
+	if len(writes) == 0 {
+		delete(s.flows, f)
+	} else {
+		s.flows[f] = writes
+	}
+	return touched > 1, touched == 1 && rest
+}
+
+// endsMidCharacter reports whether b ends with the first bytes of a UTF-8
+// character whose other bytes have not come yet.
+func endsMidCharacter(b []byte) bool {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			// FullRune is false only for a valid start cut short.
+			return !utf8.FullRune(b[i:])
+		}
+	}
+	return false
+}
+
 // explanation returns the catalogue key of the sentence that explains e's
-// line, or "".
+// line by itself, or "".
 func explanation(e *Event) string {
 	begin := e.Phase == Begin
 	switch e.Op {

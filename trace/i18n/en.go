@@ -350,4 +350,12 @@ prompt (on a terminal), else from one line of standard input.`,
 	"interrupt.lesson-bound": "the lesson took too long",
 	"err.lesson_too_long":    "the lesson did not finish within %v",
 	"hint.lesson_too_long":   "its peers wait for each other, or for something that never comes; see the last calls of the trace",
+	// Explanations chosen from what the call really did (issue 12).
+	"explain.read.partial":        "This read got only part of what one write sent: the rest waits in the receive buffer for the next read. TCP carries bytes, not messages.",
+	"explain.read.joined":         "This one read returned the bytes of two writes or more: TCP is a stream and keeps no boundaries between writes. A protocol must mark where a message ends.",
+	"explain.read.split_char":     "The read stopped in the middle of a character: the rest of its UTF-8 bytes come with the next read. Decode only whole characters (recv(1024).decode('utf-8') would fail on these bytes).",
+	"explain.read.interrupted":    "This 0 is not the peer's end of file: socklab shut the socket down to wake the read.",
+	"explain.connect.interrupted": "socklab gave up and shut the socket down to wake connect: the error shown comes from that shutdown, not from the server. Left alone, a connect with no answer waits while the kernel resends SYN (about two minutes on Linux), then fails with ETIMEDOUT.",
+	"explain.close.after_reset":   "close gives the descriptor back; the connection was already reset, so nothing goes on the wire and no TIME_WAIT follows.",
+	"explain.close.state.other":   "This side closed second: its socket is gone. The other end, which closed first, waits in TIME_WAIT (60 s on Linux).",
 }

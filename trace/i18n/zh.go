@@ -336,4 +336,12 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"interrupt.lesson-bound": "这一课用时过长",
 	"err.lesson_too_long":    "这一课没有在 %v 内结束",
 	"hint.lesson_too_long":   "它的双方在互相等待，或在等一件永远不会发生的事；看看跟踪的最后几个调用",
+	// 根据调用实际做了什么来选择的解释（issue 12）。
+	"explain.read.partial":        "这次 read 只读到了一次 write 所发数据的一部分：其余的还在接收缓冲区里，等下一次 read。TCP 传的是字节，不是消息。",
+	"explain.read.joined":         "这一次 read 读到了两次（或更多次）write 的字节：TCP 是字节流，不保留两次 write 之间的边界。协议必须自己标出一条消息在哪里结束。",
+	"explain.read.split_char":     "read 停在了一个字符的中间：这个字符其余的 UTF-8 字节要等下一次 read 才到。只解码完整的字符（recv(1024).decode('utf-8') 遇到这些字节会出错）。",
+	"explain.read.interrupted":    "这个 0 不是对方的文件结束：是 socklab 对套接字调用了 shutdown 来唤醒 read。",
+	"explain.connect.interrupted": "socklab 不再等待，对套接字调用了 shutdown 来唤醒 connect：显示的错误来自这次 shutdown，而不是服务器。如果不管它，没有回应的 connect 会一直等，内核不断重发 SYN（Linux 上大约两分钟），然后以 ETIMEDOUT 失败。",
+	"explain.close.after_reset":   "close 交还描述符；连接早已被重置，所以线路上什么也不发送，之后也没有 TIME_WAIT。",
+	"explain.close.state.other":   "这一端是后关闭的：它的套接字已经没有了。先关闭的另一端在 TIME_WAIT 中等待（Linux 上 60 秒）。",
 }

@@ -1,0 +1,97 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/socklab/socklab/trace/i18n"
+)
+
+// keyLines are, lesson by lesson, the lines that show what the lesson is
+// about, and the explanation each must carry under --explain: the first
+// line that matches gets the sentence on the line after it. A row with
+// when set is checked only in a run whose trace matches when (the kernel
+// decides whether two writes come in one read).
+var keyLines = []struct {
+	lesson, line, key, when string
+	after                   string // the line is the first that matches after one that matches this
+}{
+	{"basic", `connect\(\d+, [^)]*\) = 0`, "explain.connect.end", "", ""},
+	{"basic", `accept4\(\d+\) = \d+`, "explain.accept.end", "", ""},
+	{"basic", `read\(\d+, "", \d+\) = 0`, "explain.read.eof", "", ""},
+	{"echo", `read\(\d+, "", \d+\) = 0`, "explain.read.eof", "", ""},
+	{"stream", `read\(\d+, "0123.*= 1024`, "explain.read.partial", "", ""},
+	{"stream", `read\(\d+, "pingpong"`, "explain.read.joined", `read\(\d+, "pingpong"`, ""},
+	{"stream", `read\(\d+, "你\\xe5"`, "explain.read.split_char", "", ""},
+	{"halfclose", `shutdown\(\d+, SHUT_WR\)`, "explain.shutdown", "", ""},
+	{"halfclose", `read\(\d+, "", \d+\) = 0`, "explain.read.eof", "", ""},
+	{"backlog", `connect\(\d+, [^)]*\) = 0`, "explain.connect.end", "", ""},
+	{"refused", `= -1 ECONNREFUSED`, "explain.connect.refused", "", ""},
+	{"addrinuse", `= -1 EADDRINUSE`, "explain.bind.inuse", "", ""},
+	{"addrinuse", `setsockopt\(\d+, SOL_SOCKET, SO_REUSEADDR`, "explain.setsockopt.SO_REUSEADDR", "", ""},
+	{"timewait", `close\(\d+\) = 0  kernel: TIME_WAIT`, "explain.close.state", `close\(\d+\) = 0  kernel: TIME_WAIT`, ""},
+	{"timewait", `close\(\d+\) = 0  kernel: CLOSED, other end TIME_WAIT`, "explain.close.state.other", `close\(\d+\) = 0  kernel: CLOSED, other end TIME_WAIT`, ""},
+	{"reset", `setsockopt\(\d+, SOL_SOCKET, SO_LINGER`, "explain.setsockopt.SO_LINGER", "", ""},
+	{"reset", `= -1 ECONNRESET`, "explain.read.reset", "", ""},
+	{"reset", `close\(\d+\)$`, "explain.close.after_reset", "", `ECONNRESET`},
+	{"timeout", `setsockopt\(\d+, SOL_SOCKET, SO_RCVTIMEO`, "explain.setsockopt.SO_RCVTIMEO", "", ""},
+	{"timeout", `= -1 EAGAIN`, "explain.read.timeout", "", ""},
+	{"udp", `recvfrom\(\d+, "hello"`, "explain.recvfrom", "", ""},
+	{"unix", `bind\(\d+, /`, "explain.bind.path", "", ""},
+	{"ipv6", `connect\(\d+, [^)]*\) = 0`, "explain.connect.end", "", ""},
+	{"gonet", `Read\(\d+, "", \d+\) = 0`, "explain.read.eof", "", ""},
+	{"http", `= -1 EAGAIN`, "explain.nonblock.eagain", "", ""},
+	{"websocket", `= -1 EAGAIN`, "explain.nonblock.eagain", "", ""},
+}
+
+// TestKeyLinesAreExplained: every lesson's --explain says its point at the
+// line where it shows, in English and in Chinese.
+func TestKeyLinesAreExplained(t *testing.T) {
+	for _, lang := range i18n.Langs {
+		runs := map[string][]string{} // lesson → its lines, one run per lesson and language
+		for _, tt := range keyLines {
+			t.Run(string(lang)+"/"+tt.lesson+"/"+tt.key, func(t *testing.T) {
+				lines, ok := runs[tt.lesson]
+				if !ok {
+					var stdout, stderr bytes.Buffer
+					code := run(context.Background(), []string{"run", tt.lesson, "--explain", "--layout=lines", "--lang=" + string(lang)}, env{stdout: &stdout, stderr: &stderr})
+					if code != 0 {
+						t.Fatalf("exit %d: %s", code, stderr.String())
+					}
+					lines = strings.Split(stdout.String(), "\n")
+					runs[tt.lesson] = lines
+				}
+				if tt.when != "" && !regexp.MustCompile(tt.when).MatchString(strings.Join(lines, "\n")) {
+					t.Skipf("this run has no line like %s", tt.when)
+				}
+				// The lines' words are in the chosen language; the
+				// patterns match the calls, which are the same in both.
+				re := regexp.MustCompile(tt.line)
+				want := "↳ " + lang.T(tt.key)
+				from := 0
+				if tt.after != "" {
+					after := regexp.MustCompile(tt.after)
+					for from < len(lines) && !after.MatchString(lines[from]) {
+						from++
+					}
+				}
+				for i := from; i < len(lines); i++ {
+					line := lines[i]
+					if !re.MatchString(line) {
+						continue
+					}
+					if i+1 >= len(lines) || strings.TrimSpace(lines[i+1]) != want {
+						t.Errorf("the first line like %s:\n%s\nis followed by\n%s\nwant\n%s", tt.line, line, lines[min(i+1, len(lines)-1)], want)
+					}
+					return
+				}
+				t.Errorf("no line like %s in:\n%s", tt.line, strings.Join(lines, "\n"))
+			})
+		}
+	}
+}
