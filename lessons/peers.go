@@ -162,7 +162,7 @@ func Server(ctx context.Context, p *trace.Peer, cfg ServerConfig) error {
 	}
 
 	for {
-		err := serveOne(ctx, listener, cfg)
+		err := serveOne(ctx, listener, addr, cfg)
 		var exchange *exchangeError
 		switch {
 		case err == nil:
@@ -179,8 +179,9 @@ func Server(ctx context.Context, p *trace.Peer, cfg ServerConfig) error {
 	return listener.Close()
 }
 
-// serveOne accepts one client and has the exchange with it.
-func serveOne(ctx context.Context, listener *sock.Socket, cfg ServerConfig) error {
+// serveOne accepts one client and has the exchange with it; addr is where
+// the server listens.
+func serveOne(ctx context.Context, listener *sock.Socket, addr netip.AddrPort, cfg ServerConfig) error {
 	// Steps 6 and 8. Accept blocks until a connection is ready, then
 	// returns a NEW socket for it. The listening socket goes on listening.
 	conn, err := listener.Accept(ctx)
@@ -200,7 +201,7 @@ func serveOne(ctx context.Context, listener *sock.Socket, cfg ServerConfig) erro
 		return &exchangeError{err}
 	}
 	if n == 0 {
-		return &exchangeError{ErrClosedBeforeSending}
+		return &exchangeError{&ClosedEarlyError{Server: addr}}
 	}
 
 	// Step 9. Reply. Write hands the bytes to the kernel and returns; the
@@ -238,6 +239,13 @@ const deliveryWait = time.Second
 // client that had closed its socket: the client's kernel answered with
 // RST, and nobody read the reply.
 var ErrReplyUndelivered = errors.New("the reply was not delivered: the client had closed its connection, and its kernel answered with RST")
+
+// A ClosedEarlyError says that a client of the server at Server closed
+// the connection before sending anything. It wraps ErrClosedBeforeSending.
+type ClosedEarlyError struct{ Server netip.AddrPort }
+
+func (e *ClosedEarlyError) Error() string { return ErrClosedBeforeSending.Error() }
+func (e *ClosedEarlyError) Unwrap() error { return ErrClosedBeforeSending }
 
 // exchangeError is an error of one client's exchange, after accept: in
 // Forever mode, the server survives it.

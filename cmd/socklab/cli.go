@@ -12,10 +12,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
 	"unicode"
+
+	"github.com/fatih/color"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -39,6 +42,33 @@ type env struct {
 	stdinTerminal  bool // standard input is a terminal: prompt for texts
 	termWidth      int  // standard output's terminal width, 0 if not a terminal
 	lang           i18n.Lang
+
+	// What the run showed, for the line that ends it: sockets made, and
+	// whether the trace is for people (text) or for programs.
+	made      *socketCount
+	textTrace bool
+}
+
+// socketCount is a sink that counts the sockets a run made.
+type socketCount struct{ n atomic.Int64 }
+
+func (c *socketCount) Handle(e trace.Event) error {
+	if e.Phase == trace.End && (e.Op == trace.OpCreate || e.Op == trace.OpAccept) && e.Ret >= 0 {
+		c.n.Add(1)
+	}
+	return nil
+}
+
+// closedNote says where the closes of an interrupted run are: in the
+// lines above, in the JSON trace, or nowhere, as no socket was made.
+func (e *env) closedNote(key string, args ...any) string {
+	switch {
+	case e.made == nil || e.made.n.Load() == 0:
+		key += ".none"
+	case !e.textTrace:
+		key += ".data"
+	}
+	return e.lang.T(key, args...)
 }
 
 // signalError is the cause of a cancelled run when a signal stopped it.
@@ -117,13 +147,13 @@ func run(ctx context.Context, args []string, e env) int {
 	var sig signalError
 	switch {
 	case errors.Is(err, trace.ErrStopped):
-		fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("msg.stopped")))
+		fmt.Fprintln(e.stderr, e.lang.T("line.error", e.closedNote("msg.stopped")))
 		return exitOK
 	case errors.As(err, &m) && m.usage:
 		e.printError(say(e.lang, err))
 		return exitUsage
 	case errors.As(context.Cause(ctx), &sig):
-		e.printError(e.lang.T("err.interrupted", signalName(e.lang, sig.sig)))
+		e.printError(e.closedNote("err.interrupted", signalName(e.lang, sig.sig)))
 		return sig.exitCode()
 	}
 	e.printError(say(e.lang, err))
@@ -226,19 +256,48 @@ func printMainUsage(e *env) error {
 // runList runs `socklab list`.
 func runList(args []string, e *env) error {
 	c := newCommand(e, "list", "usage.synopsis.list")
-	c.langFlag()
+	c.globalFlags()
 	if _, err := c.parse(args, 0); err != nil {
 		return ignoreHelp(err)
 	}
-	return list(e)
+	on, err := c.colorOn()
+	if err != nil {
+		return err
+	}
+	return listIn(e, on)
 }
 
-func list(e *env) error {
-	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+func list(e *env) error { return listIn(e, false) }
+
+// listIn lists the lessons, their names in colour if on.
+func listIn(e *env, on bool) error {
+	width := 0
 	for _, l := range lessons.All() {
-		fmt.Fprintf(tw, "%s\t%s\n", l.Name, e.lang.T("lesson."+l.Name))
+		width = max(width, len(l.Name))
 	}
-	return tw.Flush()
+	for _, l := range lessons.All() {
+		// Padded before it is painted: escape codes take no columns.
+		fmt.Fprintf(e.stdout, "%s  %s\n", paint(on, nameColor, pad(l.Name, width)), e.lang.T("lesson."+l.Name))
+	}
+	return nil
+}
+
+// The colours of list and steps: the trace's own, server cyan and client
+// yellow, and lesson names bold.
+var (
+	nameColor   = color.New(color.Bold)
+	serverColor = color.New(color.FgCyan)
+	clientColor = color.New(color.FgYellow)
+)
+
+// paint colours s with c if on. Each Color is enabled on its own: the
+// package-wide switch (NoColor) stays as fatih/color set it.
+func paint(on bool, c *color.Color, s string) string {
+	if !on {
+		return s
+	}
+	c.EnableColor()
+	return c.Sprint(s)
 }
 
 // command is one subcommand's flags.
@@ -268,20 +327,35 @@ func newCommand(e *env, name, synopsis string) *command {
 	return c
 }
 
-// langFlag adds --lang, which every subcommand takes.
-func (c *command) langFlag() {
+// globalFlags adds --lang and --color, which every subcommand takes, with
+// the same meaning everywhere.
+func (c *command) globalFlags() {
 	c.stringFlag(&c.lang, "lang", "en|zh", "", "flag.lang")
+	c.stringFlag(&c.color, "color", "auto|always|never", "auto", "flag.color")
+}
+
+// colorOn says whether --color asks for colour: auto colours a terminal
+// (not under NO_COLOR or TERM=dumb); always and never win over those.
+func (c *command) colorOn() (bool, error) {
+	switch c.color {
+	case "auto":
+		return c.env.terminalColor, nil
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	}
+	return false, usage("hint.color", "err.color", c.color)
 }
 
 // traceFlags adds the flags of every subcommand that prints a trace.
 func (c *command) traceFlags() {
-	c.stringFlag(&c.color, "color", "auto|always|never", "auto", "flag.color")
+	c.globalFlags()
 	c.stringFlag(&c.format, "format", "text|json|mermaid", "text", "flag.format")
 	c.boolFlag(&c.explain, "explain", "flag.explain")
 	c.stringFlag(&c.layout, "layout", "columns|lines", "", "flag.layout")
 	c.boolFlag(&c.step, "step", "flag.step")
 	c.durationFlag(&c.delay, "delay", "flag.delay")
-	c.langFlag()
 }
 
 // gate returns the conductor --step or --delay ask for, or nil: in the
@@ -293,6 +367,8 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 		return nil, usage("hint.step_or_delay", "err.step_and_delay")
 	case c.delay < 0:
 		return nil, usage("hint.delay_positive", "err.delay_negative", c.delay)
+	case c.delay > maxDelay:
+		return nil, usage("hint.delay_max", "err.delay_max", c.delay, maxDelay)
 	case c.step:
 		l := c.env.lang
 		return trace.NewConductor(ctx, script, func(ctx context.Context, e *trace.Event) error {
@@ -319,6 +395,10 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 	}
 	return nil, nil
 }
+
+// maxDelay bounds --delay: a pause longer than this before each step is a
+// typo (1000000h), not a pace.
+const maxDelay = 10 * time.Minute
 
 // settleTime is how long the conductor lets the calls in flight be quiet
 // before a step's prompt: a call about to return (accept, once the
@@ -381,7 +461,16 @@ func (c *command) lessonFlags() (message, reply *string, clients *int) {
 	message, reply = new(string), new(string)
 	c.stringFlag(message, "message", "TEXT", lessons.DefaultMessage, "flag.message.run", lessons.DefaultMessage)
 	c.stringFlag(reply, "reply", "TEXT", lessons.DefaultReply, "flag.reply.run", lessons.DefaultReply)
-	clients = c.fs.Int("clients", lessons.DefaultClients, "flag.clients")
+	clients = new(int)
+	*clients = lessons.DefaultClients
+	c.fs.Func("clients", "flag.clients", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return errors.New("why.int") // a key: flagError says it
+		}
+		*clients = n
+		return nil
+	})
 	c.values["clients"], c.help["clients"] = "N", helpText{key: "flag.clients"}
 	return message, reply, clients
 }
@@ -431,6 +520,9 @@ func (c *command) parse(args []string, maxArgs int) ([]string, error) {
 			}
 			return nil, c.flagError(err)
 		}
+		if err := c.emptyValue(); err != nil {
+			return nil, err
+		}
 		args = c.fs.Args()
 		if len(args) == 0 {
 			break
@@ -444,6 +536,17 @@ func (c *command) parse(args []string, maxArgs int) ([]string, error) {
 		rest, args = append(rest, args[0]), args[1:]
 	}
 	return rest, nil
+}
+
+// emptyValue refuses a choice flag given with nothing after its =, all of
+// them alike: --lang= is as wrong as --color=.
+func (c *command) emptyValue() error {
+	for _, name := range []string{"lang", "color", "format", "layout"} {
+		if f := c.fs.Lookup(name); f != nil && f.Value.String() == "" && flagGiven(c.fs, name) {
+			return usage("hint."+name, "err.flag_empty", name)
+		}
+	}
+	return nil
 }
 
 func (m *message) withHintArgs(args ...any) *message {
@@ -478,8 +581,11 @@ func (c *command) flagError(err error) error {
 	// ours (durationFlag)
 	if rest, ok := strings.CutPrefix(msg, "invalid value "); ok {
 		if value, rest, ok := strings.Cut(rest, " for flag -"); ok {
-			if name, why, ok := strings.Cut(rest, ": "); ok && c.env.lang.Has(why) {
-				return see(usage("hint.see_help", "err.flag_invalid", name, value, c.env.lang.T(why)))
+			if name, why, ok := strings.Cut(rest, ": "); ok {
+				if c.env.lang.Has(why) {
+					why = c.env.lang.T(why)
+				}
+				return see(usage("hint.see_help", "err.flag_invalid", name, value, why))
 			}
 		}
 	}
@@ -511,15 +617,9 @@ const (
 
 // sink returns the sink --format, --color, --lang and --explain ask for.
 func (c *command) sink() (trace.Sink, error) {
-	var useColor bool
-	switch c.color {
-	case "auto":
-		useColor = c.env.terminalColor
-	case "always":
-		useColor = true
-	case "never":
-	default:
-		return nil, usage("hint.color", "err.color", c.color)
+	useColor, err := c.colorOn()
+	if err != nil {
+		return nil, err
 	}
 	switch c.format {
 	case "text":
@@ -643,7 +743,9 @@ const traceQueue = 1024
 // lines queued before it are out: the terminal reads in the order things
 // happened. traceDone, or c.async.Close, drains the queue.
 func (c *command) asyncTrace(sink trace.Sink) trace.Sink {
-	c.async = trace.Async(sink, traceQueue)
+	c.env.textTrace = c.format == "text"
+	c.env.made = new(socketCount)
+	c.async = trace.Async(trace.Multi(sink, c.env.made), traceQueue)
 	c.env.stderr = flushFirst{c.env.stderr, c.async}
 	return c.async
 }
@@ -685,6 +787,7 @@ func say(l i18n.Lang, err error) string {
 	var call *sock.CallError
 	var timeout *lessons.ConnectTimeoutError
 	var readTimeout *lessons.ReadTimeoutError
+	var closedEarly *lessons.ClosedEarlyError
 	var stall *trace.StallError
 	var diverged *trace.DivergenceError
 	joined, isJoined := err.(interface{ Unwrap() []error })
@@ -711,8 +814,16 @@ func say(l i18n.Lang, err error) string {
 		return l.T("line.hint", l.T("err.connect_timeout", timeout.Addr, timeout.Timeout), l.T("hint.connect_timeout"))
 	case errors.As(err, &readTimeout):
 		return l.T("line.hint", l.T("err.read_timeout", readTimeout.Timeout), l.T("hint.read_timeout"))
-	case errors.Is(err, lessons.ErrClosedBeforeSending):
-		return l.T("line.hint", l.T("err.closed_before_sending"), l.T("hint.closed_before_sending"))
+	case errors.As(err, &closedEarly):
+		// The hint's nc line names the port this server listens on.
+		host, port := defaultHost, "1234"
+		if a := closedEarly.Server; a.IsValid() {
+			host, port = a.Addr().String(), strconv.Itoa(int(a.Port()))
+			if a.Addr().IsUnspecified() {
+				host = defaultHost
+			}
+		}
+		return l.T("line.hint", l.T("err.closed_before_sending"), l.T("hint.closed_before_sending", host, port))
 	case errors.Is(err, lessons.ErrNoTimeWait):
 		return l.T("line.hint", l.T("err.no_time_wait"), l.T("hint.no_time_wait"))
 	case errors.Is(err, lessons.ErrLessonTooLong):

@@ -25,6 +25,7 @@ func TestErrorsAreDocumented(t *testing.T) {
 		msgConnectTimeout, msgAddrInUse, msgPrivileged,
 		msgReadTimeout, msgClosedWithoutReply, msgStdinEmpty, msgLineTooLong,
 		fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), fmt.Sprintf(msgInterrupted, "SIGTERM"),
+		fmt.Sprintf(msgInterruptedData, "SIGTERM"), fmt.Sprintf(msgInterruptedNone, "SIGTERM"),
 		msgReplyUndelivered,
 	}
 	for _, tt := range stuckTests {

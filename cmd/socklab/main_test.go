@@ -103,8 +103,20 @@ var runTests = []struct {
 		"socklab: --clients 0 is out of range; use a number from 1 to 1000\n"},
 	{"help", []string{"--help"}, 0, "Usage:", ""},
 	{"flags before the command go with it", []string{"--layout=lines", "run", "basic"}, 0, "[ 1] create", ""},
-	{"a flag before a command that lacks it", []string{"--color=never", "list"}, 2, "",
-		"socklab: unknown flag \"--color\"; see 'socklab list --help'\n"},
+	{"a flag before a command that lacks it", []string{"--explain", "list"}, 2, "",
+		"socklab: unknown flag \"--explain\"; see 'socklab list --help'\n"},
+	{"global flags on list", []string{"list", "--color=never", "--lang=zh"}, 0, "basic       11 个步骤", ""},
+	{"global flags before steps", []string{"--color=never", "--lang=zh", "steps"}, 0, "TCP", ""},
+	{"clients not a number", []string{"run", "concurrent", "--clients=abc"}, 2, "",
+		"socklab: --clients \"abc\" is not valid: write a whole number, like 5; see 'socklab run --help'\n"},
+	{"empty language", []string{"--lang="}, 2, "", "socklab: --lang is empty; use --lang=en or --lang=zh\n"},
+	{"empty layout", []string{"--layout="}, 2, "", "socklab: --layout is empty; use --layout=columns or --layout=lines\n"},
+	{"empty colour", []string{"--color="}, 2, "", "socklab: --color is empty; use --color=auto, always or never\n"},
+	{"empty format", []string{"--format="}, 2, "", "socklab: --format is empty; use --format=text, json or mermaid\n"},
+	{"absurd delay", []string{"--delay=1000000h"}, 2, "",
+		"socklab: --delay 1000000h0m0s is longer than 10m0s; a step's pause is a few hundred milliseconds to a few seconds, like --delay=800ms\n"},
+	{"absurd timeout", []string{"client", "--timeout=1000000h"}, 2, "",
+		"socklab: --timeout 1000000h0m0s is longer than 24h0m0s; use a duration up to a day, like --timeout=10s\n"},
 	{"help in Chinese", []string{"help", "--lang=zh"}, 0, "用法", ""},
 	{"help flag in Chinese", []string{"--help", "--lang=zh"}, 0, "用法", ""},
 	{"a command's help in Chinese", []string{"help", "server", "--lang=zh"}, 0, "用法：socklab server", ""},
@@ -207,7 +219,7 @@ func TestRunInterrupted(t *testing.T) {
 	if code != 130 {
 		t.Errorf("exit code %d, want 130", code)
 	}
-	want := "socklab: interrupted by Ctrl-C (SIGINT); every socket was closed (see the close steps above)\n"
+	want := fmt.Sprintf(msgInterruptedNone, "Ctrl-C (SIGINT)") // cancelled before it began
 	if stderr.String() != want {
 		t.Errorf("stderr:\ngot  %q\nwant %q", stderr.String(), want)
 	}

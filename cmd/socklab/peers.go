@@ -39,7 +39,7 @@ func runServer(ctx context.Context, args []string, e *env) error {
 	if replyGiven && reply == "" {
 		return usage("hint.reply_empty", "err.reply_empty")
 	}
-	if readTimeout <= 0 {
+	if readTimeout <= 0 || readTimeout > maxTimeout {
 		return positiveDuration("read-timeout", readTimeout)
 	}
 	readTimeout, waiting := c.patience(readTimeout, "message")
@@ -92,10 +92,10 @@ func runClient(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	if timeout <= 0 {
+	if timeout <= 0 || timeout > maxTimeout {
 		return positiveDuration("timeout", timeout)
 	}
-	if readTimeout <= 0 {
+	if readTimeout <= 0 || readTimeout > maxTimeout {
 		return positiveDuration("read-timeout", readTimeout)
 	}
 	messageGiven := flagGiven(c.fs, "message")
@@ -123,10 +123,17 @@ func runClient(ctx context.Context, args []string, e *env) error {
 }
 
 // positiveDuration is the usage error of a duration flag that is zero or
-// negative.
+// negative, or longer than maxTimeout.
 func positiveDuration(flag string, d time.Duration) error {
+	if d > maxTimeout {
+		return usage("hint.duration_max", "err.duration_max", flag, d, maxTimeout).withHintArgs(flag)
+	}
 	return usage("hint.duration_positive", "err.duration_positive", flag, d).withHintArgs(flag)
 }
+
+// maxTimeout bounds --timeout and --read-timeout: a day is more than any
+// wait a lesson needs; past it, the number is a typo.
+const maxTimeout = 24 * time.Hour
 
 // patience decides how long server and client wait for the other side to
 // say something. With a person at this terminal, the two-terminal lesson

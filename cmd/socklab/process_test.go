@@ -42,7 +42,10 @@ const (
 	msgStdinEmpty         = "socklab: the message read from standard input is empty: an empty write sends no bytes; give the text with a flag, or pipe a line in\n"
 	msgLineTooLong        = "socklab: the message read from standard input is longer than 64 KiB; send a line of text, ending in a newline\n"
 	msgInterrupted        = "socklab: interrupted by %s; every socket was closed (see the close steps above)\n"
-	msgReplyUndelivered   = "socklab: the reply was not delivered: the client had closed its connection, and its kernel answered with RST; the client gave up or was stopped before the reply came; start it again, and answer while it waits\n"
+	// The same under --format=json, which these process tests use.
+	msgInterruptedData  = "socklab: interrupted by %s; every socket was closed (the trace has their close events)\n"
+	msgInterruptedNone  = "socklab: interrupted by %s before any socket was made\n"
+	msgReplyUndelivered = "socklab: the reply was not delivered: the client had closed its connection, and its kernel answered with RST; the client gave up or was stopped before the reply came; start it again, and answer while it waits\n"
 )
 
 var (
@@ -373,11 +376,14 @@ func TestServerWithForeignClients(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			addr := "127.0.0.1:" + freePort(t)
+			port := freePort(t)
+			addr := "127.0.0.1:" + port
 			server := start(t, nil, "server", "--addr", addr, "--reply", "ok")
 			server.waitFor(t, "accept", "begin")
 			tt.client(dial(t, addr))
 			code, events, stderr := server.wait(t)
+			// The hint names the server's own port; the page quotes 1234.
+			stderr = strings.ReplaceAll(stderr, "nc 127.0.0.1 "+port, "nc 127.0.0.1 1234")
 			require.Equal(t, tt.wantCode, code, stderr)
 			if tt.wantCode == 0 {
 				require.Empty(t, stderr)
@@ -394,7 +400,8 @@ func TestServerWithForeignClients(t *testing.T) {
 }
 
 func TestForeverSurvivesABadClient(t *testing.T) {
-	addr := "127.0.0.1:" + freePort(t)
+	port := freePort(t)
+	addr := "127.0.0.1:" + port
 	server := start(t, nil, "server", "--addr", addr, "--reply", "ok", "--forever")
 	server.waitFor(t, "accept", "begin")
 	dial(t, addr).Close() // a client that says nothing
@@ -408,7 +415,8 @@ func TestForeverSurvivesABadClient(t *testing.T) {
 	server.cmd.Process.Signal(os.Interrupt)
 	code, events, stderr := server.wait(t)
 	require.Equal(t, 130, code)
-	require.Equal(t, msgForeverBadClient+fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), stderr)
+	stderr = strings.ReplaceAll(stderr, "nc 127.0.0.1 "+port, "nc 127.0.0.1 1234") // the hint names the server's port
+	require.Equal(t, msgForeverBadClient+fmt.Sprintf(msgInterruptedData, "Ctrl-C (SIGINT)"), stderr)
 	checkAllClosed(t, events)
 }
 
@@ -450,7 +458,7 @@ func TestSignalWhileBlocked(t *testing.T) {
 				require.NoError(t, p.cmd.Process.Signal(s.sig))
 				code, events, stderr := p.wait(t)
 				require.Equal(t, s.code, code, stderr)
-				require.Equal(t, fmt.Sprintf(msgInterrupted, s.name), stderr)
+				require.Equal(t, fmt.Sprintf(msgInterruptedData, s.name), stderr)
 				checkAllClosed(t, events)
 				if b.op != "getsockname" {
 					e, ok := find(events, events[0].Peer, b.op, "end")
@@ -662,7 +670,7 @@ func TestServerOnEveryInterfaceWarns(t *testing.T) {
 	require.Equal(t, 130, code)
 	require.True(t, strings.HasPrefix(bound.Local, "0.0.0.0:"), bound.Local)
 	require.Equal(t, "socklab: warning: listening on "+bound.Local+": other machines on the network can connect to this server\n"+
-		fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), stderr)
+		fmt.Sprintf(msgInterruptedData, "Ctrl-C (SIGINT)"), stderr)
 }
 
 func TestClientStepMode(t *testing.T) {

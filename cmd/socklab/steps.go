@@ -11,9 +11,13 @@ import (
 // with each step's call in Python and in Go.
 func runSteps(args []string, e *env) error {
 	c := newCommand(e, "steps", "usage.synopsis.steps")
-	c.langFlag()
+	c.globalFlags()
 	if _, err := c.parse(args, 0); err != nil {
 		return ignoreHelp(err)
+	}
+	on, err := c.colorOn()
+	if err != nil {
+		return err
 	}
 	l, w := e.lang, e.stdout
 	fmt.Fprintf(w, "%s\n\n", l.T("steps.title"))
@@ -23,7 +27,16 @@ func runSteps(args []string, e *env) error {
 		if s.Role != "" {
 			peer = l.T("peer." + string(s.Role))
 		}
-		fmt.Fprintf(w, "%3s  %s  %s\n", n, pad(peer, 8), l.T("step."+n+".call"))
+		head := fmt.Sprintf("%3s  %s  %s", n, pad(peer, 8), l.T("step."+n+".call"))
+		switch s.Role {
+		case trace.Server:
+			head = paint(on, serverColor, head)
+		case trace.Client:
+			head = paint(on, clientColor, head)
+		default:
+			head = paint(on, nameColor, head)
+		}
+		fmt.Fprintln(w, head)
 		fmt.Fprintf(w, "     %s\n", l.T("step."+n+".what"))
 		for _, code := range []struct{ key, text string }{
 			{"steps.col.py", s.Python}, {"steps.col.go", s.Go}, {"steps.col.gonet", s.GoNet},

@@ -4,7 +4,9 @@ package sock
 
 import (
 	"errors"
+	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -45,7 +47,25 @@ func sockaddr(addr netip.AddrPort) unix.Sockaddr {
 	if ip.Is4() {
 		return &unix.SockaddrInet4{Port: int(addr.Port()), Addr: ip.As4()}
 	}
-	return &unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16()}
+	// A link-local address names its interface (fe80::1%eth0): the
+	// kernel wants the interface's index, and without one fails with
+	// EINVAL.
+	return &unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16(), ZoneId: zoneIndex(ip.Zone())}
+}
+
+// zoneIndex returns the index of the interface an IPv6 zone names ("lo",
+// or a number), or 0.
+func zoneIndex(zone string) uint32 {
+	if zone == "" {
+		return 0
+	}
+	if ifi, err := net.InterfaceByName(zone); err == nil {
+		return uint32(ifi.Index)
+	}
+	if n, err := strconv.ParseUint(zone, 10, 32); err == nil {
+		return uint32(n)
+	}
+	return 0
 }
 
 func addrPort(sa unix.Sockaddr) netip.AddrPort {
@@ -53,7 +73,15 @@ func addrPort(sa unix.Sockaddr) netip.AddrPort {
 	case *unix.SockaddrInet4:
 		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port))
 	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port))
+		ip := netip.AddrFrom16(sa.Addr)
+		if sa.ZoneId != 0 {
+			if ifi, err := net.InterfaceByIndex(int(sa.ZoneId)); err == nil {
+				ip = ip.WithZone(ifi.Name)
+			} else {
+				ip = ip.WithZone(strconv.Itoa(int(sa.ZoneId)))
+			}
+		}
+		return netip.AddrPortFrom(ip, uint16(sa.Port))
 	}
 	return netip.AddrPort{}
 }
