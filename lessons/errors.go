@@ -142,9 +142,10 @@ var addrinuse = Lesson{
 // Only one socket may bind an address and port. bind fails with
 // EADDRINUSE while a socket listens there, and also while a connection on
 // that port waits in TIME_WAIT, which is what a server restarted right
-// after it closed connections runs into. SO_REUSEADDR, set before bind on
-// both the old and the new socket, lets the new one bind past the
-// TIME_WAIT (never past a listener).
+// after it closed connections runs into. SO_REUSEADDR lets the new socket
+// bind past the TIME_WAIT (never past a listener), when both have it: the
+// old one when its connection closed (here set just after its bind), the
+// new one before its bind.
 func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
 	second, third := tr.Peer("server-2", trace.Server), tr.Peer("server-3", trace.Server)
