@@ -174,7 +174,7 @@ var Steps = []StepInfo{
 	{9, "", OpWrite, "write()", "bytes handed to the kernel, not yet read",
 		"c.sendall(data)", "n, err := unix.Write(cfd, data)", "n, err := conn.Write(data)", "write(2)"},
 	{10, "", OpRead, "read()", "blocks until bytes arrive; 0 means the peer closed",
-		"data = conn.recv(1024)", "n, err := unix.Read(nfd, buf)", "n, err := conn.Read(buf)", "read(2)"},
+		"data = conn.recv(1024).decode('utf-8')", "n, err := unix.Read(nfd, buf)", "n, err := conn.Read(buf)", "read(2)"},
 	{11, "", OpClose, "close()", "FIN; the side that closes first waits in TIME_WAIT",
 		"c.close()", "err = unix.Close(cfd)", "conn.Close()", "close(2)"},
 }
