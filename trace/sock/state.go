@@ -200,3 +200,20 @@ func (s *Socket) AwaitDelivery(ctx context.Context, timeout time.Duration) Deliv
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TableState returns the state the kernel's TCP table shows for the
+// connection with these addresses, and whether it holds one at all. It is
+// an observation (it reads the table), not a traced call.
+func TableState(local, remote string, v6 bool) (state string, found bool) {
+	t := sysOpenTCPTable(v6)
+	if t == nil {
+		return "", false
+	}
+	rows, ok := t.read()
+	t.close()
+	if !ok {
+		return "", false
+	}
+	own, _, found := lookup(rows, local, remote)
+	return own.state, found
+}
