@@ -10,7 +10,7 @@ import (
 type ColumnsOptions struct {
 	TextOptions
 	// Width is the width of the terminal in columns; 0 means 100. No line
-	// is ever longer: what does not fit is cut, with "…".
+	// is ever longer: what does not fit in a column goes on its next line.
 	Width int
 }
 
@@ -63,10 +63,10 @@ func (s *ColumnsSink) Handle(e Event) error {
 	if !left {
 		cellWidth = s.width - half
 	}
-	cell := Truncate(string(t.appendBody(nil, &e, false)), cellWidth)
-	if t.opts.Color {
-		cell = t.paint(&e, cell)
-	}
+	// What does not fit wraps onto the next lines of the column, under
+	// the call: a state, an errno or a note is what the class is asked
+	// about, and must never be cut.
+	cells := wrapCell(string(t.appendBody(nil, &e, false)), cellWidth, cellIndent)
 	var out strings.Builder
 	if !s.started {
 		s.started = true
@@ -75,11 +75,16 @@ func (s *ColumnsSink) Handle(e Event) error {
 		out.WriteString(server + strings.Repeat(" ", max(1, half-Width(server))) + client + "\n")
 		out.WriteString(strings.Repeat("─", half-1) + " " + strings.Repeat("─", s.width-half) + "\n")
 	}
-	if !left {
-		out.WriteString(strings.Repeat(" ", half))
+	for _, cell := range cells {
+		if t.opts.Color {
+			cell = t.paint(&e, cell)
+		}
+		if !left {
+			out.WriteString(strings.Repeat(" ", half))
+		}
+		out.WriteString(cell)
+		out.WriteByte('\n')
 	}
-	out.WriteString(cell)
-	out.WriteByte('\n')
 	if t.opts.Explain && key != "" && !t.told[key] {
 		t.told[key] = true
 		for i, part := range Wrap(t.opts.Lang.T(key), cellWidth-2) {
@@ -168,6 +173,24 @@ func Wrap(s string, width int) []string {
 		s = s[next:]
 	}
 	return append(lines, s)
+}
+
+// cellIndent is how far a cell's continuation lines are indented: past
+// the step number ("[ 9] "), under the call.
+const cellIndent = 5
+
+// wrapCell wraps s to width columns, its continuation lines indented.
+func wrapCell(s string, width, indent int) []string {
+	first := Wrap(s, width)
+	if len(first) <= 1 || width-indent < 10 {
+		return first
+	}
+	lines := []string{first[0]}
+	rest := strings.TrimLeft(s[len(first[0]):], " ")
+	for _, l := range Wrap(rest, width-indent) {
+		lines = append(lines, strings.Repeat(" ", indent)+l)
+	}
+	return lines
 }
 
 // Truncate cuts s to at most width terminal columns, ending in "…" when it

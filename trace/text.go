@@ -27,6 +27,11 @@ type TextOptions struct {
 	// Explain adds, under the first line of each kind, one sentence saying
 	// what it means.
 	Explain bool
+	// Width, if set, is the terminal's width: explanations wrap to it
+	// (between words, or characters for Chinese), instead of leaving the
+	// terminal to break their words. The trace lines themselves are not
+	// wrapped, as strace's are not.
+	Width int
 }
 
 // TextSink prints lines for people, at most one per event. Calls that can
@@ -98,6 +103,32 @@ func (s *TextSink) dropUnchangedState(e *Event) {
 // explainIndent puts an explanation under the call column of its line.
 const explainIndent = "                                 ↳ "
 
+// narrowIndent is the explanations' indent on a terminal too narrow to
+// give them explainIndent and still room for a phrase a line.
+const narrowIndent = "    ↳ "
+
+// appendExplanation appends the sentence under its line, wrapped to the
+// terminal's width when it is known.
+func (s *TextSink) appendExplanation(b []byte, text string) []byte {
+	indent := explainIndent
+	if s.opts.Width <= 0 {
+		return append(append(append(b, indent...), text...), '\n')
+	}
+	if s.opts.Width-Width(indent) < 40 {
+		indent = narrowIndent
+	}
+	pad := strings.Repeat(" ", Width(indent))
+	for i, part := range Wrap(text, max(s.opts.Width-Width(indent), 10)) {
+		if i == 0 {
+			b = append(b, indent...)
+		} else {
+			b = append(b, pad...)
+		}
+		b = append(append(b, part...), '\n')
+	}
+	return b
+}
+
 // Peer colours, chosen to read well on a dark terminal and on a projector.
 var peerPalette = []color.Attribute{color.FgYellow, color.FgMagenta, color.FgGreen, color.FgBlue}
 
@@ -117,9 +148,7 @@ func (s *TextSink) Handle(e Event) error {
 	line = append(line, '\n')
 	if s.opts.Explain && key != "" && !s.told[key] {
 		s.told[key] = true
-		line = append(line, explainIndent...)
-		line = append(line, s.opts.Lang.T(key)...)
-		line = append(line, '\n')
+		line = s.appendExplanation(line, s.opts.Lang.T(key))
 	}
 	_, err := s.w.Write(line)
 	if cap(line) <= 4096 {

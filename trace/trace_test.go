@@ -102,6 +102,26 @@ func TestTextSinkGolden(t *testing.T) {
 	}
 }
 
+func TestTextSinkWrapsExplanations(t *testing.T) {
+	for _, tt := range []struct {
+		width int
+		lang  i18n.Lang
+	}{{60, i18n.EN}, {60, i18n.ZH}, {100, i18n.EN}} {
+		t.Run(fmt.Sprint(tt.width, tt.lang), func(t *testing.T) {
+			var buf bytes.Buffer
+			render(t, NewTextSink(&buf, &TextOptions{Lang: tt.lang, Explain: true, Width: tt.width}))
+			checkGolden(t, fmt.Sprintf("text_%d_%s_explain.golden", tt.width, tt.lang), buf.Bytes())
+			for i, line := range strings.Split(buf.String(), "\n") {
+				if strings.Contains(line, "↳") || strings.HasPrefix(line, "     ") && !strings.Contains(line, "ms  ") {
+					if w := Width(line); w > tt.width {
+						t.Errorf("explanation line %d is %d columns wide, more than %d: %q", i+1, w, tt.width, line)
+					}
+				}
+			}
+		})
+	}
+}
+
 func TestTextSinkChineseExplained(t *testing.T) {
 	var buf bytes.Buffer
 	render(t, NewTextSink(&buf, &TextOptions{Lang: i18n.ZH, Explain: true}))
@@ -112,7 +132,7 @@ func TestColumnsSinkGolden(t *testing.T) {
 	for _, tt := range []struct {
 		width int
 		lang  i18n.Lang
-	}{{80, i18n.EN}, {120, i18n.EN}, {120, i18n.ZH}} {
+	}{{80, i18n.EN}, {80, i18n.ZH}, {100, i18n.EN}, {100, i18n.ZH}, {120, i18n.EN}, {120, i18n.ZH}, {160, i18n.EN}, {160, i18n.ZH}} {
 		t.Run(fmt.Sprint(tt.width, tt.lang), func(t *testing.T) {
 			var buf bytes.Buffer
 			render(t, NewColumnsSink(&buf, &ColumnsOptions{TextOptions: TextOptions{Lang: tt.lang}, Width: tt.width}))

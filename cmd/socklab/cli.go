@@ -623,9 +623,15 @@ func (c *command) sink() (trace.Sink, error) {
 	}
 	switch c.format {
 	case "text":
-		// A whole read buffer is shown: a teacher must be able to read
-		// the message a student sent, to answer it.
-		opts := trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain, Preview: lessons.ReadBuffer}
+		// server and client show a whole read buffer: a teacher must be
+		// able to read the message a student sent, to answer it. A
+		// lesson's bytes are its own: a line shows their start and how
+		// many more there are, not a wall of a thousand digits.
+		preview := trace.DefaultPreview
+		if c.name != "run" {
+			preview = lessons.ReadBuffer
+		}
+		opts := trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain, Preview: preview, Width: c.env.termWidth}
 		switch layout := c.layout; {
 		// Two columns by default only where there are two peers to show:
 		// socklab server and socklab client trace one.
