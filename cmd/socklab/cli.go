@@ -372,7 +372,13 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 	case c.step:
 		l := c.env.lang
 		return trace.NewConductor(ctx, script, func(ctx context.Context, e *trace.Event) error {
-			line, err := input.askOwnLine(ctx, l.T("prompt.step", e.Step, peerName(l, e.Peer), l.T(stepKey(l, e, "call")), l.T(stepKey(l, e, "what"))))
+			prompt := l.T("prompt.step", e.Step, peerName(l, e.Peer), l.T(stepKey(l, e, "call")), l.T(stepKey(l, e, "what")))
+			if w := c.env.termWidth; w > 20 {
+				// Wrapped here, between words (or Chinese characters),
+				// not by the terminal in the middle of one.
+				prompt = strings.Join(trace.Wrap(strings.TrimRight(prompt, " "), w-1), "\n")
+			}
+			line, err := input.askOwnLine(ctx, prompt)
 			switch {
 			case errors.Is(err, errInputClosed):
 				return trace.ErrStopped
