@@ -521,6 +521,9 @@ func (c *command) parse(args []string, maxArgs int) ([]string, error) {
 		}
 		if err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				// The flag package stops at --help: a --lang after it
+				// still chooses the help's language.
+				c.env.lang = withLang(c.env, args).lang
 				c.printUsage()
 				return nil, err
 			}
