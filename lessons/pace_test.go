@@ -168,7 +168,7 @@ func writeReadClose(ctx context.Context, s *sock.Socket) error {
 // testStallAfter is the stall watch's time in the tests of stuck runs:
 // shorter than a second, so that the suite, run hundreds of times, stays
 // quick. Those runs are stuck for good, so a short watch cannot be wrong.
-const testStallAfter = 100 * time.Millisecond
+const testStallAfter = 50 * time.Millisecond
 
 // TestChangedLessonsFailFast: a lesson changed so that its peers leave the
 // script, or wait for each other, fails in about a second with a sentence
