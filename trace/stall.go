@@ -15,7 +15,8 @@ import (
 // changed so that both read, or a script the peers left.
 const StallAfter = time.Second
 
-// stallPoll is how often the stall watch looks.
+// stallPoll is how often the stall watch looks, at most: a shorter watch
+// (SetStallAfter) looks twice as often as its time.
 const stallPoll = 50 * time.Millisecond
 
 // A StallError is the cause of a run the stall watch stopped: every peer
@@ -206,7 +207,7 @@ func (t *Tracer) WatchStalls(ctx context.Context) (_ context.Context, stop func(
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		watch := t.watch
-		tick := time.NewTicker(stallPoll)
+		tick := time.NewTicker(min(stallPoll, max(t.stallAfter/2, time.Millisecond)))
 		defer tick.Stop()
 		lastSeq, since := uint64(0), watch.Unheld()
 		for {
