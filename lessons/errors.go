@@ -150,7 +150,7 @@ var addrinuse = Lesson{
 // new one before its bind.
 func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	server, client := tr.Peer("server", trace.Server), tr.Peer("client", trace.Client)
-	second, third := tr.Peer("server-2", trace.Server), tr.Peer("server-3", trace.Server)
+	second := tr.Peer("server-2", trace.Server)
 
 	// The first server binds a port the kernel chooses, then sets
 	// SO_REUSEADDR, as servers do; its connections inherit it, and that
@@ -178,7 +178,9 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 
 	// 1. While a socket listens on the port, nobody else can bind it, even
 	// with SO_REUSEADDR (it is not set here).
-	if err := bindMustFail(second, addr); err != nil {
+	err = bindMustFail(second, addr)
+	second.Done() // its part is over: the stall watch of step 2 counts only the peers playing it
+	if err != nil {
 		return err
 	}
 
@@ -223,6 +225,7 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	// 3. Nobody listens any more, but the TIME_WAIT still holds the port:
 	// bind fails, which is what restarting a server right after it
 	// closed connections runs into.
+	third := tr.Peer("server-3", trace.Server)
 	if err := bindMustFail(third, addr); err != nil {
 		if !inTimeWait && sock.TableReadable(false) && !errors.Is(err, sock.ErrInterrupted) {
 			// The kernel kept no TIME_WAIT for the connection: its table

@@ -143,6 +143,10 @@ func runPeers(ctx context.Context, tr *trace.Tracer, peers ...func(ctx context.C
 	defer stopWatch()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
+	// A run that fails (a peer's error, a stall, Ctrl-C) stops the
+	// conductor too, so that the closes that follow neither wait for a
+	// person nor look like the peers leaving the script.
+	defer context.AfterFunc(ctx, func() { tr.StopGate(context.Cause(ctx)) })()
 	errs := make([]error, len(peers))
 	var wg sync.WaitGroup
 	for i, peer := range peers {
@@ -155,8 +159,11 @@ func runPeers(ctx context.Context, tr *trace.Tracer, peers ...func(ctx context.C
 	}
 	wg.Wait()
 	var rest []error
+	// The gate's error is the first cause: a divergence only if it came
+	// before any failure (maybe only closes were left then, which pass,
+	// so that no peer failed).
 	if diverged := (*trace.DivergenceError)(nil); errors.As(tr.GateErr(), &diverged) {
-		return diverged // maybe only closes were left, which pass: no peer failed
+		return diverged
 	}
 	for _, err := range errs {
 		// One sentence says it all when the run stalled or left its

@@ -899,7 +899,7 @@ func TestStuckRunThatDoesNotReturn(t *testing.T) {
 		t.Fatalf("got %v, want a *stuckRun that did not return", err)
 	}
 	if took > time.Second {
-		t.Errorf("reported after %v, want about 100ms", took)
+		t.Errorf("reported after %v, want about 50ms (deadline and grace)", took)
 	}
 	want := "lesson deaf (message (default), reply (default), clients (default)) is stuck: still running at its 25ms deadline; interrupted, it did not return within 25ms more\n" +
 		"the last 3 events of each peer at the deadline:\n  (no event was recorded)"

@@ -143,6 +143,15 @@ var fullTextTable sync.Once
 // inside a character.
 const slowRowPlayed = "chinese/1024 and 1024 cut inside a character"
 
+// textTableRuns counts the runs of TestEveryLessonWithAnyTexts in this
+// process. The first plays every row; later ones (go test -count=200) play
+// one row in textRotation, a different one each run, so that every row is
+// still played many times under the race detector while the suite, run
+// hundreds of times, stays within its time.
+var textTableRuns atomic.Int64
+
+const textRotation = 8
+
 // TestEveryLessonWithAnyTexts plays every lesson that uses a message or a
 // reply with each row of textRows (passing only the options the lesson
 // uses): each run must end (runLesson's deadline), return nil, and carry
@@ -157,15 +166,6 @@ const slowRowPlayed = "chinese/1024 and 1024 cut inside a character"
 // (the others take the same path with other bytes), only in the first run
 // in a process and not with -short, and in parallel with each other, in
 // the group "reply fills the buffer".
-// textTableRuns counts the runs of TestEveryLessonWithAnyTexts in this
-// process. The first plays every row; later ones (go test -count=200) play
-// one row in textRotation, a different one each run, so that every row is
-// still played many times under the race detector while the suite, run
-// hundreds of times, stays within its time.
-var textTableRuns atomic.Int64
-
-const textRotation = 8
-
 func TestEveryLessonWithAnyTexts(t *testing.T) {
 	slowToo := false
 	if !testing.Short() {

@@ -247,3 +247,38 @@ func TestStallIsNamedInTheTrace(t *testing.T) {
 		t.Error("no read says the stall woke it")
 	}
 }
+
+// TestStalledSteppedRunClosesAtOnce: under --step, a run that stalls
+// closes its sockets without a prompt for each close, and says the stall,
+// not a divergence its teardown might look like.
+func TestStalledSteppedRunClosesAtOnce(t *testing.T) {
+	basic, _ := Lookup("basic")
+	var rec trace.Recorder
+	var paced []trace.Op
+	tr := trace.New(&rec).SetStallAfter(testStallAfter)
+	tr.SetGate(trace.NewConductor(t.Context(), basic.Script, func(_ context.Context, e *trace.Event) error {
+		paced = append(paced, e.Op) // one at a time: no lock needed
+		return nil
+	}))
+	err := oneConnection(t.Context(), tr,
+		func(ctx context.Context, conn *sock.Socket) error { return readReplyClose(ctx, conn, true) },
+		func(ctx context.Context, s *sock.Socket) error {
+			if err := writeAll(ctx, s, []byte(DefaultMessage)); err != nil {
+				return err
+			}
+			buf := make([]byte, ReadBuffer)
+			if _, err := s.Read(ctx, buf); err != nil {
+				return err
+			}
+			_, err := s.Read(ctx, buf) // a second read, where the lesson closes: both peers read
+			return err
+		})
+	var stall *trace.StallError
+	if !errors.As(err, &stall) {
+		t.Fatalf("got %v, want a stall", err)
+	}
+	if slices.Contains(paced, trace.OpClose) {
+		t.Errorf("paced %q: a close waited for a prompt after the stall", paced)
+	}
+	checkClosedAll(t, rec.Events())
+}

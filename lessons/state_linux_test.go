@@ -13,8 +13,8 @@ import (
 // after its close: its FIN sent (FIN_WAIT1), acknowledged (FIN_WAIT2), the
 // other's FIN met before that acknowledgement (CLOSING), or both done
 // (TIME_WAIT). Which one a moment shows depends on when the kernel's
-// softirq took the other side's packets (a delayed ACK holds FIN_WAIT1
-// for up to 40 ms), which no order of calls guarantees; only that it is
+// softirq took the other side's packets (a delayed ACK can hold FIN_WAIT1
+// for tens of milliseconds, up to 200), which no order of calls guarantees; only that it is
 // one of these, never CLOSE_WAIT or LAST_ACK, is certain.
 var closedFirst = []string{"FIN_WAIT1", "FIN_WAIT2", "CLOSING", "TIME_WAIT"}
 

@@ -50,6 +50,7 @@ func runTimewait(ctx context.Context, tr *trace.Tracer, _ Options) error {
 			return closeFirst(s)
 		},
 	)
+	first.Done() // its part is over: the stall watch of round 2 counts only the peers still playing
 	if err != nil {
 		return err
 	}

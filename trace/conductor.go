@@ -128,9 +128,19 @@ func (c *Conductor) Wait(e *Event) error {
 	if turn >= 0 {
 		c.waiting[e.Peer] = turn
 		c.checkDivergence()
-		c.tracer.setTurn(e.Peer, e.Op)
+		c.mu.Unlock()
+		c.tracer.setTurn(e.Peer, e.Op) // not under c.mu: it takes the tracer's lock
+		c.mu.Lock()
 	}
 	for turn >= 0 {
+		// This call may itself have found the divergence (above), or
+		// the run may have stopped while the lock was let go.
+		if err := c.stopErr(); err != nil {
+			delete(c.waiting, e.Peer)
+			c.mu.Unlock()
+			c.tracer.setTurn(e.Peer, "")
+			return refuse(err, closing)
+		}
 		c.skipDone()
 		if c.cursor >= turn {
 			break
@@ -202,8 +212,8 @@ func (c *Conductor) skipDone() {
 // peer that waits for the turn of another entry: a peer makes one call at
 // a time, so it will never make the one the script expects. c.mu is held.
 func (c *Conductor) checkDivergence() {
-	if c.stopped != nil {
-		return
+	if c.stopErr() != nil {
+		return // a run that stops closes its sockets in any order
 	}
 	c.skipDone()
 	if c.cursor >= len(c.script) {
@@ -215,6 +225,20 @@ func (c *Conductor) checkDivergence() {
 	}
 	if turn, ok := c.waiting[want.Peer]; ok && turn != c.cursor {
 		c.stopped = &DivergenceError{Want: want, Got: c.script[turn].Op}
+		c.broadcast()
+	}
+}
+
+// Stop stops the run for cause, unless it already stopped: from now on
+// every call but the closes is refused, and closes pass at once, so that a
+// run that failed (a peer's error, a stall) closes its sockets without
+// waiting for their turns or a person's Enter, and its teardown is never
+// taken for a divergence. The first cause is the one Err reports.
+func (c *Conductor) Stop(cause error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.stopped == nil {
+		c.stopped = cause
 		c.broadcast()
 	}
 }
@@ -243,6 +267,13 @@ func (c *Conductor) awaitSettled() {
 	if c.settle <= 0 || c.tracer == nil {
 		return
 	}
+	// An accept whose connection is queued will return: wait for its
+	// line (step 8 before the prompt for step 9), for up to a second.
+	for due := time.Now().Add(time.Second); c.tracer.acceptDue() && time.Now().Before(due) && c.ctx.Err() == nil; {
+		time.Sleep(time.Millisecond)
+	}
+	// Any other call about to return: until no event came for the settle
+	// time, or settleMax passed.
 	deadline := time.Now().Add(settleMax)
 	last, _, _ := c.tracer.stalled()
 	for time.Now().Before(deadline) {

@@ -121,6 +121,30 @@ func (p *Peer) stuck() (StalledPeer, bool) {
 	return StalledPeer{}, false
 }
 
+// countConnections keeps the counts behind acceptDue. t.mu is held.
+func (t *Tracer) countConnections(e *Event) {
+	switch {
+	case e.Op == OpConnect && e.Phase == End && e.Err == nil:
+		t.connects++
+	case e.Op == OpAccept && e.Phase == Begin && !e.Nonblock:
+		t.accepting++
+	case e.Op == OpAccept && e.Phase == End && !e.Nonblock:
+		t.accepting = max(t.accepting-1, 0)
+		if e.Err == nil {
+			t.accepts++
+		}
+	}
+}
+
+// acceptDue reports whether an accept is in flight while a connection it
+// can take is queued: a connect returned (the handshake is done) that no
+// accept has taken yet. Such an accept returns without anyone acting.
+func (t *Tracer) acceptDue() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.accepting > 0 && t.connects > t.accepts
+}
+
 // setTurn records that the named peer waits for its turn to make a call of
 // op ("" once it has it). A conductor calls it.
 func (t *Tracer) setTurn(peer string, op Op) {

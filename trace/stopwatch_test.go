@@ -87,17 +87,34 @@ func TestStopwatchUnheld(t *testing.T) {
 	}
 }
 
+// firingClock counts the timers of its Clock that fired.
+type firingClock struct {
+	*tracetest.Clock
+	fired int
+}
+
+func (c *firingClock) AfterFunc(d time.Duration, f func()) func() bool {
+	return c.Clock.AfterFunc(d, func() { c.fired++; f() })
+}
+
 func TestStopwatchCancelledBoundNeverFires(t *testing.T) {
-	c := new(tracetest.Clock)
-	w := newStopwatch(c)
-	ctx, cancel := w.Within(context.Background(), time.Second, errBound)
-	cancel()
-	c.Advance(time.Minute)
-	if cause := context.Cause(ctx); !errors.Is(cause, context.Canceled) {
-		t.Errorf("cause: got %v, want context.Canceled", cause)
-	}
-	if n := len(w.bounds); n != 0 {
-		t.Errorf("%d bounds still kept after cancel", n)
+	for _, held := range []bool{false, true} {
+		c := &firingClock{Clock: new(tracetest.Clock)}
+		w := newStopwatch(c)
+		_, cancel := w.Within(context.Background(), time.Second, errBound)
+		if held {
+			release := w.Hold() // paused, then resumed: a new timer
+			c.Advance(time.Minute)
+			release()
+		}
+		cancel()
+		c.Advance(time.Minute)
+		if c.fired != 0 {
+			t.Errorf("held %v: %d timers fired after cancel", held, c.fired)
+		}
+		if n := len(w.bounds); n != 0 {
+			t.Errorf("held %v: %d bounds still kept after cancel", held, n)
+		}
 	}
 }
 

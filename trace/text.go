@@ -342,6 +342,9 @@ type flow struct{ from, to string }
 // other end, not this one, waits in TIME_WAIT. It follows every event, so
 // it must see them all, shown or not. s.mu is held.
 func (s *TextSink) explain(e *Event) string {
+	if !s.opts.Explain {
+		return "" // nothing to say, so nothing to follow
+	}
 	fd := peerFD{e.Peer, e.FD}
 	switch {
 	case e.Op == OpWrite && e.Phase == Begin:
@@ -350,10 +353,14 @@ func (s *TextSink) explain(e *Event) string {
 	case e.Op == OpWrite && e.Phase == End:
 		// The Begin counted the bytes offered; the kernel may have taken
 		// fewer, and sends only those.
+		// The writer makes one call at a time: its last entry is this
+		// write's, and no read can have taken bytes it did not send.
 		f := flow{e.Local, e.Remote}
 		if offered, err := strconv.Atoi(e.Arg); err == nil && offered > e.Ret {
 			if w := s.flows[f]; len(w) > 0 {
-				w[len(w)-1] -= offered - max(e.Ret, 0)
+				if w[len(w)-1] -= offered - max(e.Ret, 0); w[len(w)-1] <= 0 {
+					s.flows[f] = w[:len(w)-1] // a failed write sent nothing
+				}
 			}
 		}
 	case e.Op == OpAccept && e.Phase == End && e.Ret >= 0:
@@ -363,8 +370,13 @@ func (s *TextSink) explain(e *Event) string {
 	case e.Op == OpClose && e.Phase == End:
 		delete(s.resets, fd) // the number may be given to a new socket
 		delete(s.conns, fd)
+		// What was written and never read is gone with the connection.
+		delete(s.flows, flow{e.Local, e.Remote})
+		delete(s.flows, flow{e.Remote, e.Local})
 	}
-	if e.Phase == End && (e.Errno == "ECONNRESET" || e.Errno == "EPIPE") {
+	// Only a reset says the connection is gone: EPIPE also follows this
+	// side's own shutdown, after which close still sends FIN.
+	if e.Phase == End && e.Errno == "ECONNRESET" {
 		s.resets[fd] = true
 	}
 	switch {
@@ -380,7 +392,7 @@ func (s *TextSink) explain(e *Event) string {
 		}
 	case e.Op == OpRead && e.Phase == End && e.Interrupt != "" && e.Err == nil:
 		return "explain.read.interrupted"
-	case e.Op == OpConnect && e.Phase == End && e.Interrupt != "":
+	case e.Op == OpConnect && e.Phase == End && e.Interrupt == "connect-timeout":
 		return "explain.connect.interrupted"
 	case e.Op == OpClose && e.Phase == Begin && s.resets[fd] && e.Arg == "":
 		return "explain.close.after_reset"

@@ -37,6 +37,10 @@ type Tracer struct {
 	// peers are every Peer made, for the stall watch (stall.go); what each
 	// is doing is kept under mu, where its events are stamped.
 	peers []*Peer
+	// connects and accepts count the connections made and taken, and
+	// accepting the accepts in flight: an accept in flight with more
+	// connects done than accepts will return (the conductor's Settle).
+	connects, accepts, accepting int
 
 	err atomic.Pointer[error] // the first error a sink returned
 }
@@ -106,6 +110,17 @@ func (t *Tracer) SetGate(g Gate) *Tracer {
 	return t
 }
 
+// StopGate tells the tracer's gate, if it stops runs (a [Conductor]),
+// that the run is failing for cause: its closes then pass at once.
+func (t *Tracer) StopGate(cause error) {
+	if t == nil {
+		return
+	}
+	if g, ok := t.gate.(interface{ Stop(error) }); ok {
+		g.Stop(cause)
+	}
+}
+
 // GateErr returns why the tracer's gate stopped the run, if it has a gate
 // that stops (a [Conductor]) and it did.
 func (t *Tracer) GateErr() error {
@@ -149,6 +164,7 @@ func (t *Tracer) emit(p *Peer, e *Event) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	p.note(e)
+	t.countConnections(e)
 	t.seq++
 	e.Seq = t.seq
 	e.Time = time.Since(t.start)

@@ -810,7 +810,11 @@ func say(l i18n.Lang, err error) string {
 	case errors.As(err, &m):
 		return m.say(l)
 	case errors.As(err, &stall):
-		return l.T("line.hint", sayStall(l, stall), l.T("hint.stall"))
+		hint := "hint.stall"
+		if kind := stall.Kind(); kind != "" {
+			hint += "." + kind
+		}
+		return l.T("line.hint", sayStall(l, stall), l.T(hint))
 	case errors.As(err, &diverged):
 		want := peerName(l, diverged.Want.Peer)
 		return l.T("line.hint", l.T("err.diverged", want, diverged.Want.Op, want, diverged.Got), l.T("hint.diverged"))

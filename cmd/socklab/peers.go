@@ -71,6 +71,10 @@ func runServer(ctx context.Context, args []string, e *env) error {
 			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.client_failed", say(e.lang, err)))))
 		},
 	})
+	if errors.Is(err, lessons.ErrReplyUndelivered) && replyGiven {
+		// No person typed it: the client closed without reading.
+		err = failure("hint.reply_undelivered.flag", "err.reply_undelivered")
+	}
 	return c.traceDone(tr, err)
 }
 
