@@ -84,13 +84,21 @@ func lookup(table []tableEntry, local, remote string) (own, other tableEntry, fo
 	}
 	for _, c := range table {
 		switch {
-		case c.local.Port() == l.Port() && c.remote.Port() == r.Port():
+		case c.local.Port() == l.Port() && c.remote.Port() == r.Port() && sameAddr(c.local, l) && sameAddr(c.remote, r):
 			own, found = c, true
 		case c.local.Port() == r.Port() && c.remote.Port() == l.Port() && c.local.Addr() == r.Addr():
 			other = c
 		}
 	}
 	return own, other, found
+}
+
+// sameAddr reports whether the table's address is a's, when a names one:
+// an accepted socket knows its listener's address, which may be 0.0.0.0.
+// (With tens of thousands of connections on a busy machine, ports alone
+// may match another connection's.)
+func sameAddr(table, a netip.AddrPort) bool {
+	return a.Addr().IsUnspecified() || table.Addr() == a.Addr()
 }
 
 // openTableBeforeClose opens the kernel's TCP table, if the tracer wants
