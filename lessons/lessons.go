@@ -143,16 +143,16 @@ func runPeers(ctx context.Context, tr *trace.Tracer, peers ...func(ctx context.C
 	defer stopWatch()
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	// A run that fails (a peer's error, a stall, Ctrl-C) stops the
-	// conductor too, so that the closes that follow neither wait for a
-	// person nor look like the peers leaving the script.
-	defer context.AfterFunc(ctx, func() { tr.StopGate(context.Cause(ctx)) })()
 	errs := make([]error, len(peers))
 	var wg sync.WaitGroup
 	for i, peer := range peers {
 		wg.Go(func() {
 			if err := peer(ctx); err != nil {
 				errs[i] = err
+				// The conductor stops first, before the other peers are
+				// woken: the closes that follow then neither wait for a
+				// person nor look like the peers leaving the script.
+				tr.StopGate(err)
 				cancel(errPeerFailed)
 			}
 		})

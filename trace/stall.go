@@ -214,7 +214,8 @@ func (p *Peer) EndsWithin(d time.Duration) (release func()) {
 	}
 }
 
-// WatchStalls returns a copy of ctx that is cancelled with a *[StallError]
+// WatchStalls returns a copy of ctx that is cancelled with a *[StallError],
+// after the tracer's gate is stopped with it,
 // when every live peer (made by Peer, not yet Done) has waited for another
 // for [StallAfter] of machine time with no event at all: a run whose peers
 // wait for each other then fails in a second, saying who waits in what,
@@ -247,7 +248,11 @@ func (t *Tracer) WatchStalls(ctx context.Context) (_ context.Context, stop func(
 				continue
 			}
 			if now-since >= t.stallAfter {
-				cancel(&StallError{Peers: peers})
+				stall := &StallError{Peers: peers}
+				// The gate stops before any peer is woken, so that their
+				// closes pass at once (see Tracer.StopGate).
+				t.StopGate(stall)
+				cancel(stall)
 				return
 			}
 		}
