@@ -209,6 +209,9 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// msgInterruptedNone is the line of a run interrupted before any socket.
+const msgInterruptedNone = "socklab: interrupted by %s before any socket was made\n"
+
 func TestRunInterrupted(t *testing.T) {
 	// A run whose context a signal cancelled exits 128+signal, says so in
 	// one line, and leaves no socket open.

@@ -44,7 +44,6 @@ const (
 	msgInterrupted        = "socklab: interrupted by %s; every socket was closed (see the close steps above)\n"
 	// The same under --format=json, which these process tests use.
 	msgInterruptedData  = "socklab: interrupted by %s; every socket was closed (the trace has their close events)\n"
-	msgInterruptedNone  = "socklab: interrupted by %s before any socket was made\n"
 	msgReplyUndelivered = "socklab: the reply was not delivered: the client had closed its connection, and its kernel answered with RST; the client gave up or was stopped before the reply came; start it again, and answer while it waits\n"
 )
 
