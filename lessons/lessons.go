@@ -166,15 +166,12 @@ func runPeers(ctx context.Context, tr *trace.Tracer, peers ...func(ctx context.C
 		return diverged
 	}
 	for _, err := range errs {
-		// One sentence says it all when the run stalled or left its
-		// script: each peer's error is only what followed from it.
+		// One sentence says it all when the run stalled (a divergence
+		// is the gate's, above): each peer's error followed from it.
 		var stall *trace.StallError
-		var diverged *trace.DivergenceError
 		switch {
 		case errors.As(err, &stall):
 			return stall
-		case errors.As(err, &diverged):
-			return diverged
 		case err != nil && !errors.Is(err, errPeerFailed):
 			rest = append(rest, err)
 		}

@@ -282,3 +282,12 @@ func TestStalledSteppedRunClosesAtOnce(t *testing.T) {
 	}
 	checkClosedAll(t, rec.Events())
 }
+
+// TestMoreWaitEndsBeforeTheStallWatch: the client's wait for more of a
+// full reply, while the server waits in read for its close, must end by
+// itself before the stall watch would call the run stuck.
+func TestMoreWaitEndsBeforeTheStallWatch(t *testing.T) {
+	if moreWait > trace.StallAfter {
+		t.Errorf("moreWait %v is longer than trace.StallAfter %v: a reply that fills the buffer would look like a stall", moreWait, trace.StallAfter)
+	}
+}

@@ -294,7 +294,9 @@ type ClientConfig struct {
 }
 
 // moreWait is how long the client waits for more of a reply after a read
-// that filled its buffer.
+// that filled its buffer. It must not be longer than trace.StallAfter: a
+// bound that short tells the stall watch that the wait ends by itself
+// (trace.Peer.Within), while the server, too, waits in read.
 const moreWait = time.Second
 
 // DefaultConnectTimeout is how long a client waits for the handshake.

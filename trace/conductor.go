@@ -152,12 +152,6 @@ func (c *Conductor) Wait(e *Event) error {
 		case <-c.ctx.Done():
 		}
 		c.mu.Lock()
-		if err := c.stopErr(); err != nil {
-			delete(c.waiting, e.Peer)
-			c.mu.Unlock()
-			c.tracer.setTurn(e.Peer, "")
-			return refuse(err, closing)
-		}
 	}
 	delete(c.waiting, e.Peer)
 	c.mu.Unlock()
@@ -275,14 +269,14 @@ func (c *Conductor) awaitSettled() {
 	// Any other call about to return: until no event came for the settle
 	// time, or settleMax passed.
 	deadline := time.Now().Add(settleMax)
-	last, _, _ := c.tracer.stalled()
+	last := c.tracer.lastSeq()
 	for time.Now().Before(deadline) {
 		select {
 		case <-time.After(c.settle):
 		case <-c.ctx.Done():
 			return
 		}
-		seq, _, _ := c.tracer.stalled()
+		seq := c.tracer.lastSeq()
 		if seq == last {
 			return
 		}

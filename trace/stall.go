@@ -160,15 +160,19 @@ func (t *Tracer) setTurn(peer string, op Op) {
 	}
 }
 
+// lastSeq returns the sequence number of the latest event.
+func (t *Tracer) lastSeq() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.seq
+}
+
 // stalled returns the sequence number so far and, when every live peer is
 // stuck, what each waits in.
 func (t *Tracer) stalled() (seq uint64, peers []StalledPeer, all bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, p := range t.peers {
-		if p.done {
-			continue
-		}
 		s, ok := p.stuck()
 		if !ok {
 			return t.seq, nil, false

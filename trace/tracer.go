@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -34,8 +35,9 @@ type Tracer struct {
 	watch       *Stopwatch    // machine time: what a person holds does not count
 	stallAfter  time.Duration // see SetStallAfter
 
-	// peers are every Peer made, for the stall watch (stall.go); what each
-	// is doing is kept under mu, where its events are stamped.
+	// peers are the Peers made and not yet Done, for the stall watch
+	// (stall.go); what each is doing is kept under mu, where its events
+	// are stamped.
 	peers []*Peer
 	// connects and accepts count the connections made and taken, and
 	// accepting the accepts in flight: an accept in flight with more
@@ -70,10 +72,7 @@ func (t *Tracer) SetStallAfter(d time.Duration) *Tracer {
 // it before the run starts. It returns t.
 func (t *Tracer) SetClock(c Clock) *Tracer {
 	if t != nil {
-		t.watch = newStopwatch(c)
-		if a, ok := t.gate.(interface{ attach(*Tracer) }); ok {
-			a.attach(t)
-		}
+		t.watch = newStopwatch(c) // a gate reads it from t when it holds it
 	}
 	return t
 }
@@ -189,12 +188,11 @@ type Peer struct {
 	role   Role
 
 	// What the peer is doing, for the stall watch; guarded by tracer.mu.
-	waiting   int  // calls in flight that wait for another peer (read, accept, …)
-	busy      int  // other calls in flight (close, shutdown, …)
-	waitOp    Op   // the op of the latest waiting call
-	turn      Op   // the op whose turn the peer waits for in a script, or ""
-	selfBound int  // bounds short enough to end the wait by themselves
-	done      bool // Done was called
+	waiting   int // calls in flight that wait for another peer (read, accept, …)
+	busy      int // other calls in flight (close, shutdown, …)
+	waitOp    Op  // the op of the latest waiting call
+	turn      Op  // the op whose turn the peer waits for in a script, or ""
+	selfBound int // bounds short enough to end the wait by themselves
 }
 
 // KernelState reports whether calls should record the kernel's view.
@@ -238,9 +236,11 @@ func (p *Peer) Done() {
 	if p == nil {
 		return
 	}
-	p.tracer.mu.Lock()
-	p.done = true
-	p.tracer.mu.Unlock()
+	// A peer that is done is no longer watched for stalls.
+	t := p.tracer
+	t.mu.Lock()
+	t.peers = slices.DeleteFunc(t.peers, func(q *Peer) bool { return q == p })
+	t.mu.Unlock()
 	if p.tracer.gate == nil {
 		return
 	}

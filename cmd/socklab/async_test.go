@@ -45,10 +45,11 @@ type terminalErr struct{ t *terminal }
 
 func (o terminalErr) Write(p []byte) (int, error) { return o.t.write(p, false) }
 
-// In step mode, each prompt comes after every line its peer's earlier
-// calls printed: the prompt asks about the next call, so the screen must
-// already show what came before.
-func TestStepPromptsFollowTheirLines(t *testing.T) {
+// steppedOnTerminal runs the basic lesson with --step, Enter at every
+// prompt, on a slow terminal that both standard streams write to, and
+// returns the screen.
+func steppedOnTerminal(t *testing.T) *terminal {
+	t.Helper()
 	var term terminal
 	code := run(context.Background(), []string{"--step", "--format=json"}, env{
 		stdin: strings.NewReader(strings.Repeat("\n", 20)), stdout: terminalOut{&term}, stderr: terminalErr{&term},
@@ -56,6 +57,14 @@ func TestStepPromptsFollowTheirLines(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d:\n%s", code, term.String())
 	}
+	return &term
+}
+
+// In step mode, each prompt comes after every line its peer's earlier
+// calls printed: the prompt asks about the next call, so the screen must
+// already show what came before.
+func TestStepPromptsFollowTheirLines(t *testing.T) {
+	term := steppedOnTerminal(t)
 	type line struct {
 		prompt bool
 		peer   string

@@ -257,14 +257,7 @@ func TestStuckRunsSaidInOneLine(t *testing.T) {
 // the server's accept, which returns on its own once the handshake is
 // done (step 8), has printed its line: the class reads 8, then 9.
 func TestStepPromptComesAfterTheStepBefore(t *testing.T) {
-	var term terminal
-	code := run(context.Background(), []string{"--step", "--format=json"}, env{
-		stdin: strings.NewReader(strings.Repeat("\n", 20)), stdout: terminalOut{&term}, stderr: terminalErr{&term},
-	})
-	if code != 0 {
-		t.Fatalf("exit %d:\n%s", code, term.String())
-	}
-	screen := term.String()
+	screen := steppedOnTerminal(t).String()
 	prompt := strings.Index(screen, "▶ next: [9] client")
 	accepted := strings.Index(screen, `"op":"accept","phase":"end"`)
 	if prompt < 0 || accepted < 0 {

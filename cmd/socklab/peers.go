@@ -40,7 +40,7 @@ func runServer(ctx context.Context, args []string, e *env) error {
 		return usage("hint.reply_empty", "err.reply_empty")
 	}
 	if readTimeout <= 0 || readTimeout > maxTimeout {
-		return positiveDuration("read-timeout", readTimeout)
+		return durationOutOfRange("read-timeout", readTimeout)
 	}
 	readTimeout, waiting := c.patience(readTimeout, "message")
 	addr, tr, input, err := c.peerSetup(ctx, spec)
@@ -97,10 +97,10 @@ func runClient(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	if timeout <= 0 || timeout > maxTimeout {
-		return positiveDuration("timeout", timeout)
+		return durationOutOfRange("timeout", timeout)
 	}
 	if readTimeout <= 0 || readTimeout > maxTimeout {
-		return positiveDuration("read-timeout", readTimeout)
+		return durationOutOfRange("read-timeout", readTimeout)
 	}
 	messageGiven := flagGiven(c.fs, "message")
 	if messageGiven && message == "" {
@@ -126,9 +126,9 @@ func runClient(ctx context.Context, args []string, e *env) error {
 	return c.traceDone(tr, err)
 }
 
-// positiveDuration is the usage error of a duration flag that is zero or
+// durationOutOfRange is the usage error of a duration flag that is zero or
 // negative, or longer than maxTimeout.
-func positiveDuration(flag string, d time.Duration) error {
+func durationOutOfRange(flag string, d time.Duration) error {
 	if d > maxTimeout {
 		return usage("hint.duration_max", "err.duration_max", flag, d, maxTimeout).withHintArgs(flag)
 	}

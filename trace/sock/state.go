@@ -155,15 +155,12 @@ func TableReadable(v6 bool) bool {
 // it did. It is an observation (it reads the table), not a traced call;
 // where the table cannot be read it returns false at once.
 func AwaitTableState(ctx context.Context, local, remote string, v6 bool, want string, timeout time.Duration) bool {
+	if !TableReadable(v6) {
+		return false
+	}
 	deadline := time.Now().Add(timeout)
 	for {
-		t := sysOpenTCPTable(v6)
-		if t == nil {
-			return false
-		}
-		rows, ok := t.read()
-		t.close()
-		if own, _, found := lookup(rows, local, remote); ok && found && own.state == want {
+		if state, found := TableState(local, remote, v6); found && state == want {
 			return true
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
