@@ -105,6 +105,18 @@ type Event struct {
 	// elsewhere (Go parks the goroutine on the runtime's poller) before it
 	// tries again. Explanations depend on it.
 	Nonblock bool
+	// Signal, on End, names the signal that interrupted the call, when an
+	// observer saw it (socklab trace sees the kernel's ERESTARTSYS and the
+	// signal pending): "SIGINT". Errno is then EINTR, what the program sees.
+	Signal string
+	// PID is the process that made the call, when socklab traces another
+	// program (socklab trace); 0 for socklab's own lessons.
+	PID int
+	// Copies, on a close, counts the other descriptors of the same socket
+	// still open (a forking server's child holds one): such a close only
+	// drops this process's copy, so it is not step 11 and the connection
+	// lives on. 0 when unknown or none.
+	Copies int
 
 	// The kernel's view, on End, when the tracer asks for it
 	// (Tracer.SetKernelState). State is the socket's TCP state after the

@@ -68,6 +68,9 @@ type JSONEvent struct {
 	DurNS         *int64  `json:"dur_ns,omitempty"`
 	Interrupt     string  `json:"interrupt,omitempty"`
 	Nonblock      bool    `json:"nonblock,omitempty"`
+	Signal        string  `json:"signal,omitempty"`
+	PID           int     `json:"pid,omitempty"`
+	Copies        int     `json:"copies,omitempty"`
 	State         string  `json:"state,omitempty"`
 	StateTimerNS  int64   `json:"state_timer_ns,omitempty"`
 	PeerState     string  `json:"peer_state,omitempty"`
@@ -82,6 +85,7 @@ func ToJSON(e *Event, preview int) JSONEvent {
 		Peer: e.Peer, Role: e.Role, Op: e.Op, Phase: e.Phase, Step: e.Step,
 		Syscall: e.Syscall, Kind: e.Kind, Arg: e.Arg, Local: e.Local, Remote: e.Remote,
 		Errno: e.Errno, EOF: e.EOF(), Interrupt: e.Interrupt, Nonblock: e.Nonblock,
+		Signal: e.Signal, PID: e.PID, Copies: e.Copies,
 		State: e.State, StateTimerNS: int64(e.StateTimer),
 		PeerState: e.PeerState, PeerTimerNS: int64(e.PeerStateTimer),
 	}

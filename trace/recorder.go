@@ -68,6 +68,7 @@ const (
 	strInterrupt
 	strState
 	strPeerState
+	strSignal
 	numStrs
 )
 
@@ -75,7 +76,7 @@ const (
 type record struct {
 	seq                                       uint64
 	time, elapsed, stateTimer, peerStateTimer time.Duration
-	step, fd, ret, n                          int
+	step, fd, ret, n, pid, copies             int
 	data                                      dataRef
 	err                                       uint32 // 0 for nil, else errs[err-1]
 	str                                       [numStrs]uint32
@@ -101,7 +102,7 @@ func (r *Recorder) Handle(e Event) error {
 	}
 	rec := record{
 		seq: e.Seq, time: e.Time, elapsed: e.Elapsed, stateTimer: e.StateTimer, peerStateTimer: e.PeerStateTimer,
-		step: e.Step, fd: e.FD, ret: e.Ret, n: e.N, nonblock: e.Nonblock,
+		step: e.Step, fd: e.FD, ret: e.Ret, n: e.N, pid: e.PID, copies: e.Copies, nonblock: e.Nonblock,
 		data: r.keepData(e.Data),
 	}
 	if e.Err != nil {
@@ -111,7 +112,7 @@ func (r *Recorder) Handle(e Event) error {
 	strs := [numStrs]string{
 		strPeer: e.Peer, strRole: string(e.Role), strOp: string(e.Op), strPhase: string(e.Phase),
 		strSyscall: e.Syscall, strKind: e.Kind, strArg: e.Arg, strLocal: e.Local, strRemote: e.Remote,
-		strErrno: e.Errno, strInterrupt: e.Interrupt, strState: e.State, strPeerState: e.PeerState,
+		strErrno: e.Errno, strInterrupt: e.Interrupt, strState: e.State, strPeerState: e.PeerState, strSignal: e.Signal,
 	}
 	for f, s := range &strs {
 		// Events repeat a few strings, most of them the very same string
@@ -186,12 +187,13 @@ func (r *Recorder) keepData(data []byte) dataRef {
 func (r *Recorder) event(rec *record) Event {
 	e := Event{
 		Seq: rec.seq, Time: rec.time, Elapsed: rec.elapsed, StateTimer: rec.stateTimer, PeerStateTimer: rec.peerStateTimer,
-		Step: rec.step, FD: rec.fd, Ret: rec.ret, N: rec.n, Nonblock: rec.nonblock,
+		Step: rec.step, FD: rec.fd, Ret: rec.ret, N: rec.n, PID: rec.pid, Copies: rec.copies, Nonblock: rec.nonblock,
 		Peer: r.strs[rec.str[strPeer]], Role: Role(r.strs[rec.str[strRole]]), Op: Op(r.strs[rec.str[strOp]]),
 		Phase: Phase(r.strs[rec.str[strPhase]]), Syscall: r.strs[rec.str[strSyscall]], Kind: r.strs[rec.str[strKind]],
 		Arg: r.strs[rec.str[strArg]], Local: r.strs[rec.str[strLocal]], Remote: r.strs[rec.str[strRemote]],
 		Errno: r.strs[rec.str[strErrno]], Interrupt: r.strs[rec.str[strInterrupt]],
 		State: r.strs[rec.str[strState]], PeerState: r.strs[rec.str[strPeerState]],
+		Signal: r.strs[rec.str[strSignal]],
 	}
 	if rec.err != 0 {
 		e.Err = r.errs[rec.err-1]

@@ -305,6 +305,9 @@ func (s *TextSink) peerName(e *Event) string {
 // errnoText is the kernel's error in words: from the catalogue when it has
 // the errno, else as the system words it.
 func (s *TextSink) errnoText(e *Event) string {
+	if e.Signal != "" {
+		return s.opts.Lang.T("errno.signal", e.Signal)
+	}
 	if key := "errno." + e.Errno; s.opts.Lang.Has(key) {
 		return s.opts.Lang.T(key)
 	}

@@ -200,6 +200,14 @@ func (p *Peer) KernelState() bool {
 	return p != nil && p.tracer.kernelState
 }
 
+// Role returns the peer's role.
+func (p *Peer) Role() Role {
+	if p == nil {
+		return ""
+	}
+	return p.role
+}
+
 // Name returns the peer's name ("server", "client", "client-2", …).
 func (p *Peer) Name() string {
 	if p == nil {
@@ -216,7 +224,7 @@ func (p *Peer) Admit(e *Event) error {
 		return nil
 	}
 	e.Peer, e.Role, e.Phase = p.name, p.role, Begin
-	e.Step = StepOf(p.role, e.Op, Begin, false)
+	e.Step = stepOf(p.role, e, Begin)
 	return p.tracer.gate.Wait(gateCopy(e))
 }
 
@@ -257,7 +265,7 @@ func (p *Peer) Begin(e *Event) time.Time {
 		return time.Time{}
 	}
 	e.Peer, e.Role, e.Phase = p.name, p.role, Begin
-	e.Step = StepOf(p.role, e.Op, Begin, false)
+	e.Step = stepOf(p.role, e, Begin)
 	p.tracer.emit(p, e)
 	if b, ok := p.tracer.gate.(interface{ Begun(*Event) }); ok {
 		b.Begun(gateCopy(e))
@@ -276,8 +284,27 @@ func (p *Peer) End(e *Event, began time.Time) {
 	if p == nil {
 		return
 	}
+	p.EndMeasured(e, time.Since(began))
+}
+
+// EndMeasured records e as the End of a call that an outside observer
+// timed: socklab trace measures, from another process's stops, how long
+// the call was in the kernel, and elapsed is that.
+func (p *Peer) EndMeasured(e *Event, elapsed time.Duration) {
+	if p == nil {
+		return
+	}
 	e.Peer, e.Role, e.Phase = p.name, p.role, End
-	e.Step = StepOf(p.role, e.Op, End, e.Err != nil)
-	e.Elapsed = time.Since(began)
+	e.Step = stepOf(p.role, e, End)
+	e.Elapsed = elapsed
 	p.tracer.emit(p, e)
+}
+
+// stepOf is e's step: StepOf, except that a close of one copy of a
+// socket whose other copies live on (Event.Copies) is not step 11.
+func stepOf(role Role, e *Event, phase Phase) int {
+	if e.Op == OpClose && e.Copies > 0 {
+		return 0
+	}
+	return StepOf(role, e.Op, phase, phase == End && e.Err != nil)
 }

@@ -304,6 +304,7 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"errno.EAGAIN":        "资源暂时不可用",
 	"errno.EINVAL":        "无效参数",
 	"errno.ENOTCONN":      "传输端点尚未连接",
+	"errno.signal":        "被 %s 打断",
 	"hint.EADDRINUSE":     "有别的程序在监听这个端口，或者这个端口上刚关闭的连接还处在 TIME_WAIT（大约一分钟）；换一个端口（--addr 127.0.0.1:0 让内核挑选），或者稍等",
 	"hint.EACCES":         "1024 以下的端口需要 root（或 CAP_NET_BIND_SERVICE）；用 1024 以上的端口，例如 1234",
 	"hint.EADDRNOTAVAIL":  "这个地址不属于本机；用 127.0.0.1，或用 0.0.0.0 表示所有网卡",

@@ -31,23 +31,32 @@ func (s *Socket) noteState(e *trace.Event) {
 		}
 		fd = e.Ret // the new socket, not the listening one
 	}
+	e.State, e.StateTimer = StateOf(fd, e.Local, e.Remote, s.v6)
+}
+
+// StateOf returns the TCP state of the socket fd, as the kernel reports it,
+// and the time left on its timer, or "" when the kernel does not say.
+// local and remote are its addresses, when known: Linux hands a connection
+// in TIME_WAIT to a small socket of its own and marks this one closed, and
+// then the kernel's table tells the truth. socklab trace asks it of a
+// duplicate of another program's descriptor.
+func StateOf(fd int, local, remote string, v6 bool) (string, time.Duration) {
 	state, ok := sysTCPState(fd)
 	if !ok {
-		return
+		return "", 0
 	}
-	e.State = state
-	if state == "CLOSED" && e.Local != "" && e.Remote != "" {
-		// Linux hands a connection in TIME_WAIT to a small socket of its
-		// own and marks this one closed: the table tells the truth.
-		if t := sysOpenTCPTable(s.v6); t != nil {
-			if rows, ok := t.read(); ok {
-				if own, _, found := lookup(rows, e.Local, e.Remote); found {
-					e.State, e.StateTimer = own.state, own.timer
+	if state == "CLOSED" && local != "" && remote != "" {
+		if t := sysOpenTCPTable(v6); t != nil {
+			rows, ok := t.read()
+			t.close()
+			if ok {
+				if own, _, found := lookup(rows, local, remote); found {
+					return own.state, own.timer
 				}
 			}
-			t.close()
 		}
 	}
+	return state, 0
 }
 
 // noteStateAfterClose records in e what the kernel's table holds for the
@@ -58,9 +67,25 @@ func (s *Socket) noteStateAfterClose(e *trace.Event, local, remote string) {
 	if s.table == nil {
 		return // not asked for, or a socket with no connection to look up
 	}
-	table, ok := s.table.read()
-	s.table.close()
+	noteClosed(s.table, e, local, remote)
 	s.table = nil
+}
+
+// NoteClosed records in e, the End of the close of a connection's last
+// descriptor, what the kernel's table holds for the connection e.Local –
+// e.Remote now: this side and, if it is on this machine, the other end
+// (see Event.State). socklab trace calls it for another program's close.
+func NoteClosed(e *trace.Event, v6 bool) {
+	if t := sysOpenTCPTable(v6); t != nil {
+		noteClosed(t, e, e.Local, e.Remote)
+	}
+}
+
+// noteClosed reads the opened table t, closes it, and records what it
+// holds for local–remote in e.
+func noteClosed(t tcpTable, e *trace.Event, local, remote string) {
+	table, ok := t.read()
+	t.close()
 	if !ok {
 		return
 	}

@@ -1,0 +1,674 @@
+package ptrace
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// The model turns the calls another program makes into the project's own
+// trace.Events: which process plays which role, which socket is part of the
+// lesson and which is startup noise, what each call's step and arguments
+// are. It is the part of the tracer with no ptrace in it (the tracing
+// thread, tracer_linux.go, feeds it), so that its rules are tested with
+// calls made up in a test (model_test.go).
+
+// kernel is what the model asks the system about a traced program's
+// descriptors. The tracer's answers come from /proc and from duplicates of
+// the descriptors (pidfd_getfd); a test gives its own.
+type kernel interface {
+	// inode returns the socket inode descriptor fd of process pid refers
+	// to, or false when fd is not a socket: decided at each call, from the
+	// kernel, so that dup2, SCM_RIGHTS and inheritance cannot fool it.
+	inode(pid, fd int) (uint64, bool)
+	// facts returns what the kernel says of the socket: its family and
+	// type, addresses, whether it listens or is non-blocking and, with
+	// state, its TCP state.
+	facts(pid, fd int, state bool) facts
+	// copies counts the descriptors, in every traced process, that refer
+	// to the socket ino, other than pid's fd.
+	copies(ino uint64, pid, fd int) int
+	// closed fills in e what the kernel's table holds for the connection
+	// local–remote after its last descriptor was closed.
+	closed(e *trace.Event, v6 bool)
+	// errnoName returns the name of errno n: "ECONNREFUSED".
+	errnoName(n int) string
+}
+
+// facts are what the kernel says of one socket.
+type facts struct {
+	ok            bool
+	family, typ   int
+	local, remote string
+	listening     bool
+	nonblock      bool
+	state         string        // TCP state, when asked for
+	timer         time.Duration // on its timer, when the table was read
+}
+
+// memory reads the traced program's memory.
+type memory interface {
+	read(pid int, addr uint64, b []byte) (int, error)
+}
+
+// A process is one traced process (a thread group).
+type process struct {
+	pid int
+	// hint is the role the user gave the program (--server, --client):
+	// the sockets the process makes are that role's from socket() on.
+	// Without one, a socket's role is learned from what it does. A child
+	// process gets no hint: a forked client of a server is told apart by
+	// what it does.
+	hint trace.Role
+	// peers are the process's trace peers, one per role its sockets play
+	// (a forking server's child closing its copy of the listener is a
+	// server, even when it goes on to connect somewhere as a client).
+	peers  map[trace.Role]*trace.Peer
+	parent *process
+	// program is the index of the program socklab started that this
+	// process belongs to (a child of a forking server belongs to the
+	// server's).
+	program int
+	shown   int // events shown for it
+}
+
+// sockState says whether a socket is shown.
+type sockState uint8
+
+const (
+	// held: its role is not known yet (socket and bind come before
+	// listen or connect say what it is for); its calls are kept and shown
+	// once it is, or dropped as noise.
+	held sockState = iota
+	shown
+	noise
+)
+
+// A socket is one socket (one inode) a traced program has.
+type socket struct {
+	ino         uint64
+	family, typ int
+	kind        string
+	state       sockState
+	role        trace.Role // once known
+	held        []heldCall
+	local       string
+	remote      string
+	nonblock    bool
+	listening   bool
+	owner       *process
+}
+
+// A heldCall is a call made on a held socket, kept until the socket's role
+// is known.
+type heldCall struct {
+	p          *process
+	begin, end trace.Event
+	elapsed    time.Duration
+}
+
+// A pending call is one call between its entry and its exit.
+type pending struct {
+	p       *process
+	c       call
+	args    [6]uint64
+	sock    *socket
+	e       trace.Event // the Begin, then the End
+	begin   trace.Event // the Begin as emitted (for a held call)
+	show    bool        // emitted as it happens
+	v6      bool
+	resumed time.Time // when the call went on into the kernel
+}
+
+// model is the state of one trace.
+type model struct {
+	tr  *trace.Tracer
+	k   kernel
+	mem memory
+	all bool // show every socket, noise included
+	// kernelState asks for the kernel's view (Event.State), as
+	// trace.Tracer.SetKernelState does for the lessons.
+	kernelState bool
+	procs       map[int]*process
+	socks       map[uint64]*socket
+	names       map[trace.Role]int // peers named so far per role
+	dataCap     int
+	// listened is called when a server's listen returned.
+	listened func(p *process)
+}
+
+// dataLimit bounds the bytes an event keeps of a write or read: as much as
+// any view shows, without copying a program's megabytes.
+const dataLimit = 64 << 10
+
+func newModel(tr *trace.Tracer, k kernel, mem memory, all, kernelState bool) *model {
+	return &model{tr: tr, k: k, mem: mem, all: all, kernelState: kernelState, procs: map[int]*process{}, socks: map[uint64]*socket{},
+		names: map[trace.Role]int{}, dataCap: dataLimit}
+}
+
+// peerOf returns p's trace peer for role, naming it on first use:
+// "server", then "server-2" for a second server process (a forking
+// server's child), "client", "client-2", …; a socket whose role is not
+// known (shown with --all) is "pid 1234"'s.
+func (m *model) peerOf(p *process, role trace.Role) *trace.Peer {
+	if peer := p.peers[role]; peer != nil {
+		return peer
+	}
+	var name string
+	if role == "" {
+		name = "pid " + strconv.Itoa(p.pid)
+	} else {
+		m.names[role]++
+		name = string(role)
+		if n := m.names[role]; n > 1 {
+			name += "-" + strconv.Itoa(n)
+		}
+	}
+	peer := m.tr.Peer(name, role)
+	p.peers[role] = peer
+	return peer
+}
+
+// forked records a new process, child of parent (nil for a program
+// socklab started); it plays its parent's role.
+func (m *model) forked(pid int, parent *process, program int, role trace.Role) *process {
+	p := &process{pid: pid, parent: parent, program: program, hint: role, peers: map[trace.Role]*trace.Peer{}}
+	if parent != nil {
+		p.hint, p.program = "", parent.program
+	}
+	m.procs[pid] = p
+	return p
+}
+
+// exited forgets process pid.
+func (m *model) exited(pid int) {
+	if p := m.procs[pid]; p != nil {
+		for _, peer := range p.peers {
+			peer.Done()
+		}
+		delete(m.procs, pid)
+	}
+}
+
+// enter is a call's entry stop: it returns the pending call when the
+// tracer should see the call's exit too, and nil when the call is none of
+// the lesson's (a read of a file, a socket of startup noise) and runs on
+// untraced.
+func (m *model) enter(p *process, c call, args [6]uint64) *pending {
+	pc := &pending{p: p, c: c, args: args}
+	e := &pc.e
+	e.Syscall, e.PID, e.FD = c.String(), p.pid, -1
+	if c == callSocket {
+		family, typ, proto := int(args[0]), int(args[1]), int(args[2])
+		e.Op, e.Kind, e.Arg = trace.OpCreate, kindOf(family, typ), socketArgs(family, typ, proto)
+		pc.sock = &socket{family: family, typ: typ, kind: e.Kind, owner: p, nonblock: typ&sockNonblock != 0}
+		pc.sock.state = m.firstState(p, family, typ, proto)
+		if pc.sock.state == shown {
+			pc.sock.role = p.hint
+		}
+		pc.show = pc.sock.state == shown
+		pc.v6 = family == afInet6
+		return pc
+	}
+	fd := int(int32(args[0]))
+	ino, ok := m.k.inode(p.pid, fd)
+	if !ok {
+		return nil // not a socket
+	}
+	s := m.socks[ino]
+	if s == nil {
+		s = m.adopt(p, fd, ino)
+	}
+	pc.sock, pc.v6 = s, s.family == afInet6
+	e.FD, e.Kind, e.Local, e.Remote, e.Nonblock = fd, s.kind, s.local, s.remote, s.nonblock
+	m.describe(pc)
+	if s.state == held {
+		m.decide(pc)
+	}
+	switch {
+	case s.state == noise && !m.all:
+		return nil
+	case s.state == held:
+		if c == callClose { // closed before it said what it was for: noise
+			s.held = nil
+			delete(m.socks, ino)
+			return nil
+		}
+		return pc // kept: its exit completes the held call
+	}
+	pc.show = true
+	if c == callClose {
+		e.Copies = m.k.copies(ino, p.pid, fd)
+		if e.Copies == 0 && s.kind == "tcp" && m.kernelState {
+			// The addresses to look the connection up by after the close
+			// (the descriptor, and its duplicate, are gone by then).
+			f := m.k.facts(p.pid, fd, false)
+			e.Local, e.Remote = f.local, f.remote
+		}
+	}
+	return pc
+}
+
+// firstState decides, at socket(), whether a new socket is shown at once:
+// a TCP socket of a process whose role is known (given on the command
+// line, or learned from an earlier listen or connect) is. The rest waits
+// for what it is used for: startup noise (glibc's nscd lookup over a Unix
+// socket, a DNS query, a netlink request) never names a role.
+func (m *model) firstState(p *process, family, typ, proto int) sockState {
+	const ipprotoMPTCP = 262 // Go's probe of MPTCP support
+	switch {
+	case m.all:
+		return shown
+	case family != afInet && family != afInet6 && family != afUnix:
+		return noise
+	case p.hint != "" && kindOf(family, typ) == "tcp" && proto != ipprotoMPTCP:
+		return shown
+	}
+	return held
+}
+
+// adopt makes a socket the model has not seen created (inherited, passed
+// over a Unix socket, or made before tracing began) known, from what the
+// kernel says of it.
+func (m *model) adopt(p *process, fd int, ino uint64) *socket {
+	f := m.k.facts(p.pid, fd, false)
+	s := &socket{ino: ino, family: f.family, typ: f.typ, kind: kindOf(f.family, f.typ), owner: p,
+		local: f.local, remote: f.remote, nonblock: f.nonblock, state: held}
+	switch {
+	case f.listening:
+		s.state, s.role = shown, trace.Server
+	case p.hint != "" && s.kind == "tcp" && f.remote != "":
+		s.state, s.role = shown, p.hint
+	case m.all:
+		s.state = shown
+	case s.kind == "":
+		s.state = noise
+	}
+	m.socks[ino] = s
+	return s
+}
+
+// describe fills the Begin event of a call on a socket: its op and the
+// arguments it shows.
+func (m *model) describe(pc *pending) {
+	e, a, s := &pc.e, pc.args, pc.sock
+	datagram := s.kind == "udp"
+	switch pc.c {
+	case callBind:
+		e.Op, e.Local = trace.OpBind, m.sockaddrAt(pc.p.pid, a[1], a[2])
+	case callListen:
+		e.Op, e.Arg = trace.OpListen, strconv.Itoa(int(int32(a[1])))
+	case callAccept, callAccept4:
+		e.Op = trace.OpAccept
+	case callConnect:
+		e.Op, e.Remote = trace.OpConnect, m.sockaddrAt(pc.p.pid, a[1], a[2])
+	case callShutdown:
+		e.Op, e.Arg = trace.OpShutdown, shutdownHow(a[1])
+	case callClose:
+		e.Op = trace.OpClose
+	case callGetsockname:
+		e.Op = trace.OpGetsockname
+	case callSetsockopt:
+		e.Op, e.Arg = trace.OpSetsockopt, sockoptArgs(a[1], a[2])
+	case callFcntl:
+		e.Op = trace.OpFcntl
+		e.Arg = "F_SETFL, " + fcntlFlags(a[2])
+	case callRead, callReadv, callRecvfrom, callRecvmsg, callRecvmmsg:
+		e.Op = trace.OpRead
+		if datagram {
+			e.Op = trace.OpRecvfrom
+		}
+		e.N = m.bufferSize(pc)
+		e.Arg = strconv.Itoa(e.N)
+	case callWrite, callWritev, callSendto, callSendmsg, callSendmmsg:
+		e.Op = trace.OpWrite
+		if datagram {
+			e.Op = trace.OpSendto
+		}
+		e.Data, e.N = m.written(pc)
+		e.Arg = strconv.Itoa(e.N)
+		if to := m.destination(pc); to != "" {
+			e.Remote = to
+		}
+	}
+}
+
+// fcntlFlags shows F_SETFL's flags, O_NONBLOCK by name.
+func fcntlFlags(flags uint64) string {
+	const oNonblock = 0o4000
+	if flags&oNonblock != 0 {
+		if rest := flags &^ oNonblock; rest != 0 {
+			return fmt.Sprintf("O_NONBLOCK|%#o", rest)
+		}
+		return "O_NONBLOCK"
+	}
+	return fmt.Sprintf("%#o", flags)
+}
+
+// decide settles, at a call on a held socket, whether the socket is part
+// of the lesson: a listen makes it the server's, a connect (to anything but
+// glibc's name service cache or a DNS server) the client's. Once it is,
+// the calls held so far are shown, before this one.
+func (m *model) decide(pc *pending) {
+	s, e := pc.sock, &pc.e
+	var role trace.Role
+	switch pc.c {
+	case callListen, callAccept, callAccept4:
+		role = trace.Server
+	case callConnect:
+		if isNameService(e.Remote) {
+			s.state, s.held = noise, nil
+			return
+		}
+		role = trace.Client
+	case callSendto, callSendmsg, callSendmmsg:
+		if e.Remote == "" || isNameService(e.Remote) {
+			return
+		}
+		role = trace.Client
+	default:
+		return
+	}
+	if s.kind == "" {
+		return
+	}
+	s.state, s.role = shown, role
+	m.release(s)
+}
+
+// isNameService reports whether a connect to addr is a lookup of a name
+// (glibc's nscd, systemd-resolved's varlink socket, DNS), not a lesson's
+// connection.
+func isNameService(addr string) bool {
+	switch addr {
+	case "/var/run/nscd/socket", "/run/nscd/socket", "/run/systemd/resolve/io.systemd.Resolve":
+		return true
+	}
+	if i := lastColon(addr); i >= 0 && addr[i+1:] == "53" {
+		return true
+	}
+	return false
+}
+
+func lastColon(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == ':' {
+			return i
+		}
+	}
+	return -1
+}
+
+// release shows the calls held on s, in the order they were made.
+func (m *model) release(s *socket) {
+	for i := range s.held {
+		h := &s.held[i]
+		peer := m.peerOf(h.p, s.role)
+		peer.Begin(&h.begin)
+		peer.EndMeasured(&h.end, h.elapsed)
+		h.p.shown++
+	}
+	s.held = nil
+}
+
+// begin emits the Begin of a shown call; the caller has asked the gate.
+func (m *model) begin(pc *pending) {
+	if !pc.show {
+		return
+	}
+	m.peerOf(pc.p, pc.sock.role).Begin(&pc.e)
+	pc.p.shown++
+}
+
+// exit is a call's exit stop: ret is what the kernel returned (a negative
+// errno on failure), signal the signal pending when it was interrupted.
+func (m *model) exit(pc *pending, ret int64, signal string, elapsed time.Duration) {
+	begin := pc.e
+	e := &pc.e
+	e.Ret = int(ret)
+	if ret < 0 {
+		e.Ret = -1
+		n := int(-ret)
+		switch n {
+		case 512, 513, 514, 516: // ERESTARTSYS and friends: a signal came
+			e.Errno, e.Signal = "EINTR", signal
+			e.Err = fmt.Errorf("interrupted by %s", signal)
+		default:
+			e.Errno = m.k.errnoName(n)
+			e.Err = errnoError(e.Errno)
+		}
+	}
+	s := pc.sock
+	ok := ret >= 0
+	switch pc.c {
+	case callSocket:
+		if ok {
+			e.FD = int(ret)
+			ino, _ := m.k.inode(pc.p.pid, e.FD)
+			s.ino = ino
+			m.socks[ino] = s
+		}
+	case callAccept, callAccept4:
+		if ok {
+			m.accepted(pc, int(ret))
+		}
+	case callConnect:
+		if ok || e.Errno == "EINPROGRESS" {
+			f := m.k.facts(pc.p.pid, e.FD, false)
+			e.Local = f.local
+			s.local, s.remote = f.local, e.Remote
+		}
+	case callBind:
+		if ok {
+			s.local = e.Local
+		}
+	case callListen:
+		s.listening = s.listening || ok
+	case callGetsockname:
+		if ok {
+			f := m.k.facts(pc.p.pid, e.FD, false)
+			e.Local, s.local = f.local, f.local
+		}
+	case callFcntl:
+		if ok {
+			s.nonblock = pc.args[2]&0o4000 != 0
+		}
+	case callRead, callReadv, callRecvfrom, callRecvmsg, callRecvmmsg:
+		e.N = max(e.Ret, 0)
+		if ok {
+			e.Data = m.readBack(pc, e.N)
+			if from := m.source(pc); from != "" && e.Op == trace.OpRecvfrom {
+				e.Remote = from
+			}
+		}
+	case callWrite, callWritev, callSendto, callSendmsg, callSendmmsg:
+		e.N = max(e.Ret, 0)
+		if e.N < len(e.Data) {
+			e.Data = e.Data[:e.N]
+		}
+	case callClose:
+		if ok && e.Copies == 0 {
+			delete(m.socks, s.ino)
+			if s.kind == "tcp" && m.kernelState && e.Local != "" && e.Remote != "" {
+				m.k.closed(e, pc.v6)
+			}
+		}
+	}
+	if ok && s.kind == "tcp" && m.kernelState {
+		switch pc.c {
+		case callListen, callConnect, callShutdown, callRead, callReadv, callRecvfrom, callRecvmsg,
+			callWrite, callWritev, callSendto, callSendmsg:
+			e.State = m.k.facts(pc.p.pid, e.FD, true).state
+		}
+	}
+	if pc.show {
+		m.peerOf(pc.p, s.role).EndMeasured(e, elapsed)
+		if pc.c == callListen && ok && m.listened != nil {
+			m.listened(pc.p)
+		}
+		return
+	}
+	if s.state == held { // keep it for when the socket's role is known
+		s.held = append(s.held, heldCall{p: pc.p, begin: begin, end: *e, elapsed: elapsed})
+	}
+}
+
+// accepted registers the connection accept returned as descriptor fd.
+func (m *model) accepted(pc *pending, fd int) {
+	e := &pc.e
+	ino, _ := m.k.inode(pc.p.pid, fd)
+	f := m.k.facts(pc.p.pid, fd, m.kernelState)
+	e.Remote, e.Local, e.State = f.remote, f.local, f.state
+	m.socks[ino] = &socket{ino: ino, family: pc.sock.family, typ: pc.sock.typ, kind: pc.sock.kind,
+		state: shown, role: pc.sock.role, local: f.local, remote: f.remote, nonblock: f.nonblock, owner: pc.p}
+	if pc.c == callAccept4 {
+		e.Arg = acceptFlags(pc.args[3])
+	}
+}
+
+func acceptFlags(flags uint64) string {
+	switch flags & (sockNonblock | sockCloexec) {
+	case sockCloexec:
+		return "SOCK_CLOEXEC"
+	case sockNonblock:
+		return "SOCK_NONBLOCK"
+	case sockNonblock | sockCloexec:
+		return "SOCK_CLOEXEC|SOCK_NONBLOCK"
+	}
+	return "0"
+}
+
+// errnoError is the error of a call that failed with an errno, by name.
+type errnoError string
+
+func (e errnoError) Error() string { return string(e) }
+
+// sockaddrAt decodes the socket address of size n at addr.
+func (m *model) sockaddrAt(pid int, addr, n uint64) string {
+	if addr == 0 || n == 0 || n > 128 {
+		return ""
+	}
+	b := make([]byte, n)
+	got, _ := m.mem.read(pid, addr, b)
+	return sockaddr(b[:got])
+}
+
+// buffers returns the buffers a read or write call names.
+func (m *model) buffers(pc *pending) []iovec {
+	a := pc.args
+	switch pc.c {
+	case callRead, callWrite, callRecvfrom, callSendto:
+		return []iovec{{a[1], a[2]}}
+	case callReadv, callWritev:
+		return m.iovecsAt(pc.p.pid, a[1], a[2])
+	case callRecvmsg, callSendmsg:
+		if h, ok := m.msghdrAt(pc.p.pid, a[1]); ok {
+			return m.iovecsAt(pc.p.pid, h.iov, h.iovlen)
+		}
+	case callRecvmmsg, callSendmmsg:
+		// The first message only: what a lesson's view shows of a batch.
+		if h, ok := m.msghdrAt(pc.p.pid, a[1]); ok {
+			return m.iovecsAt(pc.p.pid, h.iov, h.iovlen)
+		}
+	}
+	return nil
+}
+
+func (m *model) iovecsAt(pid int, addr, count uint64) []iovec {
+	const iovMax = 1024
+	if addr == 0 || count == 0 || count > iovMax {
+		return nil
+	}
+	b := make([]byte, 16*count)
+	n, _ := m.mem.read(pid, addr, b)
+	return iovecs(b[:n])
+}
+
+func (m *model) msghdrAt(pid int, addr uint64) (msghdr, bool) {
+	b := make([]byte, msghdrSize)
+	if n, _ := m.mem.read(pid, addr, b); n < msghdrSize {
+		return msghdr{}, false
+	}
+	return decodeMsghdr(b)
+}
+
+// bufferSize is how many bytes a read may take.
+func (m *model) bufferSize(pc *pending) int {
+	var n uint64
+	for _, v := range m.buffers(pc) {
+		n += v.len
+	}
+	return int(min(n, 1<<31-1))
+}
+
+// gather reads up to limit bytes from bufs, in order.
+func (m *model) gather(pid int, bufs []iovec, limit int) []byte {
+	out := make([]byte, 0, min(limit, m.dataCap))
+	for _, v := range bufs {
+		if len(out) >= limit || len(out) >= m.dataCap {
+			break
+		}
+		n := int(min(v.len, uint64(min(limit, m.dataCap)-len(out))))
+		chunk := make([]byte, n)
+		got, _ := m.mem.read(pid, v.base, chunk)
+		out = append(out, chunk[:got]...)
+		if got < n {
+			break
+		}
+	}
+	return out
+}
+
+// written returns, at a write's entry, the bytes it offers (up to the
+// model's cap) and how many it offers.
+func (m *model) written(pc *pending) ([]byte, int) {
+	bufs := m.buffers(pc)
+	var n uint64
+	for _, v := range bufs {
+		n += v.len
+	}
+	total := int(min(n, 1<<31-1))
+	return m.gather(pc.p.pid, bufs, total), total
+}
+
+// readBack returns, at a read's exit, the n bytes it read.
+func (m *model) readBack(pc *pending, n int) []byte {
+	return m.gather(pc.p.pid, m.buffers(pc), n)
+}
+
+// destination is the address a sendto or sendmsg names, if any.
+func (m *model) destination(pc *pending) string {
+	a := pc.args
+	switch pc.c {
+	case callSendto:
+		return m.sockaddrAt(pc.p.pid, a[4], a[5])
+	case callSendmsg:
+		if h, ok := m.msghdrAt(pc.p.pid, a[1]); ok {
+			return m.sockaddrAt(pc.p.pid, h.name, uint64(h.namelen))
+		}
+	}
+	return ""
+}
+
+// source is the address a recvfrom or recvmsg filled in, if any.
+func (m *model) source(pc *pending) string {
+	a := pc.args
+	switch pc.c {
+	case callRecvfrom:
+		if a[4] == 0 || a[5] == 0 {
+			return ""
+		}
+		lenBuf := make([]byte, 4)
+		if n, _ := m.mem.read(pc.p.pid, a[5], lenBuf); n < 4 {
+			return ""
+		}
+		return m.sockaddrAt(pc.p.pid, a[4], uint64(uint32(lenBuf[0])|uint32(lenBuf[1])<<8|uint32(lenBuf[2])<<16|uint32(lenBuf[3])<<24))
+	case callRecvmsg:
+		if h, ok := m.msghdrAt(pc.p.pid, a[1]); ok {
+			return m.sockaddrAt(pc.p.pid, h.name, uint64(h.namelen))
+		}
+	}
+	return ""
+}

@@ -1,0 +1,31 @@
+//go:build !linux
+
+package ptrace
+
+import (
+	"syscall"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// RunTraceeIfAsked does nothing where socklab trace does not exist.
+func RunTraceeIfAsked() {}
+
+// Supported reports why socklab trace does not work here.
+func Supported() error { return ErrUnsupported }
+
+// A Session is not available on this system.
+type Session struct{}
+
+// Start returns ErrUnsupported.
+func Start(*trace.Tracer, Options) (*Session, error) { return nil, ErrUnsupported }
+
+func (*Session) Launch(Program) (int, error) { return 0, ErrUnsupported }
+func (*Session) Wait() []Exit                { return nil }
+func (*Session) Done() <-chan struct{}       { return nil }
+func (*Session) LeftOpen() []LeftOpen        { return nil }
+func (*Session) Signal(syscall.Signal)       {}
+func (*Session) Kill()                       {}
+
+// Resolve returns ErrUnsupported.
+func Resolve(string) (string, error) { return "", ErrUnsupported }

@@ -1,0 +1,80 @@
+package ptrace
+
+import (
+	"errors"
+	"os"
+	"syscall"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// A Program is one command to trace.
+type Program struct {
+	// Argv is the command and its arguments; Argv[0] is looked up in
+	// PATH as a shell would.
+	Argv []string
+	// Role is the part the program plays, when the user said
+	// (--server, --client); "" learns it from what the program does: a
+	// process that listens is a server, one that connects a client.
+	Role trace.Role
+	Dir  string
+	Env  []string // nil: socklab's own environment
+	// The program's standard streams; nil keeps socklab's own.
+	Stdin, Stdout, Stderr *os.File
+}
+
+// Options configure a Session.
+type Options struct {
+	// All shows every socket, the startup noise too (a DNS query,
+	// glibc's nscd lookup, netlink): without it a socket is shown once it
+	// listens, connects to a lesson's peer, or is accepted.
+	All bool
+	// KernelState records the kernel's view of each call's socket, as
+	// the lessons do (Event.State): from a duplicate of the program's
+	// descriptor (pidfd_getfd), closed at once.
+	KernelState bool
+	// Stepped says the tracer's gate waits for a person (--step,
+	// --delay): each call is then admitted off the tracing thread, which
+	// goes on serving the other programs.
+	Stepped bool
+	// Listening, if set, is called when a server's listen has returned:
+	// socklab trace starts the clients then.
+	Listening func(pid int)
+	// Exited, if set, is called when a launched program has ended.
+	Exited func(Exit)
+}
+
+// Exit is how a launched program ended.
+type Exit struct {
+	PID  int
+	Argv []string
+	// Code is the exit status, or 128+N when killed by signal N (as a
+	// shell reports it).
+	Code   int
+	Signal syscall.Signal // the signal that killed it, or 0
+	// Shown counts the events shown for the program's own process.
+	Shown int
+	// Killed says socklab killed it (the person stopped the run).
+	Killed bool
+}
+
+// LeftOpen is a shown socket a process still held when it exited.
+type LeftOpen struct {
+	Peer      string
+	PID, FD   int
+	Kind      string
+	Listening bool
+}
+
+var (
+	// ErrUnsupported: socklab trace needs Linux's ptrace, on amd64 or arm64.
+	ErrUnsupported = errors.New("socklab trace needs Linux's ptrace and seccomp")
+	// ErrNotFound: the command is not in PATH.
+	ErrNotFound = errors.New("command not found")
+	// ErrNotExecutable: the command exists but cannot be run.
+	ErrNotExecutable = errors.New("permission denied")
+	// ErrPtraceRefused: the system does not let socklab trace (a
+	// container's seccomp policy, Yama's ptrace_scope, or socklab is
+	// itself traced).
+	ErrPtraceRefused = errors.New("ptrace is not allowed here")
+)

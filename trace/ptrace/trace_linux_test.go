@@ -1,0 +1,115 @@
+package ptrace
+
+import (
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/socklab/socklab/trace"
+)
+
+func TestMain(m *testing.M) {
+	RunTraceeIfAsked()
+	os.Exit(m.Run())
+}
+
+// needPython skips where python3 is missing; CI has it.
+func needPython(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("python3 is missing in CI")
+		}
+		t.Skip("needs python3")
+	}
+	return path
+}
+
+// freePort returns a port nothing listens on now.
+func freePort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// traced runs the programs, the first as the server and the rest as its
+// clients once it listens, and returns the events.
+func traced(t *testing.T, opts Options, server Program, clients ...Program) ([]trace.Event, []Exit, *Session) {
+	t.Helper()
+	rec := &trace.Recorder{DataLimit: -1}
+	tr := trace.New(rec)
+	listening := make(chan int, 1)
+	opts.Listening = func(pid int) {
+		select {
+		case listening <- pid:
+		default:
+		}
+	}
+	opts.KernelState = true
+	s, err := Start(tr, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Launch(server); err != nil {
+		t.Fatal(err)
+	}
+	if len(clients) > 0 {
+		select {
+		case <-listening:
+		case <-time.After(10 * time.Second):
+			s.Kill()
+			t.Fatal("the server did not listen within 10 s")
+		}
+		for _, c := range clients {
+			if _, err := s.Launch(c); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	select {
+	case <-s.Done():
+	case <-time.After(20 * time.Second):
+		s.Kill()
+		<-s.Done()
+		t.Fatalf("the programs did not end within 20 s; events so far:\n%s", dump(rec.Events()))
+	}
+	return rec.Events(), s.Wait(), s
+}
+
+func dump(events []trace.Event) string {
+	var b strings.Builder
+	for _, e := range events {
+		b.WriteString(strconv.Itoa(int(e.Seq)) + " " + e.Peer + " [" + strconv.Itoa(e.Step) + "] " + string(e.Op) + " " + string(e.Phase) + " " + e.Syscall + "(" + strconv.Itoa(e.FD) + ") = " + strconv.Itoa(e.Ret) + " " + e.Errno + " " + e.Local + " " + e.Remote + " " + e.State + " " + strconv.Quote(string(e.Data)) + "\n")
+	}
+	return b.String()
+}
+
+func TestTracePythonPair(t *testing.T) {
+	python := needPython(t)
+	port := freePort(t)
+	reply, err := os.CreateTemp(t.TempDir(), "reply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	reply.WriteString("got it\n")
+	reply.Seek(0, 0)
+	defer reply.Close()
+	events, exits, _ := traced(t, Options{},
+		Program{Argv: []string{python, "testdata/server.py", port}, Role: trace.Server, Stdin: reply},
+		Program{Argv: []string{python, "testdata/client.py", port}, Role: trace.Client})
+	t.Logf("\n%s", dump(events))
+	for _, x := range exits {
+		if x.Code != 0 {
+			t.Errorf("%v exited %d", x.Argv, x.Code)
+		}
+	}
+}
