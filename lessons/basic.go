@@ -13,6 +13,7 @@ var basic = Lesson{
 	Run:     runBasic,
 	Uses:    []string{"message", "reply"},
 	Script:  elevenSteps,
+	Expect:  elevenStepsExpected,
 }
 
 // elevenSteps is the canonical story, 1 to 11, the teaching order of the

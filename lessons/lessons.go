@@ -31,6 +31,9 @@ type Lesson struct {
 	// measures from a run's events what crossed the wire. Whoever runs the
 	// lesson records the events and shows the table.
 	Wire func(events []trace.Event) (WireTable, error)
+	// Expect, for the lessons any program can follow, is the story
+	// `socklab trace --expect` checks a program against; nil for the rest.
+	Expect *Expectation
 }
 
 // Options are what a user may change in a lesson. The zero value gives the

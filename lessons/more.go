@@ -17,6 +17,7 @@ var ipv6 = Lesson{
 	Run:     runIPv6,
 	Uses:    []string{"message", "reply"},
 	Script:  elevenSteps,
+	Expect:  elevenStepsExpected,
 }
 
 // IPv6 changes the address family and the addresses, nothing else: the

@@ -208,6 +208,16 @@ func offered(e *Event) int {
 	return n
 }
 
+// sameAs names, for the calls that a stream socket's write and read may be
+// made with, the note that says so; the ops map to their own key, so
+// that a datagram's sendto (OpSendto) gets none.
+var sameAs = map[string]string{
+	"sendto": "note.is_write", "send": "note.is_write", "sendmsg": "note.is_write", "writev": "note.is_write",
+	"sendmmsg": "note.is_write", string(OpWrite): "note.is_write",
+	"recvfrom": "note.is_read", "recv": "note.is_read", "recvmsg": "note.is_read", "readv": "note.is_read",
+	"recvmmsg": "note.is_read", string(OpRead): "note.is_read",
+}
+
 // waiting names, for a blocking call's Begin line, what the call waits for.
 var waiting = map[Op]string{
 	OpAccept:   "wait.accept",
@@ -243,6 +253,14 @@ func (s *TextSink) appendBody(b []byte, e *Event, withOp bool) []byte {
 	if e.Phase == Begin {
 		if w := waiting[e.Op]; w != "" {
 			b = append(append(b, "  "...), t(w)...)
+		}
+		if key := sameAs[e.Syscall]; key != "" && key == sameAs[string(e.Op)] && e.Syscall != string(e.Op) {
+			// Python's sendall is sendto, its recv recvfrom: on a
+			// connected TCP socket, a write and a read.
+			b = append(append(b, "  "...), t(key, e.Syscall)...)
+		}
+		if e.Op == OpClose && e.Copies > 0 {
+			b = append(append(b, "  "...), t("note.copies", e.Copies)...)
 		}
 		return b
 	}

@@ -145,7 +145,14 @@ func run(ctx context.Context, args []string, e env) int {
 	}
 	var m *message
 	var sig signalError
+	var exit *exitError
 	switch {
+	case errors.As(err, &exit):
+		// socklab trace ends with the traced program's own status.
+		if exit.msg != nil {
+			e.printError(say(e.lang, exit.msg))
+		}
+		return exit.code
 	case errors.Is(err, trace.ErrStopped):
 		fmt.Fprintln(e.stderr, e.lang.T("line.error", e.closedNote("msg.stopped")))
 		return exitOK
@@ -191,6 +198,8 @@ func dispatch(ctx context.Context, args []string, e *env) error {
 		return runSteps(args[1:], e)
 	case cmd == "list":
 		return runList(args[1:], e)
+	case cmd == "trace":
+		return runTrace(ctx, args[1:], e)
 	case cmd == "help":
 		// socklab help [COMMAND] [--lang=zh]: the flags go with the
 		// command's help.
@@ -234,7 +243,7 @@ func withLang(e *env, args []string) *env {
 }
 
 // commands are socklab's commands, the words dispatch knows.
-var commands = []string{"run", "server", "client", "steps", "list", "help"}
+var commands = []string{"run", "server", "client", "trace", "steps", "list", "help"}
 
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help"
@@ -637,14 +646,14 @@ func (c *command) sink() (trace.Sink, error) {
 		// lesson's bytes are its own: a line shows their start and how
 		// many more there are, not a wall of a thousand digits.
 		preview := trace.DefaultPreview
-		if c.name != "run" {
+		if c.name == "server" || c.name == "client" {
 			preview = lessons.ReadBuffer
 		}
 		opts := trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain, Preview: preview, Width: c.env.termWidth}
 		switch layout := c.layout; {
 		// Two columns by default only where there are two peers to show:
 		// socklab server and socklab client trace one.
-		case layout == "columns" || layout == "" && c.env.termWidth >= columnsMinWidth && c.name == "run":
+		case layout == "columns" || layout == "" && c.env.termWidth >= columnsMinWidth && (c.name == "run" || c.name == "trace"):
 			return trace.NewColumnsSink(c.env.stdout, &trace.ColumnsOptions{TextOptions: opts, Width: cmp.Or(c.env.termWidth, defaultColumnsWidth)}), nil
 		case layout == "lines" || layout == "":
 			return trace.NewTextSink(c.env.stdout, &opts), nil

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/socklab/socklab/trace/i18n"
+	"github.com/socklab/socklab/trace/ptrace"
 )
 
 // terminalWidth returns the width of the terminal standard output is, or 0.
@@ -32,6 +33,9 @@ func terminalWidth() int {
 }
 
 func main() {
+	// socklab trace starts each traced program as socklab itself, which
+	// installs the seccomp filter and execs the program (trace/ptrace).
+	ptrace.RunTraceeIfAsked()
 	os.Exit(mainExit())
 }
 

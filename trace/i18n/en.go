@@ -176,6 +176,7 @@ Usage:
   socklab client [flags]        be the client of a server in another terminal
   socklab steps                 the 11 steps, with their Python and Go equivalents
   socklab list                  list the lessons
+  socklab trace -- CMD [ARGS]   trace another program's sockets the same way (Linux)
   socklab help [COMMAND]        show help
 `,
 	"usage.flags_of_run":   "Flags of run (see also 'socklab help server', 'socklab help client'):",
@@ -373,4 +374,65 @@ prompt (on a terminal), else from one line of standard input.`,
 	"err.interrupted.none":        "interrupted by %s before any socket was made",
 	"err.interrupted.data":        "interrupted by %s; every socket was closed (the trace has their close events)",
 	"hint.reply_undelivered.flag": "the client closed without reading the reply (nc -q0, or a script that never calls recv)",
+	// socklab trace: another program's sockets.
+	"usage.synopsis.trace": `Trace another program's socket calls, numbered and explained like the lessons:
+socklab trace -- python3 server.py, or both peers of an exchange at once with
+--server 'python3 server.py' --client 'python3 client.py' (each client starts
+once the server listens). The server keeps standard input (answer its input()
+there, or give it a file: < reply.txt); the clients read /dev/null. --step holds
+each program before each socket call, for real; its keys come from the terminal.
+The exit status is the program's own. Linux only (ptrace and seccomp).`,
+	"flag.trace_server":                 "the server's command, quoted as one argument ('python3 server.py')",
+	"flag.trace_client":                 "a client's command, started once the server listens; give it again for more clients",
+	"flag.trace_all":                    "show every socket, also the start-up noise (name lookups, netlink) that never takes part in the exchange",
+	"flag.trace_expect":                 "after the run, check the programs against LESSON's story (basic): each step, in order, and the rules TCP guarantees; exit 1 if one misses",
+	"err.trace_both":                    "give the command after --, or --server and --client, not both",
+	"err.trace_client_alone":            "--client needs a --server to connect to",
+	"err.trace_no_command":              "no program to trace",
+	"hint.trace_command":                "try socklab trace -- python3 server.py, or socklab trace --server 'python3 server.py' --client 'python3 client.py'",
+	"err.trace_quote":                   "%s: %s",
+	"hint.trace_quote":                  "quote the whole command as one argument: --server 'python3 server.py 1234'",
+	"err.trace_expect":                  "the %s lesson has no story to check another program against",
+	"hint.trace_expect":                 "try --expect basic",
+	"err.trace_unsupported":             "socklab trace needs Linux's ptrace and seccomp (amd64 or arm64); on this system, run the lessons",
+	"err.not_found":                     "%s: command not found",
+	"hint.not_found":                    "check the name, or give its path",
+	"err.not_executable":                "%s: permission denied (not executable)",
+	"err.trace_start":                   "cannot start %s: %s",
+	"warn.setuid":                       "%s is setuid or setgid: traced, it runs without its privileges",
+	"err.step_tty":                      "--step reads its keys from the terminal, and there is none (/dev/tty)",
+	"hint.step_tty":                     "run it in a terminal, or use --delay",
+	"warn.no_socket_calls":              "%s made no socket calls: nothing to show",
+	"msg.trace_stopped":                 "stopped; the programs were killed and the kernel closed their sockets",
+	"err.trace_interrupted":             "interrupted; the programs ended",
+	"msg.server_stopped":                "the clients are done and the server waits in accept() for another: socklab stopped it with SIGINT, as Ctrl-C would",
+	"err.ptrace_refused":                "cannot trace: the system refused ptrace (a container's seccomp policy, Yama's ptrace_scope, or socklab is itself being traced)",
+	"hint.ptrace_refused":               "in Docker, run with --cap-add=SYS_PTRACE; or set kernel.yama.ptrace_scope to 1; do not run socklab trace under strace or a debugger",
+	"note.copies":                       "this process's copy only: %d more open elsewhere, the socket lives on",
+	"note.is_write":                     "(%s on a connected socket: a write)",
+	"note.is_read":                      "(%s on a connected socket: a read)",
+	"expect.header":                     "Checked against the %s lesson:",
+	"expect.closed_by_exit":             " (%s was closed by the process's exit, not by close)",
+	"expect.unchecked":                  "not checked: a call it needs is missing",
+	"expect.pass":                       "every step of %s is there, in order, and every rule holds",
+	"expect.fail":                       "the programs do not follow the %s lesson: see the ✗ rows",
+	"expect.miss.server.create":         "the server never made a socket",
+	"expect.miss.server.bind":           "the server never bound an address",
+	"expect.miss.server.listen":         "the server never listened",
+	"expect.miss.server.accept":         "the server never accepted a connection",
+	"expect.miss.server.read":           "the server never read the client's message",
+	"expect.miss.server.write":          "the server never replied",
+	"expect.miss.server.read_eof":       "the server did not read until end of file: it did not wait for the client to close",
+	"expect.miss.server.close":          "the server never closed the connection",
+	"expect.miss.server.close_listener": "the server never closed its listening socket",
+	"expect.miss.client.create":         "the client never made a socket",
+	"expect.miss.client.connect":        "the client never connected",
+	"expect.miss.client.write":          "the client never sent anything",
+	"expect.miss.client.read":           "the client never read the reply",
+	"expect.miss.client.close":          "the client never closed its socket",
+	"expect.broken.listen_connect":      "the client connected before the server listened",
+	"expect.broken.connect_accept":      "accept returned before the client connected",
+	"expect.broken.write_read":          "the server read before the client wrote",
+	"expect.broken.reply_read":          "the client read the reply before the server wrote it",
+	"expect.broken.close_eof":           "the server saw end of file before the client closed",
 }

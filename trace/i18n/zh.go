@@ -167,6 +167,7 @@ var zh = map[string]string{
   socklab client [选项]         当客户端，连接另一个终端里的服务器
   socklab steps                 11 个步骤，以及对应的 Python 和 Go 写法
   socklab list                  列出所有课
+  socklab trace -- 命令 [参数]  用同样的方式跟踪另一个程序的套接字（Linux）
   socklab help [命令]           显示帮助
 `,
 	"usage.flags_of_run":   "run 的选项（另见 'socklab help server'、'socklab help client'）：",
@@ -359,4 +360,64 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"err.interrupted.none":        "在创建任何套接字之前就被 %s 中断了",
 	"err.interrupted.data":        "被 %s 中断；所有套接字都已关闭（跟踪里有它们的 close 事件）",
 	"hint.reply_undelivered.flag": "客户端没读回复就关闭了（比如 nc -q0，或一个从不调用 recv 的脚本）",
+	// socklab trace: another program's sockets.
+	"usage.synopsis.trace": `跟踪另一个程序的套接字调用，像课程一样编号并解释：
+socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
+--server 'python3 server.py' --client 'python3 client.py'（服务器 listen 之后才启动每个客户端）。
+服务器保留标准输入（在那里回答它的 input()，或者给它一个文件：< reply.txt）；客户端读 /dev/null。
+--step 在每个套接字调用之前真的让程序停住；按键来自终端。
+退出状态就是程序自己的。仅限 Linux（ptrace 和 seccomp）。`,
+	"flag.trace_server":                 "服务器的命令，整个用引号括成一个参数（'python3 server.py'）",
+	"flag.trace_client":                 "一个客户端的命令，在服务器 listen 之后启动；再给一次就多一个客户端",
+	"flag.trace_all":                    "显示所有套接字，包括从不参与这次交换的启动噪声（名字查询、netlink）",
+	"flag.trace_expect":                 "运行之后，按 LESSON 课（basic）的故事检查这些程序：每一步、先后顺序，以及 TCP 保证的规则；有缺失就以 1 退出",
+	"err.trace_both":                    "要么在 -- 后面给命令，要么用 --server 和 --client，不能两个都用",
+	"err.trace_client_alone":            "--client 需要一个 --server 来连接",
+	"err.trace_no_command":              "没有要跟踪的程序",
+	"hint.trace_command":                "试试 socklab trace -- python3 server.py，或 socklab trace --server 'python3 server.py' --client 'python3 client.py'",
+	"err.trace_quote":                   "%s：%s",
+	"hint.trace_quote":                  "把整个命令用引号括成一个参数：--server 'python3 server.py 1234'",
+	"err.trace_expect":                  "%s 课没有可以用来检查别的程序的故事",
+	"hint.trace_expect":                 "试试 --expect basic",
+	"err.trace_unsupported":             "socklab trace 需要 Linux 的 ptrace 和 seccomp（amd64 或 arm64）；在这个系统上请运行课程",
+	"err.not_found":                     "%s：找不到命令",
+	"hint.not_found":                    "检查名字，或者给出它的路径",
+	"err.not_executable":                "%s：权限不够（不可执行）",
+	"err.trace_start":                   "无法启动 %s：%s",
+	"warn.setuid":                       "%s 是 setuid 或 setgid 程序：被跟踪时它没有自己的特权",
+	"err.step_tty":                      "--step 从终端读取按键，但这里没有终端（/dev/tty）",
+	"hint.step_tty":                     "在终端里运行，或者用 --delay",
+	"warn.no_socket_calls":              "%s 没有做任何套接字调用：没有可显示的",
+	"msg.trace_stopped":                 "已停止；程序被结束，内核关闭了它们的套接字",
+	"err.trace_interrupted":             "被中断；程序已结束",
+	"msg.server_stopped":                "客户端都结束了，服务器还在 accept() 里等下一个：socklab 像 Ctrl-C 一样用 SIGINT 停止了它",
+	"err.ptrace_refused":                "无法跟踪：系统拒绝了 ptrace（容器的 seccomp 策略、Yama 的 ptrace_scope，或者 socklab 自己正被跟踪）",
+	"hint.ptrace_refused":               "在 Docker 里用 --cap-add=SYS_PTRACE 运行；或把 kernel.yama.ptrace_scope 设为 1；不要在 strace 或调试器下运行 socklab trace",
+	"note.copies":                       "只是这个进程的副本：别处还有 %d 个打开着，套接字仍然存在",
+	"note.is_write":                     "（在已连接的套接字上 %s：就是 write）",
+	"note.is_read":                      "（在已连接的套接字上 %s：就是 read）",
+	"expect.header":                     "按 %s 课检查：",
+	"expect.closed_by_exit":             "（%s 是进程退出时关闭的，不是 close 关闭的）",
+	"expect.unchecked":                  "未检查：它需要的调用缺失了",
+	"expect.pass":                       "%s 的每一步都在，顺序正确，每条规则都成立",
+	"expect.fail":                       "这些程序没有按 %s 课的步骤来：看 ✗ 那几行",
+	"expect.miss.server.create":         "服务器从没创建套接字",
+	"expect.miss.server.bind":           "服务器从没绑定地址",
+	"expect.miss.server.listen":         "服务器从没 listen",
+	"expect.miss.server.accept":         "服务器从没接受连接",
+	"expect.miss.server.read":           "服务器从没读客户端的消息",
+	"expect.miss.server.write":          "服务器从没回复",
+	"expect.miss.server.read_eof":       "服务器没有一直读到文件结束：它没有等客户端关闭",
+	"expect.miss.server.close":          "服务器从没关闭这个连接",
+	"expect.miss.server.close_listener": "服务器从没关闭它的监听套接字",
+	"expect.miss.client.create":         "客户端从没创建套接字",
+	"expect.miss.client.connect":        "客户端从没连接",
+	"expect.miss.client.write":          "客户端什么都没发送",
+	"expect.miss.client.read":           "客户端从没读回复",
+	"expect.miss.client.close":          "客户端从没关闭它的套接字",
+	"expect.broken.listen_connect":      "客户端在服务器 listen 之前就连接了",
+	"expect.broken.connect_accept":      "客户端连接之前 accept 就返回了",
+	"expect.broken.write_read":          "客户端写之前服务器就读了",
+	"expect.broken.reply_read":          "服务器写回复之前客户端就读了",
+	"expect.broken.close_eof":           "客户端关闭之前服务器就看到了文件结束",
 }

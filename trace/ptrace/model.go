@@ -1,6 +1,7 @@
 package ptrace
 
 import (
+	"cmp"
 	"fmt"
 	"strconv"
 	"time"
@@ -244,8 +245,10 @@ func (m *model) enter(p *process, c call, args [6]uint64) *pending {
 		if e.Copies == 0 && s.kind == "tcp" && m.kernelState {
 			// The addresses to look the connection up by after the close
 			// (the descriptor, and its duplicate, are gone by then).
+			// What the socket remembers stays when the kernel no longer
+			// says (a reset connection has no peer name).
 			f := m.k.facts(p.pid, fd, false)
-			e.Local, e.Remote = f.local, f.remote
+			e.Local, e.Remote = cmp.Or(f.local, e.Local), cmp.Or(f.remote, e.Remote)
 		}
 	}
 	return pc

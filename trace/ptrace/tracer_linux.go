@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -293,6 +294,36 @@ func (s *Session) Signal(sig syscall.Signal) {
 			}
 		}
 	})
+}
+
+// Ended reports whether the launched programs with these pids have all
+// ended.
+func (s *Session) Ended(pids ...int) bool {
+	ended := true
+	if !s.do(func() {
+		for _, p := range s.programs {
+			if slices.Contains(pids, p.pid) && p.exit == nil {
+				ended = false
+			}
+		}
+	}) {
+		return true
+	}
+	return ended
+}
+
+// Blocked returns the operation a thread of process pid is inside now
+// (accept, read, …), or "".
+func (s *Session) Blocked(pid int) trace.Op {
+	var op trace.Op
+	s.do(func() {
+		for _, t := range s.threads {
+			if t.proc.pid == pid && t.inCall != nil && t.inCall.show {
+				op = t.inCall.e.Op
+			}
+		}
+	})
+	return op
 }
 
 // Kill kills every traced process: the kernel closes their sockets.

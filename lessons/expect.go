@@ -1,0 +1,160 @@
+package lessons
+
+import "github.com/socklab/socklab/trace"
+
+// An Expectation is a lesson's story as `socklab trace --expect` checks
+// another program against it: the calls each peer makes, in order, and the
+// rules across the peers that causality guarantees. The lesson's own tests
+// check the lesson against the very same rules.
+type Expectation struct {
+	Calls  []ExpectedCall
+	Checks []Check
+}
+
+// An ExpectedCall is one call of the story.
+type ExpectedCall struct {
+	Peer string
+	Op   trace.Op
+	// Steps are the lesson-plan steps the call shows (6 and 8 for an
+	// accept that waited and returned).
+	Steps []int
+	// What narrows the call down: "data" for a read that got bytes,
+	// "eof" for one that returned 0, "connection" or "listener" for a
+	// close of that socket.
+	What string
+	// Optional calls are not failures when missing, but worth a
+	// sentence: a listening socket left to the process's exit.
+	Optional bool
+	// Missing is the catalogue key of the sentence that says what its
+	// absence means.
+	Missing string
+}
+
+// A Check is a causal rule, with the catalogue key of what its breaking
+// means.
+type Check struct {
+	Rule   trace.Rule
+	Broken string
+	// Optional: a rule about an optional call.
+	Optional bool
+}
+
+var (
+	serverListened = trace.EndOf("server", trace.OpListen)
+)
+
+// elevenStepsExpected is the basic exchange, as any program may make it:
+// Python's sendall and recv are write and read.
+var elevenStepsExpected = &Expectation{
+	Calls: []ExpectedCall{
+		{Peer: "server", Op: trace.OpCreate, Steps: []int{1}, Missing: "expect.miss.server.create"},
+		{Peer: "server", Op: trace.OpBind, Steps: []int{2}, Missing: "expect.miss.server.bind"},
+		{Peer: "server", Op: trace.OpListen, Steps: []int{3}, Missing: "expect.miss.server.listen"},
+		{Peer: "client", Op: trace.OpCreate, Steps: []int{4}, Missing: "expect.miss.client.create"},
+		{Peer: "client", Op: trace.OpConnect, Steps: []int{5, 7}, Missing: "expect.miss.client.connect"},
+		{Peer: "server", Op: trace.OpAccept, Steps: []int{6, 8}, Missing: "expect.miss.server.accept"},
+		{Peer: "client", Op: trace.OpWrite, Steps: []int{9}, Missing: "expect.miss.client.write"},
+		{Peer: "server", Op: trace.OpRead, Steps: []int{10}, What: "data", Missing: "expect.miss.server.read"},
+		{Peer: "server", Op: trace.OpWrite, Steps: []int{9}, Missing: "expect.miss.server.write"},
+		{Peer: "client", Op: trace.OpRead, Steps: []int{10}, What: "data", Missing: "expect.miss.client.read"},
+		{Peer: "server", Op: trace.OpRead, Steps: []int{10}, What: "eof", Optional: true, Missing: "expect.miss.server.read_eof"},
+		{Peer: "client", Op: trace.OpClose, Steps: []int{11}, What: "connection", Missing: "expect.miss.client.close"},
+		{Peer: "server", Op: trace.OpClose, Steps: []int{11}, What: "connection", Missing: "expect.miss.server.close"},
+		{Peer: "server", Op: trace.OpClose, Steps: []int{11}, What: "listener", Optional: true, Missing: "expect.miss.server.close_listener"},
+	},
+	Checks: []Check{
+		// The client starts once the server listens (the lesson waits for
+		// it; socklab trace starts --client programs then).
+		{Rule: trace.Rule{Before: serverListened, After: trace.BeginOf("client", trace.OpConnect)}, Broken: "expect.broken.listen_connect"},
+		// accept cannot return before someone connected.
+		{Rule: trace.Rule{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpAccept)}, Broken: "expect.broken.connect_accept"},
+		// Bytes cannot be read before they are written.
+		{Rule: trace.Rule{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)}, Broken: "expect.broken.write_read"},
+		{Rule: trace.Rule{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpRead)}, Broken: "expect.broken.reply_read"},
+		// The server reads end of file only after the client closed.
+		{Rule: trace.Rule{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()}, Broken: "expect.broken.close_eof", Optional: true},
+	},
+}
+
+// A Report is what Expectation.Check found.
+type Report struct {
+	Calls  []CallResult
+	Checks []CheckResult
+}
+
+// A CallResult is one expected call and the call that matched it.
+type CallResult struct {
+	ExpectedCall
+	// Seen is the End of the call that matched, or nil.
+	Seen *trace.Event
+}
+
+// A CheckResult is one rule and what became of it.
+type CheckResult struct {
+	Check
+	// Checked says both of its calls happened; OK that they came in its
+	// order.
+	Checked, OK bool
+}
+
+// OK reports whether every call that is not optional was made, and every
+// rule checked held.
+func (r *Report) OK() bool {
+	for _, c := range r.Calls {
+		if c.Seen == nil && !c.Optional {
+			return false
+		}
+	}
+	for _, c := range r.Checks {
+		if c.Checked && !c.OK {
+			return false
+		}
+	}
+	return true
+}
+
+// Check compares a run's events with the story: each peer's calls must
+// come in the story's order (other calls between them are extras, not
+// errors), and the rules must hold.
+func (x *Expectation) Check(events []trace.Event) *Report {
+	r := &Report{}
+	next := map[string]int{} // per peer: the index of the event after the last match
+	for _, want := range x.Calls {
+		res := CallResult{ExpectedCall: want}
+		for i := next[want.Peer]; i < len(events); i++ {
+			e := &events[i]
+			if e.Peer == want.Peer && e.Phase == trace.End && e.Op == want.Op && want.matches(e) {
+				res.Seen = e
+				next[want.Peer] = i + 1
+				break
+			}
+		}
+		r.Calls = append(r.Calls, res)
+	}
+	for _, c := range x.Checks {
+		before, ok1 := trace.Find(events, c.Rule.Before)
+		after, ok2 := trace.Find(events, c.Rule.After)
+		r.Checks = append(r.Checks, CheckResult{Check: c, Checked: ok1 && ok2, OK: ok1 && ok2 && before.Seq < after.Seq})
+	}
+	return r
+}
+
+// matches reports whether the End event e is the call c expects.
+func (c *ExpectedCall) matches(e *trace.Event) bool {
+	failed := e.Err != nil
+	switch c.What {
+	case "data":
+		return !failed && e.N > 0
+	case "eof":
+		return e.EOF()
+	case "connection":
+		return !failed && e.Remote != "" && e.Step == 11
+	case "listener":
+		return !failed && e.Remote == "" && e.Step == 11
+	}
+	switch c.Op {
+	case trace.OpAccept, trace.OpConnect, trace.OpWrite:
+		return !failed
+	}
+	return true
+}

@@ -1,0 +1,73 @@
+package lessons
+
+import (
+	"testing"
+
+	"github.com/socklab/socklab/trace"
+)
+
+// The lessons that carry an expectation meet it themselves: what socklab
+// trace --expect asks of a student's programs, the lesson does.
+func TestLessonsMeetTheirExpectation(t *testing.T) {
+	for _, l := range All() {
+		if l.Expect == nil {
+			continue
+		}
+		t.Run(l.Name, func(t *testing.T) {
+			r := l.Expect.Check(runLesson(t, l.Name, Options{}))
+			for _, c := range r.Calls {
+				if c.Seen == nil {
+					t.Errorf("%s %s (%s) not seen", c.Peer, c.Op, c.What)
+				}
+			}
+			for _, c := range r.Checks {
+				if !c.Checked || !c.OK {
+					t.Errorf("rule %v: checked %v, held %v", c.Rule, c.Checked, c.OK)
+				}
+			}
+		})
+	}
+}
+
+// A run that skips calls or breaks a rule fails the check, and says which.
+func TestExpectationCatchesWhatIsMissing(t *testing.T) {
+	events := runLesson(t, "basic", Options{})
+	var noClientWrite []trace.Event
+	for _, e := range events {
+		if e.Peer == "client" && (e.Op == trace.OpWrite || e.Op == trace.OpClose) {
+			continue // a client that never sends, and never closes
+		}
+		noClientWrite = append(noClientWrite, e)
+	}
+	r := elevenStepsExpected.Check(noClientWrite)
+	if r.OK() {
+		t.Fatal("a run without the client's write and close passed")
+	}
+	missing := map[string]bool{}
+	for _, c := range r.Calls {
+		if c.Seen == nil {
+			missing[c.Missing] = true
+		}
+	}
+	for _, key := range []string{"expect.miss.client.write", "expect.miss.client.close"} {
+		if !missing[key] {
+			t.Errorf("%s not reported; missing: %v", key, missing)
+		}
+	}
+	// The same calls, with the server's reply made to come before the
+	// client's write: a rule is broken.
+	swapped := append([]trace.Event(nil), events...)
+	var w, r2 int
+	for i, e := range swapped {
+		if e.Peer == "client" && e.Op == trace.OpWrite && e.Phase == trace.Begin {
+			w = i
+		}
+		if e.Peer == "server" && e.Op == trace.OpRead && e.Phase == trace.End && r2 == 0 {
+			r2 = i
+		}
+	}
+	swapped[w].Seq, swapped[r2].Seq = swapped[r2].Seq, swapped[w].Seq
+	if elevenStepsExpected.Check(swapped).OK() {
+		t.Error("a read before its write passed")
+	}
+}
