@@ -17,7 +17,12 @@ import (
 func expectTable(e *env, lesson lessons.Lesson, events []trace.Event, leftOpen []ptrace.LeftOpen) bool {
 	l := e.lang
 	r := lesson.Expect.Check(events)
+	// After a text trace, the table is the trace's last part; after JSON
+	// or Mermaid it goes to standard error, not into the data.
 	w := e.stdout
+	if !e.textTrace {
+		w = e.stderr
+	}
 	fmt.Fprintf(w, "\n%s\n", l.T("expect.header", lesson.Name))
 	for _, c := range r.Calls {
 		steps := make([]string, len(c.Steps))

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// The tutorial-style Python programs socklab trace is shown with.
+var tutorial = filepath.Join("..", "..", "trace", "ptrace", "testdata")
+
+func needPython3(t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("python3"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("python3 is missing in CI")
+		}
+		t.Skip("needs python3")
+	}
+}
+
+func unusedPort(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// socklabTrace runs socklab trace with args and stdin, and returns its
+// standard output, standard error and exit status.
+func socklabTrace(t *testing.T, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(socklabBinary(t), append([]string{"trace"}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// steps returns, per peer, the steps its events show, in order, once each.
+func steps(t *testing.T, jsonLines string) map[string][]int {
+	t.Helper()
+	got := map[string][]int{}
+	sc := bufio.NewScanner(strings.NewReader(jsonLines))
+	for sc.Scan() {
+		if !strings.HasPrefix(sc.Text(), "{") {
+			continue // the programs' own output shares standard output
+		}
+		var e struct {
+			Peer string
+			Step int
+		}
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("not JSON: %q", sc.Text())
+		}
+		if e.Step > 0 && !slices.Contains(got[e.Peer], e.Step) {
+			got[e.Peer] = append(got[e.Peer], e.Step)
+		}
+	}
+	return got
+}
+
+func TestTraceTutorialPair(t *testing.T) {
+	needPython3(t)
+	port := unusedPort(t)
+	server := "python3 " + filepath.Join(tutorial, "server.py") + " " + port
+	client := "python3 " + filepath.Join(tutorial, "client.py") + " " + port
+	stdout, stderr, code := socklabTrace(t, "got it\n", "--server", server, "--client", client, "--expect", "basic", "--format=json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := steps(t, stdout)
+	want := map[string][]int{"server": {1, 2, 3, 6, 8, 10, 9, 11}, "client": {4, 5, 7, 9, 10, 11}}
+	for peer, w := range want {
+		if !slices.Equal(got[peer], w) {
+			t.Errorf("%s's steps: got %v, want %v", peer, got[peer], w)
+		}
+	}
+	if !strings.Contains(stderr, "every step of basic is there") {
+		t.Errorf("--expect basic did not pass:\n%s", stderr)
+	}
+}
+
+func TestTraceExpectFailsOnAMissingStep(t *testing.T) {
+	needPython3(t)
+	port := unusedPort(t)
+	stdout, _, code := socklabTrace(t, "got it\n",
+		"--server", "python3 "+filepath.Join(tutorial, "server.py")+" "+port,
+		"--client", "python3 "+filepath.Join(tutorial, "noclose_client.py")+" "+port,
+		"--expect", "basic", "--color=never")
+	if code != 1 {
+		t.Errorf("exit %d, want 1", code)
+	}
+	for _, want := range []string{"✗  10     client   read", "the client never read the reply", "do not follow the basic lesson"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no %q in:\n%s", want, stdout)
+		}
+	}
+}
+
+func TestTraceExitStatus(t *testing.T) {
+	notExec := filepath.Join(t.TempDir(), "script")
+	if err := os.WriteFile(notExec, []byte("#!/bin/sh\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		args []string
+		code int
+		line string
+	}{
+		{[]string{"--", "sh", "-c", "exit 7"}, 7, "made no socket calls"},
+		{[]string{"--", "sh", "-c", "kill -TERM $$"}, 143, ""},
+		{[]string{"--", "no-such-command-here"}, 127, "command not found"},
+		{[]string{"--", notExec}, 126, "permission denied"},
+		{nil, 2, "no program to trace"},
+		{[]string{"--client", "true"}, 2, "--client needs a --server"},
+		{[]string{"--server", "true", "--", "true"}, 2, "not both"},
+		{[]string{"--server", "python3 'x"}, 2, "unclosed '"},
+		{[]string{"--expect", "udp", "--", "true"}, 2, "no story"},
+		{[]string{"--expect", "nope", "--", "true"}, 2, "nope"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, stderr, code := socklabTrace(t, "", tt.args...)
+			if code != tt.code {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
+			}
+			if !strings.Contains(stderr, tt.line) {
+				t.Errorf("stderr does not say %q:\n%s", tt.line, stderr)
+			}
+			if strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+				t.Errorf("more than one line:\n%s", stderr)
+			}
+		})
+	}
+}
