@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/socklab/socklab/trace/ptrace"
+
 	"bufio"
 	"bytes"
 	"context"
@@ -16,6 +18,8 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// socklab trace, run in this test binary, starts its programs as it.
+	ptrace.RunTraceeIfAsked()
 	// testscript runs this test binary as the socklab command in scripts.
 	testscript.Main(leakChecked{m}, map[string]func(){
 		"socklab": func() { os.Exit(mainExit()) },

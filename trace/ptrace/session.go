@@ -37,6 +37,10 @@ type Options struct {
 	// --delay): each call is then admitted off the tracing thread, which
 	// goes on serving the other programs.
 	Stepped bool
+	// NoFilter traces without the seccomp filter: every call of the
+	// program stops it, twice, as under strace without --seccomp-bpf.
+	// The events are the same, only slower; tests and benchmarks compare.
+	NoFilter bool
 	// Listening, if set, is called when a server's listen has returned:
 	// socklab trace starts the clients then.
 	Listening func(pid int)

@@ -1,9 +1,11 @@
 package ptrace
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -112,4 +114,60 @@ func TestTracePythonPair(t *testing.T) {
 			t.Errorf("%v exited %d", x.Argv, x.Code)
 		}
 	}
+}
+
+// callsOf is what the tests compare between two runs: each peer's calls,
+// with their steps and results, without times and ports.
+func callsOf(events []trace.Event) map[string][]string {
+	calls := map[string][]string{}
+	for _, e := range events {
+		calls[e.Peer] = append(calls[e.Peer], fmt.Sprintf("[%d] %s %s fd=%d ret=%d %s %q", e.Step, e.Syscall, e.Phase, e.FD, e.Ret, e.Errno, e.Data))
+	}
+	return calls
+}
+
+// The filter only decides which calls stop the program: traced with it and
+// without it (every call stopping, as strace does by default), a program
+// shows the same calls.
+func TestFilterOnAndOffSeeTheSameCalls(t *testing.T) {
+	python := needPython(t)
+	run := func(noFilter bool) map[string][]string {
+		port := freePort(t)
+		reply := replyFile(t, "got it\n")
+		events, exits, _ := traced(t, Options{NoFilter: noFilter},
+			Program{Argv: []string{python, "testdata/server.py", port}, Role: trace.Server, Stdin: reply},
+			Program{Argv: []string{python, "testdata/client.py", port}, Role: trace.Client})
+		for _, x := range exits {
+			if x.Code != 0 {
+				t.Fatalf("%v exited %d", x.Argv, x.Code)
+			}
+		}
+		return callsOf(events)
+	}
+	with, without := run(false), run(true)
+	for peer, calls := range with {
+		if !slices.Equal(calls, without[peer]) {
+			t.Errorf("%s:\nwith the filter    %q\nwithout the filter %q", peer, calls, without[peer])
+		}
+	}
+	if len(with) != len(without) || len(with["server"]) == 0 {
+		t.Errorf("peers with the filter %d, without %d", len(with), len(without))
+	}
+}
+
+// replyFile is a file holding text, open for reading: a server's stdin.
+func replyFile(t *testing.T, text string) *os.File {
+	t.Helper()
+	f, err := os.CreateTemp(t.TempDir(), "reply")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

@@ -169,7 +169,11 @@ func (s *Session) launch(p Program, path string) (int, error) {
 	if env == nil {
 		env = os.Environ()
 	}
-	env = append(env[:len(env):len(env)], traceeEnv+"=1")
+	mark := traceeEnv + "=1"
+	if s.opts.NoFilter {
+		mark = traceeEnv + "=" + noFilter
+	}
+	env = append(env[:len(env):len(env)], mark)
 	files := []uintptr{fdOf(p.Stdin, 0), fdOf(p.Stdout, 1), fdOf(p.Stderr, 2)}
 	// The helper's arguments: its own name, the program's path, then the
 	// program's argv (argv[0] as typed).
@@ -338,6 +342,17 @@ func (s *Session) killAll() {
 	}
 }
 
+// resume lets thread tid go on, with sig delivered if not 0. With the
+// filter, it runs until the filter stops it; without (Options.NoFilter),
+// until its next call's entry or exit, as strace without --seccomp-bpf.
+func (s *Session) resume(tid, sig int) {
+	if s.opts.NoFilter {
+		unix.PtraceSyscall(tid, sig)
+		return
+	}
+	unix.PtraceCont(tid, sig)
+}
+
 // handle is one stop or exit of thread tid.
 func (s *Session) handle(tid int, ws unix.WaitStatus) {
 	t := s.threads[tid]
@@ -363,46 +378,46 @@ func (s *Session) handle(tid int, ws unix.WaitStatus) {
 		unix.PtraceSetOptions(tid, unix.PTRACE_O_TRACESYSGOOD|unix.PTRACE_O_TRACESECCOMP|
 			unix.PTRACE_O_TRACEFORK|unix.PTRACE_O_TRACEVFORK|unix.PTRACE_O_TRACECLONE|
 			unix.PTRACE_O_TRACEEXEC|unix.PTRACE_O_TRACEEXIT|unix.PTRACE_O_EXITKILL)
-		unix.PtraceCont(tid, 0)
+		s.resume(tid, 0)
 		return
 	}
 	switch {
 	case sig == unix.SIGTRAP|0x80:
-		s.syscallExit(t)
+		s.syscallStop(t)
 	case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_SECCOMP:
-		s.seccompStop(t)
+		s.entry(t, syscallInfoSeccomp)
 	case sig == unix.SIGTRAP && (ws.TrapCause() == unix.PTRACE_EVENT_FORK || ws.TrapCause() == unix.PTRACE_EVENT_VFORK || ws.TrapCause() == unix.PTRACE_EVENT_CLONE):
 		if msg, err := unix.PtraceGetEventMsg(tid); err == nil {
 			s.newThread(int(msg), t)
 		}
-		unix.PtraceCont(tid, 0)
+		s.resume(tid, 0)
 	case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_EXEC:
 		if former, err := unix.PtraceGetEventMsg(tid); err == nil && int(former) != tid {
 			delete(s.threads, int(former))
 		}
 		t.starting = false
-		unix.PtraceCont(tid, 0)
+		s.resume(tid, 0)
 	case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_EXIT:
 		if t.tid == t.proc.pid {
 			s.exiting(t.proc)
 		}
-		unix.PtraceCont(tid, 0)
+		s.resume(tid, 0)
 	case sig == unix.SIGSTOP && t.fresh:
 		t.fresh = false
-		unix.PtraceCont(tid, 0)
+		s.resume(tid, 0)
 	default:
 		// A signal on its way to the program: let it through. (A group
 		// stop, which has no siginfo, is resumed: under this kind of
 		// tracing a stopped program cannot be told apart from a stop.)
 		var info unix.Siginfo
 		if err := ptraceGetSiginfo(tid, &info); err != nil {
-			unix.PtraceCont(tid, 0)
+			s.resume(tid, 0)
 			return
 		}
 		s.mu.Lock()
 		s.signals[t.proc.pid] = true
 		s.mu.Unlock()
-		unix.PtraceCont(tid, int(sig))
+		s.resume(tid, int(sig))
 	}
 }
 
@@ -450,21 +465,23 @@ func (s *Session) newThread(tid int, t *thread) {
 	s.threads[tid] = &thread{tid: tid, proc: proc, starting: t.starting, fresh: true, optionsSet: true}
 }
 
-// seccompStop is the filter stopping a thread at the entry of a call.
-func (s *Session) seccompStop(t *thread) {
+// entry is a thread stopped at the entry of a call: by the filter
+// (syscallInfoSeccomp), or without one at every call (syscallInfoEntry).
+func (s *Session) entry(t *thread, op uint8) {
 	info, err := syscallInfo(t.tid)
-	if err != nil || t.starting || info.op != syscallInfoSeccomp {
-		unix.PtraceCont(t.tid, 0)
+	if err != nil || t.starting || info.op != op {
+		s.resume(t.tid, 0)
 		return
 	}
+	// Without the filter, the same choice as the filter's.
 	c := s.arch.callOf(info.nr)
-	if c == callNone {
-		unix.PtraceCont(t.tid, 0)
+	if info.arch != s.arch.audit || c == callNone || c == callFcntl && info.args[1] != fSetfl {
+		s.resume(t.tid, 0)
 		return
 	}
 	pc := s.model.enter(t.proc, c, info.args)
 	if pc == nil {
-		unix.PtraceCont(t.tid, 0)
+		s.resume(t.tid, 0)
 		return
 	}
 	if !pc.show || !s.opts.Stepped {
@@ -500,18 +517,23 @@ func (s *Session) admitted(t *thread, pc *pending, err error) {
 	unix.PtraceSyscall(t.tid, 0)
 }
 
-// syscallExit is the exit stop of a call admitted before.
-func (s *Session) syscallExit(t *thread) {
+// syscallStop is a syscall stop: the exit of a call admitted before or,
+// without the filter, any call's entry or exit.
+func (s *Session) syscallStop(t *thread) {
+	if s.opts.NoFilter && t.inCall == nil {
+		s.entry(t, syscallInfoEntry)
+		return
+	}
 	pc := t.inCall
 	t.inCall = nil
 	if pc == nil {
-		unix.PtraceCont(t.tid, 0)
+		s.resume(t.tid, 0)
 		return
 	}
 	elapsed := time.Since(pc.resumed)
 	info, err := syscallInfo(t.tid)
 	if err != nil || info.op != syscallInfoExit {
-		unix.PtraceCont(t.tid, 0)
+		s.resume(t.tid, 0)
 		return
 	}
 	signal := ""
@@ -519,7 +541,7 @@ func (s *Session) syscallExit(t *thread) {
 		signal = pendingSignal(t.tid)
 	}
 	s.model.exit(pc, info.rval, signal, elapsed)
-	unix.PtraceCont(t.tid, 0)
+	s.resume(t.tid, 0)
 }
 
 // exiting is a process's exit stop, before the kernel closes its
@@ -727,6 +749,7 @@ const (
 
 type syscallInfoResult struct {
 	op   uint8
+	arch uint32
 	nr   uint64
 	args [6]uint64
 	rval int64
@@ -751,7 +774,7 @@ func syscallInfo(tid int) (syscallInfoResult, error) {
 	if errno != 0 {
 		return syscallInfoResult{}, errno
 	}
-	r := syscallInfoResult{op: raw.Op}
+	r := syscallInfoResult{op: raw.Op, arch: raw.Arch}
 	switch raw.Op {
 	case syscallInfoEntry, syscallInfoSeccomp:
 		r.nr = raw.Payload[0]
