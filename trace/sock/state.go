@@ -46,6 +46,12 @@ func StateOf(fd int, local, remote string, v6 bool) (string, time.Duration) {
 		return "", 0
 	}
 	if state == "CLOSED" && local != "" && remote != "" {
+		if own, _, found, ok := diagConnection(local, remote); ok {
+			if found {
+				return own.state, own.timer
+			}
+			return state, 0
+		}
 		if t := sysOpenTCPTable(v6); t != nil {
 			rows, ok := t.read()
 			t.close()
@@ -67,8 +73,36 @@ func (s *Socket) noteStateAfterClose(e *trace.Event, local, remote string) {
 	if s.table == nil {
 		return // not asked for, or a socket with no connection to look up
 	}
-	noteClosed(s.table, e, local, remote)
+	t := s.table
 	s.table = nil
+	if own, other, found, ok := diagConnection(local, remote); ok {
+		t.close() // opened in case sock_diag is refused
+		noteView(e, own, other, found)
+		return
+	}
+	noteClosed(t, e, local, remote)
+}
+
+// diagConnection parses the addresses and asks sock_diag (see
+// sysDiagConnection); ok is false where it cannot be asked.
+func diagConnection(local, remote string) (own, other tableEntry, found, ok bool) {
+	l, err1 := netip.ParseAddrPort(local)
+	r, err2 := netip.ParseAddrPort(remote)
+	if err1 != nil || err2 != nil {
+		return own, other, false, false
+	}
+	return sysDiagConnection(l, r)
+}
+
+// noteView records in e what the kernel holds for a closed connection.
+func noteView(e *trace.Event, own, other tableEntry, found bool) {
+	e.State, e.StateTimer = "CLOSED", 0
+	if found {
+		e.State, e.StateTimer = own.state, own.timer
+	}
+	if other.state != "" {
+		e.PeerState, e.PeerStateTimer = other.state, other.timer
+	}
 }
 
 // NoteClosed records in e, the End of the close of a connection's last
@@ -76,6 +110,10 @@ func (s *Socket) noteStateAfterClose(e *trace.Event, local, remote string) {
 // e.Remote now: this side and, if it is on this machine, the other end
 // (see Event.State). socklab trace calls it for another program's close.
 func NoteClosed(e *trace.Event, v6 bool) {
+	if own, other, found, ok := diagConnection(e.Local, e.Remote); ok {
+		noteView(e, own, other, found)
+		return
+	}
 	if t := sysOpenTCPTable(v6); t != nil {
 		noteClosed(t, e, e.Local, e.Remote)
 	}
@@ -90,13 +128,7 @@ func noteClosed(t tcpTable, e *trace.Event, local, remote string) {
 		return
 	}
 	own, other, found := lookup(table, local, remote)
-	e.State, e.StateTimer = "CLOSED", 0
-	if found {
-		e.State, e.StateTimer = own.state, own.timer
-	}
-	if other.state != "" {
-		e.PeerState, e.PeerStateTimer = other.state, other.timer
-	}
+	noteView(e, own, other, found)
 }
 
 // lookup finds, in the table, the socket with these addresses and the one
