@@ -63,6 +63,15 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 			programs = append(programs, ptrace.Program{Argv: words, Role: trace.Client, Stdin: devNull()})
 		}
 	}
+	// On a terminal the programs' lines come among the trace's, as they
+	// happen. Where socklab's output is a file or a pipe (JSON, a page),
+	// the programs write to standard error: their output never mixes
+	// into the trace's data.
+	if e.termWidth == 0 {
+		for i := range programs {
+			programs[i].Stdout = os.Stderr
+		}
+	}
 	var lesson lessons.Lesson
 	if expect != "" {
 		var ok bool
@@ -282,9 +291,19 @@ func (l *stringList) Set(s string) error {
 // command with the shell's own syntax (a pipe, a redirection, a variable,
 // &&) runs under sh -c; the trace follows sh into the program.
 func commandWords(command string) ([]string, error) {
-	if strings.ContainsAny(command, "|&;<>()$`*?[]#~=\n") {
+	if strings.ContainsAny(command, "|&;<>()$`*?[]#~\n") {
 		return []string{"sh", "-c", command}, nil
 	}
+	words, err := splitWords(command)
+	if err == nil && strings.Contains(words[0], "=") { // VAR=value cmd
+		return []string{"sh", "-c", command}, nil
+	}
+	return words, err
+}
+
+// splitWords splits s into words: spaces separate them, quotes and \
+// group them, as in a shell.
+func splitWords(command string) ([]string, error) {
 	var words []string
 	var word strings.Builder
 	inWord := false

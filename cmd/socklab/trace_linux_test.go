@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -105,7 +106,7 @@ func TestTraceExpectFailsOnAMissingStep(t *testing.T) {
 	port := unusedPort(t)
 	stdout, _, code := socklabTrace(t, "got it\n",
 		"--server", "python3 "+filepath.Join(tutorial, "server.py")+" "+port,
-		"--client", "python3 "+filepath.Join(tutorial, "noclose_client.py")+" "+port,
+		"--client", "python3 "+filepath.Join(tutorial, "noread_client.py")+" "+port,
 		"--expect", "basic", "--color=never")
 	if code != 1 {
 		t.Errorf("exit %d, want 1", code)
@@ -152,4 +153,79 @@ func TestTraceExitStatus(t *testing.T) {
 			}
 		})
 	}
+}
+
+// traceTranscript finds `<!-- trace transcript: ARGS -->` … `<!-- end
+// transcript -->` blocks in the socklab trace pages: the command (run from
+// the repository's top, PORT standing for a free port, "got it" on the
+// server's standard input) and its output.
+var traceTranscript = regexp.MustCompile("(?s)<!-- trace transcript: socklab trace ([^>]*?) -->\n```[a-z]*\n(.*?)```\n<!-- end transcript -->")
+
+// TestTracePages keeps the transcripts of docs/trace.md and its Chinese
+// page real: a fresh run must show each peer making the same calls (the
+// kernel's states and the interleaving may vary). -update reruns them.
+func TestTracePages(t *testing.T) {
+	needPython3(t)
+	for _, path := range []string{"../../docs/trace.md", "../../docs/zh/trace.md"} {
+		page, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blocks := traceTranscript.FindAllSubmatchIndex(page, -1)
+		if len(blocks) == 0 {
+			t.Fatalf("%s has no transcript blocks", path)
+		}
+		out := string(page)
+		for i := len(blocks) - 1; i >= 0; i-- {
+			b := blocks[i]
+			argLine := string(page[b[2]:b[3]])
+			old := string(page[b[4]:b[5]])
+			fresh := func() string {
+				args, err := splitWords(strings.ReplaceAll(argLine, "PORT", unusedPort(t)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				cmd := exec.Command(socklabBinary(t), append([]string{"trace"}, args...)...)
+				cmd.Dir = filepath.Join("..", "..")
+				cmd.Stdin = strings.NewReader("got it\n")
+				cmd.Env = append(os.Environ(), "COLUMNS=", "NO_COLOR=1")
+				stdout, err := cmd.Output()
+				if err != nil && !strings.Contains(argLine, "noread") {
+					t.Fatalf("socklab trace %s: %v", argLine, err)
+				}
+				// Ports and pids change from run to run; the page shows them
+				// as they were.
+				return string(stdout)
+			}
+			if *update {
+				out = out[:b[4]] + fresh() + out[b[5]:]
+				continue
+			}
+			var diff string
+			for range 3 {
+				if diff = samePerPeer(old, fresh(), func(string) func(string) (string, string) { return tracedLine }, false); diff == "" {
+					break
+				}
+			}
+			if diff != "" {
+				t.Errorf("%s: socklab trace %s no longer prints this; run go test ./cmd/socklab -run TestTracePages -update\n%s", path, argLine, diff)
+			}
+		}
+		if *update {
+			if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
+
+// tracedLine is stateless for socklab's own lines; the traced programs'
+// output (client says: …), which starts at the line's start and comes
+// when the programs print it, is left out, and so are the table's header
+// and verdict (its rows say the same).
+func tracedLine(line string) (string, string) {
+	if line == "" || line[0] != ' ' {
+		return "", ""
+	}
+	return stateless(line)
 }

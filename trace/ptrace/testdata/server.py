@@ -12,8 +12,8 @@ s.bind((HOST, PORT))
 s.listen()
 conn, addr = s.accept()
 data = conn.recv(1024).decode('utf-8')
-print("client says:", data, flush=True)
-reply = input("reply: ")
+print(f"client says: {data}", flush=True)
+reply = input("reply:\n")  # on a line of its own, not mixed into the trace
 conn.sendall(reply.encode('utf-8'))
 while conn.recv(1024):  # until the client closes: end of file
     pass
