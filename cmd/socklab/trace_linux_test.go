@@ -128,7 +128,8 @@ func TestTraceExitStatus(t *testing.T) {
 		code int
 		line string
 	}{
-		{[]string{"--", "sh", "-c", "exit 7"}, 7, "made no socket calls"},
+		{[]string{"--", "sh", "-c", "exit 7"}, 7, ""},
+		{[]string{"--", "true"}, 0, "made no socket calls"},
 		{[]string{"--", "sh", "-c", "kill -TERM $$"}, 143, ""},
 		{[]string{"--", "no-such-command-here"}, 127, "command not found"},
 		{[]string{"--", notExec}, 126, "permission denied"},
@@ -139,9 +140,18 @@ func TestTraceExitStatus(t *testing.T) {
 		{[]string{"--expect", "udp", "--", "true"}, 2, "no story"},
 		{[]string{"--expect", "nope", "--", "true"}, 2, "nope"},
 	}
+	doc, err := os.ReadFile("../../docs/errors.md")
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			_, stderr, code := socklabTrace(t, "", tt.args...)
+			// docs/errors.md quotes each line, word for word (but the
+			// temporary file's path).
+			if line := strings.TrimSpace(stderr); tt.line != "" && !strings.Contains(line, t.TempDir()) && !strings.Contains(line, notExec) && !strings.Contains(string(doc), line) {
+				t.Errorf("docs/errors.md does not quote:\n%s", line)
+			}
 			if code != tt.code {
 				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.code, stderr)
 			}
