@@ -180,6 +180,9 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	exits := session.Wait()
 	c.async.Close()
 	for _, x := range exits {
+		if x.Untraced32 {
+			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))))
+		}
 		if x.Shown == 0 && !x.Killed {
 			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.no_socket_calls", strings.Join(x.Argv, " ")))))
 		}

@@ -135,6 +135,7 @@ type model struct {
 	procs       map[int]*process
 	socks       map[uint64]*socket
 	names       map[trace.Role]int // peers named so far per role
+	shown       map[int]int        // events shown per launched program
 	dataCap     int
 	// listened is called when a server's listen returned.
 	listened func(p *process)
@@ -146,7 +147,7 @@ const dataLimit = 64 << 10
 
 func newModel(tr *trace.Tracer, k kernel, mem memory, all, kernelState bool) *model {
 	return &model{tr: tr, k: k, mem: mem, all: all, kernelState: kernelState, procs: map[int]*process{}, socks: map[uint64]*socket{},
-		names: map[trace.Role]int{}, dataCap: dataLimit}
+		names: map[trace.Role]int{}, shown: map[int]int{}, dataCap: dataLimit}
 }
 
 // peerOf returns p's trace peer for role, naming it on first use:
@@ -412,6 +413,7 @@ func (m *model) release(s *socket) {
 		peer.Begin(&h.begin)
 		peer.EndMeasured(&h.end, h.elapsed)
 		h.p.shown++
+		m.shown[h.p.program]++
 	}
 	s.held = nil
 }
@@ -423,6 +425,7 @@ func (m *model) begin(pc *pending) {
 	}
 	m.peerOf(pc.p, pc.sock.role).Begin(&pc.e)
 	pc.p.shown++
+	m.shown[pc.p.program]++
 }
 
 // exit is a call's exit stop: ret is what the kernel returned (a negative

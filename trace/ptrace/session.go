@@ -56,8 +56,12 @@ type Exit struct {
 	// shell reports it).
 	Code   int
 	Signal syscall.Signal // the signal that killed it, or 0
-	// Shown counts the events shown for the program's own process.
+	// Shown counts the events shown for the program and every process
+	// it started.
 	Shown int
+	// Untraced32 says it ran a 32-bit program, whose calls the filter
+	// let through untraced.
+	Untraced32 bool
 	// Killed says socklab killed it (the person stopped the run).
 	Killed bool
 }

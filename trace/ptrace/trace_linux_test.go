@@ -11,12 +11,14 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/socklab/socklab/trace"
 )
 
 func TestMain(m *testing.M) {
 	RunTraceeIfAsked()
-	os.Exit(m.Run())
+	goleak.VerifyTestMain(m)
 }
 
 // needPython skips where python3 is missing; CI has it.

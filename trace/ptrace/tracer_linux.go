@@ -3,6 +3,7 @@ package ptrace
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"runtime"
@@ -74,9 +75,10 @@ type thread struct {
 }
 
 type launched struct {
-	prog Program
-	pid  int
-	exit *Exit
+	prog       Program
+	pid        int
+	exit       *Exit
+	untraced32 bool // it, or a process it started, exec'd a 32-bit program
 }
 
 type waitStop struct {
@@ -444,6 +446,11 @@ func (s *Session) handle(tid int, ws unix.WaitStatus) {
 			delete(s.threads, int(former))
 		}
 		t.starting = false
+		if elfClass(tid) == 1 {
+			// The filter lets another architecture's calls through: a
+			// 32-bit program runs untraced.
+			s.programs[t.proc.program].untraced32 = true
+		}
 		s.resume(tid, 0)
 	case sig == unix.SIGTRAP && ws.TrapCause() == unix.PTRACE_EVENT_EXIT:
 		if t.tid == t.proc.pid {
@@ -635,7 +642,7 @@ func (s *Session) gone(t *thread, ws unix.WaitStatus) {
 		return
 	}
 	prog := s.programs[t.proc.program]
-	exit := Exit{PID: t.proc.pid, Argv: prog.prog.Argv, Shown: t.proc.shown, Killed: s.killed}
+	exit := Exit{PID: t.proc.pid, Argv: prog.prog.Argv, Shown: s.model.shown[t.proc.program], Killed: s.killed, Untraced32: prog.untraced32}
 	if ws.Exited() {
 		exit.Code = ws.ExitStatus()
 	} else {
@@ -866,6 +873,21 @@ func pendingSignal(tid int) string {
 		}
 	}
 	return "a signal"
+}
+
+// elfClass is the ELF class of the program tid runs: 1 for 32-bit, 2 for
+// 64-bit, 0 when unknown.
+func elfClass(tid int) int {
+	f, err := os.Open("/proc/" + strconv.Itoa(tid) + "/exe")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	var head [5]byte
+	if _, err := io.ReadFull(f, head[:]); err != nil || string(head[:4]) != "\x7fELF" {
+		return 0
+	}
+	return int(head[4])
 }
 
 func readTgid(tid int) int { return statusField(tid, "Tgid:") }
