@@ -13,7 +13,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The tutorial-style Python programs socklab trace is shown with.
@@ -238,4 +240,57 @@ func tracedLine(line string) (string, string) {
 		return "", ""
 	}
 	return stateless(line)
+}
+
+// Killing socklab kills the programs it traces (PTRACE_O_EXITKILL, and
+// the parent-death signal before the trace begins): nothing is left
+// running, nothing listening.
+func TestTraceKilledLeavesNothingRunning(t *testing.T) {
+	needPython3(t)
+	port := unusedPort(t)
+	cmd := exec.Command(socklabBinary(t), "trace", "--format=json", "--", "python3", filepath.Join(tutorial, "server.py"), port)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pid := 0
+	sc := bufio.NewScanner(out)
+	for pid == 0 && sc.Scan() {
+		var e struct {
+			Op, Phase string
+			PID       int
+		}
+		if json.Unmarshal(sc.Bytes(), &e) == nil && e.Op == "accept" && e.Phase == "begin" {
+			pid = e.PID
+		}
+	}
+	if pid == 0 {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatal("the server never reached accept")
+	}
+	cmd.Process.Kill() // SIGKILL: socklab cannot clean up; the kernel must
+	cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := os.Stat("/proc/" + strconv.Itoa(pid))
+		if os.IsNotExist(err) {
+			break
+		}
+		if status, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status"); strings.Contains(string(status), "State:\tZ") {
+			break // a zombie: dead, waiting for its reaper
+		}
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("the traced server (pid %d) still runs 5 s after socklab was killed", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if c, err := net.Dial("tcp", "127.0.0.1:"+port); err == nil {
+		c.Close()
+		t.Error("something still listens on the traced server's port")
+	}
 }
