@@ -213,6 +213,7 @@ func (r *Recorder) Events() []Event {
 	r.mu.Lock()
 	if r.strs == nil {
 		r.strs = []string{""}
+		r.index = map[string]uint32{} // Handle expects both or neither
 	}
 	events := make([]Event, 0, r.n)
 	for _, c := range r.chunks {

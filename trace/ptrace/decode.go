@@ -112,11 +112,11 @@ func socketArgs(family, typ, proto int) string {
 	if t == "" {
 		t = strconv.Itoa(typ & sockTypeMask)
 	}
+	if typ&sockCloexec != 0 { // in strace's order
+		t += "|SOCK_CLOEXEC"
+	}
 	if typ&sockNonblock != 0 {
 		t += "|SOCK_NONBLOCK"
-	}
-	if typ&sockCloexec != 0 {
-		t += "|SOCK_CLOEXEC"
 	}
 	p := strconv.Itoa(proto)
 	switch {

@@ -226,11 +226,14 @@ func (m *model) enter(p *process, c call, args [6]uint64) *pending {
 	pc.sock, pc.v6 = s, s.family == afInet6
 	e.FD, e.Kind, e.Local, e.Remote, e.Nonblock = fd, s.kind, s.local, s.remote, s.nonblock
 	m.describe(pc)
-	if s.state == held {
-		m.decide(pc)
+	if s.state == held || m.all && s.role == "" {
+		m.decide(pc) // with --all shown at once, the role is still learned
 	}
 	switch {
 	case s.state == noise && !m.all:
+		if c == callClose {
+			delete(m.socks, ino)
+		}
 		return nil
 	case s.state == held:
 		if c == callClose { // closed before it said what it was for: noise
@@ -367,6 +370,13 @@ func (m *model) decide(pc *pending) {
 			return
 		}
 		role = trace.Client
+	case callBind:
+		// A datagram server given as --server says what it is when it
+		// binds: it has no listen to say it.
+		if pc.p.hint != trace.Server || s.kind != "udp" {
+			return
+		}
+		role = trace.Server
 	case callSendto, callSendmsg, callSendmmsg:
 		if e.Remote == "" || isNameService(e.Remote) {
 			return
@@ -377,6 +387,9 @@ func (m *model) decide(pc *pending) {
 	}
 	if s.kind == "" {
 		return
+	}
+	if pc.p.hint != "" {
+		role = pc.p.hint // the user said
 	}
 	s.state, s.role = shown, role
 	m.release(s)

@@ -1,6 +1,7 @@
 package ptrace
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -51,11 +52,13 @@ type Session struct {
 	pidfds   map[int]int
 	killed   bool
 
-	done    chan struct{}
-	mu      sync.Mutex
-	exits   []Exit
-	open    []LeftOpen
-	signals map[int]bool // pids a signal reached, for Signal's forwarding
+	done  chan struct{}
+	mu    sync.Mutex
+	exits []Exit
+	open  []LeftOpen
+	// signaled is when each signal last reached each program's process,
+	// for Signal's forwarding; the tracing thread's.
+	signaled map[pidSignal]time.Time
 }
 
 // A thread is one traced thread.
@@ -97,7 +100,7 @@ func Start(tr *trace.Tracer, opts Options) (*Session, error) {
 		opts: opts, arch: arches[runtime.GOARCH],
 		reqs: make(chan func()), stops: make(chan waitStop, 1), arm: make(chan struct{}, 1), kids: make(chan struct{}, 1),
 		threads: map[int]*thread{}, pidfds: map[int]int{}, done: make(chan struct{}),
-		signals: map[int]bool{},
+		signaled: map[pidSignal]time.Time{},
 	}
 	s.model = newModel(tr, (*procKernel)(s), processMemory{}, opts.All, opts.KernelState)
 	s.model.listened = func(p *process) {
@@ -153,7 +156,7 @@ func Resolve(command string) (string, error) {
 			}
 		}
 		return "", fmt.Errorf("%w: %s", ErrNotFound, command)
-	case errors.Is(err, os.ErrPermission), errors.Is(err, syscall.EACCES):
+	case errors.Is(err, os.ErrPermission), errors.Is(err, syscall.EACCES), errors.Is(err, syscall.EISDIR):
 		return "", fmt.Errorf("%w: %s", ErrNotExecutable, command)
 	case errors.Is(err, os.ErrNotExist):
 		return "", fmt.Errorf("%w: %s", ErrNotFound, command)
@@ -340,14 +343,20 @@ func (s *Session) LeftOpen() []LeftOpen {
 // share socklab's process group); a signal sent to socklab alone is
 // passed on.
 func (s *Session) Signal(sig syscall.Signal) {
+	asked := time.Now()
 	time.Sleep(50 * time.Millisecond)
 	s.do(func() {
 		for _, p := range s.programs {
-			if p.exit == nil && !s.signals[p.pid] {
+			if p.exit == nil && s.signaled[pidSignal{p.pid, sig}].Before(asked) {
 				unix.Kill(p.pid, sig)
 			}
 		}
 	})
+}
+
+type pidSignal struct {
+	pid int
+	sig syscall.Signal
 }
 
 // Ended reports whether the launched programs with these pids have all
@@ -469,9 +478,7 @@ func (s *Session) handle(tid int, ws unix.WaitStatus) {
 			s.resume(tid, 0)
 			return
 		}
-		s.mu.Lock()
-		s.signals[t.proc.pid] = true
-		s.mu.Unlock()
+		s.signaled[pidSignal{t.proc.pid, sig}] = time.Now()
 		s.resume(tid, int(sig))
 	}
 }
@@ -762,7 +769,7 @@ func sockaddrString(sa unix.Sockaddr) string {
 		b[0] = afInet6
 		b[2], b[3] = byte(sa.Port>>8), byte(sa.Port)
 		copy(b[8:], sa.Addr[:])
-		b[24] = byte(sa.ZoneId)
+		binary.LittleEndian.PutUint32(b[24:], sa.ZoneId)
 		return sockaddr(b)
 	case *unix.SockaddrUnix:
 		if strings.HasPrefix(sa.Name, "@") {
