@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -50,13 +51,13 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	default:
 		words, err := commandWords(server)
 		if err != nil {
-			return usage("hint.trace_quote", "err.trace_quote", "--server", err.Error())
+			return usage("hint.trace_quote", "err.trace_quote", "--server", e.lang.T(err.Error(), wordsArg(err)...))
 		}
 		programs = append(programs, ptrace.Program{Argv: words, Role: trace.Server})
 		for _, cl := range clients {
 			words, err := commandWords(cl)
 			if err != nil {
-				return usage("hint.trace_quote", "err.trace_quote", "--client", err.Error())
+				return usage("hint.trace_quote", "err.trace_quote", "--client", e.lang.T(err.Error(), wordsArg(err)...))
 			}
 			// A client's standard input is not the terminal: the server
 			// has it (the tutorial's server asks for its reply there).
@@ -266,7 +267,7 @@ type exitError struct {
 
 func (e *exitError) Error() string {
 	if e.msg == nil {
-		return fmt.Sprintf("exit status %d", e.code)
+		return strconv.Itoa(e.code) // the status says it all
 	}
 	return e.msg.Error()
 }
@@ -338,17 +339,34 @@ func splitWords(command string) ([]string, error) {
 	}
 	switch {
 	case quote != 0:
-		return nil, fmt.Errorf("unclosed %c", quote)
+		return nil, &wordsError{key: "words.unclosed", arg: string(quote)}
 	case escaped:
-		return nil, errors.New("a \\ at the end")
+		return nil, &wordsError{key: "words.backslash"}
 	}
 	if inWord {
 		words = append(words, word.String())
 	}
 	if len(words) == 0 {
-		return nil, errors.New("no command")
+		return nil, &wordsError{key: "words.empty"}
 	}
 	return words, nil
+}
+
+// A wordsError is why a command could not be split into words: its
+// Error is a catalogue key, said in the user's language.
+type wordsError struct {
+	key string
+	arg any
+}
+
+func (e *wordsError) Error() string { return e.key }
+
+// wordsArg is the argument of a wordsError's sentence, if any.
+func wordsArg(err error) []any {
+	if w, ok := err.(*wordsError); ok && w.arg != nil {
+		return []any{w.arg}
+	}
+	return nil
 }
 
 // devNull is an open /dev/null, for a program's standard input.

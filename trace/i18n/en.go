@@ -436,4 +436,7 @@ The exit status is the program's own. Linux only (ptrace and seccomp).`,
 	"expect.broken.reply_read":          "the client read the reply before the server wrote it",
 	"expect.broken.close_eof":           "the server saw end of file before the client closed",
 	"warn.32bit":                        "%s ran a 32-bit program: its calls run untraced (socklab trace follows 64-bit programs)",
+	"words.unclosed":                    "unclosed %s",
+	"words.backslash":                   "a \\ at the end",
+	"words.empty":                       "no command",
 }

@@ -421,4 +421,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"expect.broken.reply_read":          "服务器写回复之前客户端就读了",
 	"expect.broken.close_eof":           "客户端关闭之前服务器就看到了文件结束",
 	"warn.32bit":                        "%s 运行了一个 32 位程序：它的调用没有被跟踪（socklab trace 只跟踪 64 位程序）",
+	"words.unclosed":                    "%s 没有闭合",
+	"words.backslash":                   "末尾有一个 \\",
+	"words.empty":                       "没有命令",
 }
