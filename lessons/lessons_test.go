@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
 	"github.com/socklab/socklab/trace/sock"
+	"github.com/socklab/socklab/trace/tracetest"
 )
 
 func TestMain(m *testing.M) {
@@ -568,8 +568,8 @@ func TestServerInterruptedInAccept(t *testing.T) {
 		t.Errorf("accept End's Interrupt = %q, want %q", acc.Interrupt, "bell rang")
 	}
 	checkClosedAll(t, events)
-	if after := openFDs(t); after != before {
-		t.Errorf("open descriptors: %d before, %d after", before, after)
+	if leaked := before.Leaked(openFDs(t)); leaked != nil {
+		t.Errorf("descriptors left open: %v", leaked)
 	}
 }
 
@@ -614,7 +614,7 @@ func playLessonCounting(t *testing.T, name string, opts Options, countFDs bool) 
 	// panics): the sink goes quiet when this function returns.
 	text := &quietAfter{sink: trace.NewTextSink(t.Output(), &trace.TextOptions{Color: os.Getenv("SOCKLAB_COLOR") == "always"})}
 	defer text.quiet()
-	before := 0
+	var before tracetest.Descriptors
 	if countFDs {
 		before = openFDs(t)
 	}
@@ -624,8 +624,8 @@ func playLessonCounting(t *testing.T, name string, opts Options, countFDs bool) 
 	}
 	skipIfNoTimeWait(t, err)
 	if countFDs {
-		if after := openFDs(t); after != before {
-			t.Errorf("open descriptors: %d before the lesson, %d after", before, after)
+		if leaked := before.Leaked(openFDs(t)); leaked != nil {
+			t.Errorf("descriptors left open by the lesson: %v", leaked)
 		}
 	}
 	events := rec.Events()
@@ -876,8 +876,8 @@ func TestStuckRunSaysWhere(t *testing.T) {
 		t.Errorf("the client's last events:\n%q\nwant\n%q", client, want)
 	}
 	checkClosedAll(t, rec.Events())
-	if after := openFDs(t); after != before {
-		t.Errorf("open descriptors: %d before, %d after", before, after)
+	if leaked := before.Leaked(openFDs(t)); leaked != nil {
+		t.Errorf("descriptors left open: %v", leaked)
 	}
 }
 
@@ -940,18 +940,15 @@ func checkClosedAll(t *testing.T, events []trace.Event) {
 	}
 }
 
-// openFDs counts the process's open descriptors, where the system tells.
-func openFDs(t *testing.T) int {
+// openFDs is a snapshot of the process's open descriptors, where the
+// system tells.
+func openFDs(t *testing.T) tracetest.Descriptors {
 	t.Helper()
-	dir := "/proc/self/fd"
-	if runtime.GOOS == "darwin" {
-		dir = "/dev/fd"
-	}
-	entries, err := os.ReadDir(dir)
+	fds, err := tracetest.OpenDescriptors()
 	if err != nil {
-		t.Skipf("cannot count open descriptors here: %v", err)
+		t.Skipf("cannot list open descriptors here: %v", err)
 	}
-	return len(entries)
+	return fds
 }
 
 func TestConductorPlaysTheTeachingOrder(t *testing.T) {
@@ -997,8 +994,8 @@ func TestConductorPlaysTheTeachingOrder(t *testing.T) {
 				t.Errorf("begins:\ngot  %q\nwant %q", begins, want)
 			}
 			checkClosedAll(t, rec.Events())
-			if after := openFDs(t); after != before {
-				t.Errorf("open descriptors: %d before, %d after", before, after)
+			if leaked := before.Leaked(openFDs(t)); leaked != nil {
+				t.Errorf("descriptors left open: %v", leaked)
 			}
 		})
 	}

@@ -236,8 +236,8 @@ func TestEveryLessonWithAnyTexts(t *testing.T) {
 			})
 		}
 	})
-	if after := openFDs(t); after != before {
-		t.Errorf("open descriptors: %d before the runs whose reply fills the buffer, %d after", before, after)
+	if leaked := before.Leaked(openFDs(t)); leaked != nil {
+		t.Errorf("descriptors left open by the runs whose reply fills the buffer: %v", leaked)
 	}
 }
 

@@ -6,14 +6,13 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"os"
-	"runtime"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/tracetest"
 )
 
 // TestInterruptLeavesNothing is Ctrl-C in each blocking call, traced: once
@@ -92,8 +91,8 @@ func TestInterruptLeavesNothing(t *testing.T) {
 			if !errors.Is(err, ErrInterrupted) {
 				t.Fatalf("got %v, want an interrupted call", err)
 			}
-			if after := openFDs(t); after != fds {
-				t.Errorf("open descriptors: %d before, %d after", fds, after)
+			if leaked := fds.Leaked(openFDs(t)); leaked != nil {
+				t.Errorf("descriptors left open: %v", leaked)
 			}
 			goleak.VerifyNone(t, ignore)
 			// The interrupt is in the trace: a shutdown, then the End.
@@ -127,16 +126,12 @@ func listeningNoCleanup(t *testing.T, p *trace.Peer) (*Socket, netip.AddrPort) {
 	return ln, addr
 }
 
-// openFDs counts the process's open descriptors.
-func openFDs(t *testing.T) int {
+// openFDs is a snapshot of the process's open descriptors.
+func openFDs(t *testing.T) tracetest.Descriptors {
 	t.Helper()
-	dir := "/proc/self/fd"
-	if runtime.GOOS == "darwin" {
-		dir = "/dev/fd"
-	}
-	entries, err := os.ReadDir(dir)
+	fds, err := tracetest.OpenDescriptors()
 	if err != nil {
-		t.Skipf("cannot count descriptors: %v", err)
+		t.Skipf("cannot list descriptors: %v", err)
 	}
-	return len(entries)
+	return fds
 }
