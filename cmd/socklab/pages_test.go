@@ -143,7 +143,7 @@ var (
 	quotedData = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 	millis     = regexp.MustCompile(`^ *[0-9.]+ms  `)
 	number     = regexp.MustCompile(`[0-9]+`)
-	elapsed    = regexp.MustCompile(`  \(returned after [^)]*\)`)
+	elapsed    = regexp.MustCompile(`  (?:\(returned after [^)]*\)|（[^）]*后返回）)`)
 )
 
 // textPeer returns a transcript line's peer and the line normalised.
@@ -399,7 +399,7 @@ func TestReadmeTranscripts(t *testing.T) {
 	}
 }
 
-var kernelNote = regexp.MustCompile(`  kernel: .*?(  \(|$)`)
+var kernelNote = regexp.MustCompile(`  (?:kernel: |内核：).*?(  \(|  （|$)`)
 
 // stateless is textPeer without the kernel's states, which depend on
 // timing.

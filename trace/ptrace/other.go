@@ -26,6 +26,8 @@ func (*Session) Done() <-chan struct{}       { return nil }
 func (*Session) LeftOpen() []LeftOpen        { return nil }
 func (*Session) Signal(syscall.Signal)       {}
 func (*Session) Kill()                       {}
+func (*Session) Ended(...int) bool           { return true }
+func (*Session) Blocked(int) trace.Op        { return "" }
 
 // Resolve returns ErrUnsupported.
 func Resolve(string) (string, error) { return "", ErrUnsupported }

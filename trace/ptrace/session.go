@@ -64,6 +64,9 @@ type Exit struct {
 	Untraced32 bool
 	// Killed says socklab killed it (the person stopped the run).
 	Killed bool
+	// Lost says socklab lost track of it: the kernel said it had ended
+	// but gave no status (Code is then 1). It should never happen.
+	Lost bool
 }
 
 // LeftOpen is a shown socket a process still held when it exited.

@@ -231,6 +231,14 @@ func (s *Session) wait() {
 				continue
 			}
 			if err == unix.ECHILD {
+				// No child left: the tracing thread checks that it has
+				// none in its books either (see lost), then this waits
+				// for the next launch.
+				select {
+				case s.stops <- waitStop{err: err}:
+				case <-s.done:
+					return
+				}
 				select {
 				case <-s.kids: // launched since: wait again
 					continue
@@ -269,9 +277,15 @@ func (s *Session) loop() {
 			case f := <-s.reqs:
 				f()
 			case w := <-s.stops:
-				armed = false
-				if w.err == nil {
+				switch w.err {
+				case nil:
+					armed = false
 					s.handle(w.tid, w.status)
+				case unix.ECHILD:
+					// wait stays armed: it waits for the next launch.
+					s.lost()
+				default:
+					armed = false
 				}
 			}
 		}
@@ -304,6 +318,34 @@ func (s *Session) poll() bool {
 		runtime.Gosched()
 	}
 }
+
+// lost forgets the threads in the books when the kernel says the session
+// has no child left: their ends can no longer come, and waiting for them
+// would hang the session. The check is made again here, on the tracing
+// thread, because a launch may have made a child since wait asked.
+// Nothing should be lost (newThread does not add a thread that has
+// already ended); this is what keeps a mistake from hanging.
+func (s *Session) lost() {
+	if len(s.threads) == 0 {
+		return
+	}
+	var ws unix.WaitStatus
+	if _, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil); err != unix.ECHILD {
+		return
+	}
+	for _, t := range s.threads {
+		if t.tid != t.proc.pid {
+			delete(s.threads, t.tid)
+		}
+	}
+	for _, t := range s.threads {
+		s.gone(t, lostStatus)
+	}
+}
+
+// lostStatus stands for the status of a thread lost track of: no real
+// status has every bit set.
+const lostStatus = unix.WaitStatus(^uint32(0))
 
 // finish ends the session: every program has ended.
 func (s *Session) finish() {
@@ -518,8 +560,14 @@ func (s *Session) newThread(tid int, t *thread) {
 	if s.threads[tid] != nil {
 		return // its first stop came first
 	}
+	tgid := readTgid(tid)
+	if tgid == 0 {
+		// Its first stop, its run and its end all came before this event
+		// of its maker's (a shell's short subshell can): it is gone.
+		return
+	}
 	proc := t.proc
-	if readTgid(tid) != t.proc.pid {
+	if tgid != t.proc.pid {
 		proc = s.model.forked(tid, t.proc, t.proc.program, "")
 	}
 	// A thread of socklab's own start-up code (starting) ends at the
@@ -650,9 +698,12 @@ func (s *Session) gone(t *thread, ws unix.WaitStatus) {
 	}
 	prog := s.programs[t.proc.program]
 	exit := Exit{PID: t.proc.pid, Argv: prog.prog.Argv, Shown: s.model.shown[t.proc.program], Killed: s.killed, Untraced32: prog.untraced32}
-	if ws.Exited() {
+	switch {
+	case ws == lostStatus:
+		exit.Lost, exit.Code = true, 1
+	case ws.Exited():
 		exit.Code = ws.ExitStatus()
-	} else {
+	default:
 		exit.Signal = ws.Signal()
 		exit.Code = 128 + int(ws.Signal())
 	}
