@@ -545,6 +545,13 @@ func startWaiting(t *testing.T, args ...string) (*Session, *countedRecorder, int
 	deadline := time.Now().Add(10 * time.Second)
 	for s.Blocked(pid) != trace.OpAccept {
 		if time.Now().After(deadline) {
+			// What the session waits for: a thread still starting has
+			// not had its first stop handled.
+			s.do(func() {
+				for tid, th := range s.threads {
+					t.Logf("thread %d proc %d starting=%v optionsSet=%v fresh=%v inCall=%v", tid, th.proc.pid, th.starting, th.optionsSet, th.fresh, th.inCall != nil)
+				}
+			})
 			s.Kill()
 			<-s.Done()
 			t.Fatalf("no accept within 10 s:\n%s", dump(rec.events()))

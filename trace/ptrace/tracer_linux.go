@@ -330,7 +330,11 @@ func (s *Session) lost() {
 		return
 	}
 	var ws unix.WaitStatus
-	if _, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil); err != unix.ECHILD {
+	switch tid, err := unix.Wait4(-1, &ws, unix.WALL|unix.WNOHANG, nil); {
+	case err == nil && tid > 0:
+		s.handle(tid, ws) // a stop of the launch's child: not to be dropped
+		return
+	case err != unix.ECHILD:
 		return
 	}
 	for _, t := range s.threads {
