@@ -40,16 +40,45 @@ func awaitTimeWait(t *testing.T, what string, e trace.Event) {
 	t.Errorf("%s: %s is in %s %v after both closed, want TIME_WAIT", what, e.Local, state, timeWaitBound)
 }
 
+// eachKernelView runs check twice: with the kernel's view after close
+// from sock_diag, and from the table /proc/net/tcp, forced as a system
+// that refuses sock_diag would have it (sock.KernelViewEnv). Each closed
+// connection's view must say where it came from.
+func eachKernelView(t *testing.T, check func(t *testing.T, run func(*trace.Recorder) []trace.Event)) {
+	for _, tt := range []struct{ name, env, from string }{{"sock_diag", "", sock.FromSockDiag}, {"table", "table", sock.FromTable}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(sock.KernelViewEnv, tt.env)
+			check(t, func(rec *trace.Recorder) []trace.Event {
+				events := rec.Events()
+				for _, e := range events {
+					// An open socket answers for itself (TCP_INFO), unless it
+					// says CLOSED: then, as after close, the connection is
+					// looked up.
+					if e.State == "" || e.StateFrom == tt.from || e.StateFrom == sock.FromTCPInfo && e.Op != trace.OpClose {
+						continue
+					}
+					t.Errorf("%s %s %s: the kernel's view %q came from %q, want %q", e.Peer, e.Op, e.Phase, e.State, e.StateFrom, tt.from)
+				}
+				return events
+			})
+		})
+	}
+}
+
 // TestBasicKernelStates checks the kernel's view at each step, on Linux,
 // for the states that are certain; right after close, the closing side may
 // still be in any of FIN_WAIT1, FIN_WAIT2 or TIME_WAIT.
 func TestBasicKernelStates(t *testing.T) {
+	eachKernelView(t, testBasicKernelStates)
+}
+
+func testBasicKernelStates(t *testing.T, recorded func(*trace.Recorder) []trace.Event) {
 	l, _ := Lookup("basic")
 	var rec trace.Recorder
 	if err := l.Run(t.Context(), trace.New(&rec).SetKernelState(true), Options{}); err != nil {
 		t.Fatal(err)
 	}
-	events := rec.Events()
+	events := recorded(&rec)
 	tests := []struct {
 		point trace.Point
 		want  []string
@@ -94,12 +123,16 @@ func TestBasicKernelStates(t *testing.T) {
 // TestTimewaitFallsOnWhoClosesFirst: in each round, the side that closed
 // first is the one in TIME_WAIT once the other side has closed too.
 func TestTimewaitFallsOnWhoClosesFirst(t *testing.T) {
+	eachKernelView(t, testTimewaitFallsOnWhoClosesFirst)
+}
+
+func testTimewaitFallsOnWhoClosesFirst(t *testing.T, recorded func(*trace.Recorder) []trace.Event) {
 	l, _ := Lookup("timewait")
 	var rec trace.Recorder
 	if err := l.Run(t.Context(), trace.New(&rec).SetKernelState(true), Options{}); err != nil {
 		t.Fatal(err)
 	}
-	events := rec.Events()
+	events := recorded(&rec)
 	tests := []struct {
 		round       string
 		first, last trace.Point // who closed first, and the close after it

@@ -130,6 +130,11 @@ type Event struct {
 	StateTimer     time.Duration
 	PeerState      string
 	PeerStateTimer time.Duration
+	// StateFrom names where the kernel's view came from: "TCP_INFO" (the
+	// socket itself, getsockopt), "sock_diag" (the kernel's answer for one
+	// connection, over netlink), or "/proc/net/tcp" (its whole table, read
+	// where sock_diag is refused, or when SOCKLAB_KERNEL_VIEW=table asks).
+	StateFrom string
 }
 
 // EOF reports whether the event is a read that returned 0: the peer closed

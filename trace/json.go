@@ -75,6 +75,7 @@ type JSONEvent struct {
 	StateTimerNS  int64   `json:"state_timer_ns,omitempty"`
 	PeerState     string  `json:"peer_state,omitempty"`
 	PeerTimerNS   int64   `json:"peer_state_timer_ns,omitempty"`
+	StateFrom     string  `json:"state_from,omitempty"`
 }
 
 // ToJSON returns the wire form of e, keeping at most preview bytes of data
@@ -87,7 +88,7 @@ func ToJSON(e *Event, preview int) JSONEvent {
 		Errno: e.Errno, EOF: e.EOF(), Interrupt: e.Interrupt, Nonblock: e.Nonblock,
 		Signal: e.Signal, PID: e.PID, Copies: e.Copies,
 		State: e.State, StateTimerNS: int64(e.StateTimer),
-		PeerState: e.PeerState, PeerTimerNS: int64(e.PeerStateTimer),
+		PeerState: e.PeerState, PeerTimerNS: int64(e.PeerStateTimer), StateFrom: e.StateFrom,
 	}
 	if e.FD >= 0 {
 		j.FD = &e.FD

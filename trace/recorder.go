@@ -69,6 +69,7 @@ const (
 	strState
 	strPeerState
 	strSignal
+	strStateFrom
 	numStrs
 )
 
@@ -113,6 +114,7 @@ func (r *Recorder) Handle(e Event) error {
 		strPeer: e.Peer, strRole: string(e.Role), strOp: string(e.Op), strPhase: string(e.Phase),
 		strSyscall: e.Syscall, strKind: e.Kind, strArg: e.Arg, strLocal: e.Local, strRemote: e.Remote,
 		strErrno: e.Errno, strInterrupt: e.Interrupt, strState: e.State, strPeerState: e.PeerState, strSignal: e.Signal,
+		strStateFrom: e.StateFrom,
 	}
 	for f, s := range &strs {
 		// Events repeat a few strings, most of them the very same string
@@ -193,7 +195,7 @@ func (r *Recorder) event(rec *record) Event {
 		Arg: r.strs[rec.str[strArg]], Local: r.strs[rec.str[strLocal]], Remote: r.strs[rec.str[strRemote]],
 		Errno: r.strs[rec.str[strErrno]], Interrupt: r.strs[rec.str[strInterrupt]],
 		State: r.strs[rec.str[strState]], PeerState: r.strs[rec.str[strPeerState]],
-		Signal: r.strs[rec.str[strSignal]],
+		Signal: r.strs[rec.str[strSignal]], StateFrom: r.strs[rec.str[strStateFrom]],
 	}
 	if rec.err != 0 {
 		e.Err = r.errs[rec.err-1]

@@ -342,6 +342,12 @@ func (s *TextSink) appendState(b []byte, e *Event) []byte {
 	if e.PeerState != "" {
 		b = append(b, t("note.other_end", s.stateName(e.PeerState, e.PeerStateTimer))...)
 	}
+	if strings.HasPrefix(e.StateFrom, "/proc/") {
+		// The fallback is worth a word: the whole table was read, at a
+		// cost that grows with the machine's connections. sock_diag and
+		// TCP_INFO, the usual sources, go unsaid (JSON has them all).
+		b = append(b, t("note.state_from", e.StateFrom)...)
+	}
 	return b
 }
 

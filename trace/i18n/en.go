@@ -51,6 +51,7 @@ var en = map[string]string{
 	"note.kernel":               "kernel: %s",
 	"note.other_end":            ", other end %s",
 	"note.left":                 " (%s left)",
+	"note.state_from":           " (read from %s)",
 	"note.returned_after":       "(returned after %s)",
 	"note.more_bytes":           "…(+%d bytes)",
 

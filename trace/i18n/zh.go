@@ -47,6 +47,7 @@ var zh = map[string]string{
 	"note.kernel":               "内核：%s",
 	"note.other_end":            "，对端 %s",
 	"note.left":                 "（还剩 %s）",
+	"note.state_from":           "（读自 %s）",
 	"note.returned_after":       "（%s 后返回）",
 	"note.more_bytes":           "…（另有 %d 字节）",
 

@@ -47,6 +47,12 @@ type facts struct {
 	nonblock      bool
 	state         string        // TCP state, when asked for
 	timer         time.Duration // on its timer, when the table was read
+	stateFrom     string        // where state came from (trace.Event.StateFrom)
+}
+
+// noteState records the kernel's view in e.
+func (f facts) noteState(e *trace.Event) {
+	e.State, e.StateTimer, e.StateFrom = f.state, f.timer, f.stateFrom
 }
 
 // memory reads the traced program's memory.
@@ -519,7 +525,7 @@ func (m *model) exit(pc *pending, ret int64, signal string, elapsed time.Duratio
 		switch pc.c {
 		case callListen, callConnect, callShutdown, callRead, callReadv, callRecvfrom, callRecvmsg,
 			callWrite, callWritev, callSendto, callSendmsg:
-			e.State = m.k.facts(pc.p.pid, e.FD, true).state
+			m.k.facts(pc.p.pid, e.FD, true).noteState(e)
 		}
 	}
 	if pc.show {
@@ -539,7 +545,8 @@ func (m *model) accepted(pc *pending, fd int) {
 	e := &pc.e
 	ino, _ := m.k.inode(pc.p.pid, fd)
 	f := m.k.facts(pc.p.pid, fd, m.kernelState)
-	e.Remote, e.Local, e.State = f.remote, f.local, f.state
+	e.Remote, e.Local = f.remote, f.local
+	f.noteState(e)
 	m.socks[ino] = &socket{ino: ino, family: pc.sock.family, typ: pc.sock.typ, kind: pc.sock.kind,
 		state: shown, role: pc.sock.role, local: f.local, remote: f.remote, nonblock: f.nonblock, owner: pc.p}
 	if pc.c == callAccept4 {

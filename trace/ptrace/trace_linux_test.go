@@ -14,6 +14,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/sock"
 )
 
 func TestMain(m *testing.M) {
@@ -172,4 +173,33 @@ func replyFile(t *testing.T, text string) *os.File {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// The kernel's view of another program's sockets comes from sock_diag
+// after close, or from the table where sock_diag is refused (forced here
+// with sock.KernelViewEnv), and says which; an open socket's from the
+// duplicate descriptor (TCP_INFO).
+func TestKernelViewOfAProgramBothWays(t *testing.T) {
+	python := needPython(t)
+	for _, tt := range []struct{ name, env, from string }{{"sock_diag", "", sock.FromSockDiag}, {"table", "table", sock.FromTable}} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv(sock.KernelViewEnv, tt.env)
+			port := freePort(t)
+			events, exits, _ := traced(t, Options{},
+				Program{Argv: []string{python, "testdata/server.py", port}, Role: trace.Server, Stdin: replyFile(t, "got it\n")},
+				Program{Argv: []string{python, "testdata/client.py", port}, Role: trace.Client, Stdin: nullStdin(t)})
+			wantExits(t, exits, 0)
+			client, ok := trace.Find(events, trace.EndOf("client", trace.OpClose))
+			if !ok {
+				t.Fatalf("no client close:\n%s", dump(events))
+			}
+			if client.StateFrom != tt.from || !slices.Contains([]string{"FIN_WAIT1", "FIN_WAIT2", "CLOSING", "TIME_WAIT"}, client.State) {
+				t.Errorf("the client's close: %q from %q, want a closing state from %q", client.State, client.StateFrom, tt.from)
+			}
+			connect, _ := trace.Find(events, trace.EndOf("client", trace.OpConnect))
+			if connect.State != "ESTABLISHED" || connect.StateFrom != sock.FromTCPInfo {
+				t.Errorf("the client's connect: %q from %q, want ESTABLISHED from TCP_INFO", connect.State, connect.StateFrom)
+			}
+		})
+	}
 }

@@ -781,7 +781,8 @@ func (k *procKernel) facts(pid, fd int, state bool) facts {
 		f.nonblock = fl&unix.O_NONBLOCK != 0
 	}
 	if state && f.typ == unix.SOCK_STREAM && f.family != unix.AF_UNIX {
-		f.state, f.timer = sock.StateOf(d, f.local, f.remote, f.family == unix.AF_INET6)
+		v := sock.StateOf(d, f.local, f.remote, f.family == unix.AF_INET6)
+		f.state, f.timer, f.stateFrom = v.State, v.Timer, v.From
 	}
 	return f
 }

@@ -33,6 +33,9 @@ const (
 func sysDiagConnection(local, remote netip.AddrPort) (own, other tableEntry, found, ok bool) {
 	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_SOCK_DIAG)
 	if err != nil {
+		if err != unix.EMFILE && err != unix.ENFILE && err != unix.ENOBUFS && err != unix.ENOMEM {
+			diagRefused.Store(true) // no netlink here, or not allowed: it will not change
+		}
 		return own, other, false, false
 	}
 	defer unix.Close(fd)

@@ -71,6 +71,8 @@ type Socket struct {
 	local    string
 	remote   string
 	table    tcpTable // the kernel's table, open while the socket closes
+	// viewAfterClose: the tracer wants the kernel's view after this close.
+	viewAfterClose bool
 }
 
 // Kind is the kind of socket: a TCP stream, UDP datagrams, or a stream
