@@ -3,6 +3,7 @@ package tracetest
 import (
 	"fmt"
 	"net/netip"
+	"os"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -31,6 +32,13 @@ func NewNetns() (*Netns, error) {
 		}
 		defer backTo(own)
 		if err := loopbackUp(); err != nil {
+			return err
+		}
+		// Linux reuses a loopback connection's TIME_WAIT for a new one to
+		// the same place (tcp_tw_reuse=2, the default), which would keep
+		// FillTimeWait's count at some 14,000: not here. /proc/sys/net is
+		// the writing thread's namespace.
+		if err := os.WriteFile("/proc/sys/net/ipv4/tcp_tw_reuse", []byte("0"), 0); err != nil {
 			return err
 		}
 		fd, err := threadNetns()
