@@ -2,6 +2,14 @@
 // sockets, written to be read like Go by Example, that calls only traced
 // socket methods (package trace/sock) and never prints. Whoever runs a lesson
 // chooses the sinks its events go to.
+//
+// Each lesson lives in a file named after it (basic.go, backlog.go, …) and
+// reads top to bottom, a sentence above each step saying why; basic.go also
+// holds [Server] and [Client], which `socklab server` and `socklab client`
+// run as two programs. What several lessons share sits in files named for
+// what it does: loopback.go (the first steps, on loopback), announce.go
+// (telling clients where the server listens), exchange.go (writing,
+// reading, echoing), timelimits.go, peererrors.go and story.go.
 package lessons
 
 import (
@@ -109,7 +117,7 @@ func (e *TooManyClientsError) Error() string {
 
 // All returns every lesson, in teaching order.
 func All() []Lesson {
-	return []Lesson{basic, echo, stream, halfclose, concurrent, backlog_, refused, addrinuse, timewait, reset, timeout, udp, unixLesson, ipv6, gonet, httpLesson, websocketLesson}
+	return []Lesson{basic, echo, stream, halfclose, concurrent, backlogLesson, refused, addrinuse, timewait, reset, timeout, udp, unixLesson, ipv6, gonet, httpLesson, websocketLesson}
 }
 
 // Lookup returns the lesson with this name.

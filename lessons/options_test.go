@@ -91,7 +91,7 @@ type carrier struct {
 	// carries one of any size (no *OptionError).
 	framed bool
 	// waitsAfterFullReply: the client, after a read that fills its
-	// buffer, waits a second for more (moreWait, peers.go), so a reply of
+	// buffer, waits a second for more (moreWait, timelimits.go), so a reply of
 	// exactly ReadBuffer bytes costs a second.
 	waitsAfterFullReply bool
 	// check, if set, checks what the streams cannot show.

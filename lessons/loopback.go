@@ -2,7 +2,6 @@ package lessons
 
 import (
 	"context"
-	"errors"
 	"net/netip"
 
 	"github.com/socklab/socklab/trace"
@@ -10,13 +9,16 @@ import (
 )
 
 // The lessons after basic reuse its first steps through these helpers, so
-// that each one shows only what it is about. basic and peers.go spell every
-// step out.
+// that each one shows only what it is about. basic.go spells every step out.
 
 var (
 	loopback4 = netip.MustParseAddrPort("127.0.0.1:0")
 	loopback6 = netip.MustParseAddrPort("[::1]:0")
 )
+
+// backlog is how many finished handshakes the kernel queues for a listening
+// socket before accept takes them; 128 is Python's default for listen().
+const backlog = 128
 
 // listenLocal does the server's steps 1 to 3 on the loopback address and a
 // port the kernel chooses: create, bind, getsockname, listen. The caller
@@ -62,68 +64,6 @@ func dial(ctx context.Context, p *trace.Peer, addr netip.AddrPort) (*sock.Socket
 		return nil, err
 	}
 	return s, nil
-}
-
-// readFull reads exactly len(buf) bytes, with as many reads as it takes.
-// It fails if the peer closes first.
-func readFull(ctx context.Context, s *sock.Socket, buf []byte) error {
-	for got := 0; got < len(buf); {
-		n, err := s.Read(ctx, buf[got:])
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return ErrPeerClosed
-		}
-		got += n
-	}
-	return nil
-}
-
-// readAtLeast reads into buf until at least n bytes came, and returns how
-// many did. It fails if the peer closes first.
-func readAtLeast(ctx context.Context, s *sock.Socket, buf []byte, n int) (int, error) {
-	got := 0
-	for got < n {
-		m, err := s.Read(ctx, buf[got:])
-		if err != nil {
-			return got, err
-		}
-		if m == 0 {
-			return got, ErrPeerClosed
-		}
-		got += m
-	}
-	return got, nil
-}
-
-// readUntilEOF reads until the peer closes its side, and returns how many
-// bytes came before that.
-func readUntilEOF(ctx context.Context, s *sock.Socket, buf []byte) (int, error) {
-	total := 0
-	for {
-		n, err := s.Read(ctx, buf)
-		if err != nil {
-			return total, err
-		}
-		if n == 0 {
-			return total, nil
-		}
-		total += n
-	}
-}
-
-// errStoryDidNotHappen is returned by a lesson whose point did not show:
-// the call that should have failed succeeded, or the other way round.
-var errStoryDidNotHappen = errors.New("the lesson's story did not happen")
-
-// closeAll closes sockets, for defer; closing a closed one does nothing.
-func closeAll(sockets ...*sock.Socket) {
-	for _, s := range sockets {
-		if s != nil {
-			s.Close()
-		}
-	}
 }
 
 // oneConnection runs the lessons' usual setting: a server and a client, at
