@@ -42,8 +42,8 @@ func clientName(i int) string { return fmt.Sprintf("client-%d", i+1) }
 // listenAnnounced does the server's steps 1 to 3 (listenLocal) and tells
 // the clients waiting on announce where to connect, or that the server
 // failed. The caller closes the socket.
-func listenAnnounced(server *trace.Peer, announce *announcement) (*sock.Socket, error) {
-	ln, addr, err := listenLocal(server)
+func listenAnnounced(server *trace.Peer, announce *announcement, queue int) (*sock.Socket, error) {
+	ln, addr, err := listenLocal(server, queue)
 	if err != nil {
 		announce.failed()
 		return nil, err

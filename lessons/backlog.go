@@ -30,7 +30,7 @@ func runBacklog(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	connected := make(chan struct{}, n) // one per client whose connect returned
 	peers := []func(context.Context) error{func(ctx context.Context) error {
 		defer server.Done()
-		ln, err := listenAnnounced(server, announce)
+		ln, err := listenAnnounced(server, announce, backlog)
 		if err != nil {
 			return err
 		}

@@ -27,7 +27,11 @@ func runConcurrent(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	announce := newAnnouncement()
 	peers := []func(context.Context) error{func(ctx context.Context) error {
 		defer server.Done()
-		ln, err := listenAnnounced(server, announce)
+		// A queue for every client: they all connect at once, and a
+		// handshake that finds the queue full is dropped, its SYN sent
+		// again a second later (the backlog lesson shows it). The kernel
+		// caps the queue at net.core.somaxconn.
+		ln, err := listenAnnounced(server, announce, max(n, backlog))
 		if err != nil {
 			return err
 		}

@@ -21,14 +21,15 @@ var (
 const backlog = 128
 
 // listenLocal does the server's steps 1 to 3 on the loopback address and a
-// port the kernel chooses: create, bind, getsockname, listen. The caller
-// closes the socket.
-func listenLocal(p *trace.Peer) (*sock.Socket, netip.AddrPort, error) {
+// port the kernel chooses: create, bind, getsockname, listen, with a queue
+// of queue finished handshakes (backlog, unless a lesson needs more). The
+// caller closes the socket.
+func listenLocal(p *trace.Peer, queue int) (*sock.Socket, netip.AddrPort, error) {
 	ln, err := sock.Create(p, false)
 	if err != nil {
 		return nil, netip.AddrPort{}, err
 	}
-	addr, err := bindListen(ln, loopback4)
+	addr, err := bindListen(ln, loopback4, queue)
 	if err != nil {
 		ln.Close()
 		return nil, netip.AddrPort{}, err
@@ -36,8 +37,9 @@ func listenLocal(p *trace.Peer) (*sock.Socket, netip.AddrPort, error) {
 	return ln, addr, nil
 }
 
-// bindListen binds ln to addr, asks which port it got, and listens.
-func bindListen(ln *sock.Socket, addr netip.AddrPort) (netip.AddrPort, error) {
+// bindListen binds ln to addr, asks which port it got, and listens with a
+// queue of queue.
+func bindListen(ln *sock.Socket, addr netip.AddrPort, queue int) (netip.AddrPort, error) {
 	if err := ln.Bind(addr); err != nil {
 		return netip.AddrPort{}, err
 	}
@@ -45,7 +47,7 @@ func bindListen(ln *sock.Socket, addr netip.AddrPort) (netip.AddrPort, error) {
 	if err != nil {
 		return netip.AddrPort{}, err
 	}
-	return bound, ln.Listen(backlog)
+	return bound, ln.Listen(queue)
 }
 
 // dial does the client's steps 4, 5 and 7: create and connect, then asks
@@ -81,7 +83,7 @@ func oneConnection(ctx context.Context, tr *trace.Tracer,
 	return runPeers(ctx, tr,
 		func(ctx context.Context) error {
 			defer server.Done()
-			ln, err := listenAnnounced(server, announce)
+			ln, err := listenAnnounced(server, announce, backlog)
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ var timewait = Lesson{
 // see each close's state.
 func runTimewait(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	server := tr.Peer("server", trace.Server)
-	ln, addr, err := listenLocal(server)
+	ln, addr, err := listenLocal(server, backlog)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -701,6 +702,10 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	if *clients < 1 || *clients > maxClients {
 		return usage("hint.clients", "err.clients", *clients)
 	}
+	// Each call blocked in the kernel holds a thread (socklab's descriptors
+	// block, as the lessons teach them): a client and its server's handler
+	// may both be blocked at once, past Go's default bound of 10,000.
+	debug.SetMaxThreads(max(10000, 2*(*clients)+1000))
 	sink, err := c.sink()
 	if err != nil {
 		return err
@@ -751,7 +756,7 @@ var defaultLesson = func() string {
 }()
 
 // maxClients bounds --clients: each client is a socket and a goroutine.
-const maxClients = 1000
+const maxClients = 5000
 
 // traceQueue is how many events the trace's queue holds: more than any
 // lesson's burst (basic makes about 50), so that a slow terminal holds no

@@ -104,7 +104,7 @@ var runTests = []struct {
 	{"option the lesson does not use", []string{"run", "echo", "--message=XYZ"}, 2, "",
 		"socklab: lesson echo does not use --message; its story has no use for it: leave it out (socklab list says what each lesson does)\n"},
 	{"clients out of range", []string{"run", "concurrent", "--clients=0"}, 2, "",
-		"socklab: --clients 0 is out of range; use a number from 1 to 1000\n"},
+		"socklab: --clients 0 is out of range; use a number from 1 to 5000\n"},
 	{"help", []string{"--help"}, 0, "Usage:", ""},
 	{"flags before the command go with it", []string{"--layout=lines", "run", "basic"}, 0, "[ 1] create", ""},
 	{"a flag before a command that lacks it", []string{"--explain", "list"}, 2, "",

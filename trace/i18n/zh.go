@@ -209,7 +209,7 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"hint.line_too_long":         "请送入一行以换行结尾的文字",
 	"flag.clients":               "concurrent 和 backlog 两课运行多少个客户端（默认 3）",
 	"err.clients":                "--clients %d 超出范围",
-	"hint.clients":               "用 1 到 1000 之间的数",
+	"hint.clients":               "用 1 到 5000 之间的数",
 	"err.too_many_clients":       "%s 这一课最多运行 %d 个客户端（它的 listen backlog）",
 	"err.unused_option":          "%s 这一课不使用 %s",
 	"hint.unused_option":         "这一课的故事用不到它：去掉它（socklab list 会说明每一课做什么）",
