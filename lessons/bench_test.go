@@ -15,10 +15,7 @@ import (
 //	go test -run '^$' -bench Lesson -count 10 ./lessons/
 //
 // The command also records the kernel's view (SetKernelState), which is
-// left out here: it reads the kernel's whole TCP table after each close,
-// and each run leaves a connection in TIME_WAIT in that table for a
-// minute, so a benchmark of thousands of runs would measure the table's
-// growth (docs/performance.md).
+// left out here: BenchmarkLessonKernelView measures it.
 func BenchmarkLesson(b *testing.B) {
 	basic, ok := Lookup("basic")
 	if !ok {
