@@ -50,8 +50,9 @@ func TestLessonPages(t *testing.T) {
 			}
 			source := lessonSource(t, l)
 			if *update {
-				transcript, diagram, wire := record(t, l)
+				transcript, diagram, wire, sites := record(t, l)
 				out := replaceBlock(string(page), "source", source)
+				out = insertLiterate(out, renderLiterate(literate(t, l, sites), true))
 				out = replaceBlock(out, "transcript", "```text\n"+transcript+"```\n")
 				out = replaceBlock(out, "diagram", "```mermaid\n"+diagram+"```\n")
 				if wire != "" {
@@ -68,11 +69,17 @@ func TestLessonPages(t *testing.T) {
 			oldText := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "transcript"), "```text\n"), "```\n")
 			oldDiagram := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "diagram"), "```mermaid\n"), "```\n")
 			oldWire := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "wire"), "```text\n"), "```\n")
+			oldLiterate := block(string(page), "literate")
 			var lastDiff string
-			for range 3 {
-				transcript, diagram, wire := record(t, l)
+			for try := range 3 {
+				transcript, diagram, wire, sites := record(t, l)
 				textSplit := func(string) func(string) (string, string) { return textPeer }
-				d1 := samePerPeer(oldText, transcript, textSplit, l.Wire != nil)
+				segs := literate(t, l, sites)
+				if try == 0 && withoutTraces(oldLiterate) != renderLiterate(segs, false) {
+					t.Errorf("%s: the lesson's code or comments changed; run go test ./cmd/socklab -run TestLessonPages -update", path)
+					return
+				}
+				d1 := samePerPeer(oldText, transcript, textSplit, l.Wire != nil) + sameLiterate(oldLiterate, segs, l.Wire != nil)
 				d2 := samePerPeer(oldDiagram, diagram, diagramPeer, l.Wire != nil)
 				d3 := ""
 				if norm := number.ReplaceAllString(wire, "#"); norm != number.ReplaceAllString(oldWire, "#") {
@@ -90,11 +97,12 @@ func TestLessonPages(t *testing.T) {
 
 // record runs the lesson once into a text transcript, a diagram and, for
 // a lesson that measures it, the table of what crossed the wire.
-func record(t *testing.T, l lessons.Lesson) (transcript, diagram, wire string) {
+func record(t *testing.T, l lessons.Lesson) (transcript, diagram, wire string, sites *siteSink) {
 	t.Helper()
 	var text, mermaid, table bytes.Buffer
 	rec := trace.Recorder{DataLimit: -1} // the wire table counts every byte
-	tr := trace.New(trace.Multi(trace.NewTextSink(&text, nil), trace.NewMermaidSink(&mermaid), &rec))
+	sites = newSiteSink()
+	tr := trace.New(trace.Multi(trace.NewTextSink(&text, nil), trace.NewMermaidSink(&mermaid), &rec, sites))
 	if err := l.Run(context.Background(), tr, lessons.Options{}); err != nil {
 		if errors.Is(err, lessons.ErrNoTimeWait) {
 			t.Skip(err) // the kernel's, not the lesson's
@@ -110,7 +118,7 @@ func record(t *testing.T, l lessons.Lesson) (transcript, diagram, wire string) {
 			t.Fatal(err)
 		}
 	}
-	return text.String(), mermaid.String(), strings.TrimPrefix(table.String(), "\n")
+	return text.String(), mermaid.String(), strings.TrimPrefix(table.String(), "\n"), sites
 }
 
 // The markers around a generated block.
