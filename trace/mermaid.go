@@ -5,6 +5,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 // MermaidSink writes a run as a Mermaid sequenceDiagram, which GitHub
@@ -17,6 +19,7 @@ import (
 // exists for symmetry with sinks that buffer.
 type MermaidSink struct {
 	w    io.Writer
+	lang i18n.Lang
 	mu   sync.Mutex
 	seen map[string]string // peer → its participant id
 	last map[string]string // peer → the peer it last exchanged with (for arrows)
@@ -25,9 +28,21 @@ type MermaidSink struct {
 	addrs map[string]string
 }
 
+// MermaidOptions changes what a MermaidSink writes; the zero value (or a
+// nil pointer) is an English diagram.
+type MermaidOptions struct {
+	// Lang is the language of the arrows' words and of the peers' names
+	// ("客户端" for client); the calls stay as the kernel names them.
+	Lang i18n.Lang
+}
+
 // NewMermaidSink returns a sink that writes a Mermaid diagram to w.
-func NewMermaidSink(w io.Writer) *MermaidSink {
-	return &MermaidSink{w: w, seen: map[string]string{}, last: map[string]string{}, addrs: map[string]string{}}
+func NewMermaidSink(w io.Writer, opts *MermaidOptions) *MermaidSink {
+	s := &MermaidSink{w: w, lang: i18n.EN, seen: map[string]string{}, last: map[string]string{}, addrs: map[string]string{}}
+	if opts != nil && opts.Lang != "" {
+		s.lang = opts.Lang
+	}
+	return s
 }
 
 // Handle writes the lines e adds to the diagram.
@@ -38,7 +53,7 @@ func (s *MermaidSink) Handle(e Event) error {
 	if len(s.seen) == 0 {
 		b.WriteString("sequenceDiagram\n")
 	}
-	id := s.participant(&b, e.Peer)
+	id := s.participant(&b, e.Peer, e.Role)
 	if e.Local != "" {
 		s.addrs[e.Local] = e.Peer
 	}
@@ -46,37 +61,43 @@ func (s *MermaidSink) Handle(e Event) error {
 		other := s.addrs[e.Remote]
 		switch {
 		case e.Op == OpConnect && e.Err == nil && other != "":
-			fmt.Fprintf(&b, "    %s->>%s: handshake done (SYN, SYN-ACK, ACK)\n", id, s.participant(&b, other))
+			fmt.Fprintf(&b, "    %s->>%s: %s\n", id, s.participant(&b, other, ""), mermaidText(s.lang.T("mermaid.handshake")))
 		case (e.Op == OpRead || e.Op == OpRecvfrom) && e.Err == nil && e.Interrupt == "" && other != "":
-			label := "FIN: end of file"
+			label := s.lang.T("mermaid.eof")
 			if !e.EOF() {
 				preview, _ := Preview(e.Data, 24)
-				label = fmt.Sprintf("%d bytes %q", e.N, preview)
+				label = s.lang.T("mermaid.bytes", e.N, preview)
 			}
-			fmt.Fprintf(&b, "    %s->>%s: %s\n", s.participant(&b, other), id, mermaidText(label))
+			fmt.Fprintf(&b, "    %s->>%s: %s\n", s.participant(&b, other, ""), id, mermaidText(label))
 		}
 	}
 	if shown(&e) && !(e.Phase == Begin && e.Op.Blocks()) {
-		fmt.Fprintf(&b, "    Note over %s: %s\n", id, mermaidText(noteText(&e)))
+		fmt.Fprintf(&b, "    Note over %s: %s\n", id, mermaidText(s.noteText(&e)))
 	}
 	_, err := io.WriteString(s.w, b.String())
 	return err
 }
 
 // participant returns the diagram's id for a peer, declaring it the first
-// time.
-func (s *MermaidSink) participant(b *strings.Builder, peer string) string {
+// time, named in the sink's language when its role is known (a peer seen
+// first at the other end of an arrow is declared by its name alone, and
+// only in English is that the same).
+func (s *MermaidSink) participant(b *strings.Builder, peer string, role Role) string {
 	if id, ok := s.seen[peer]; ok {
 		return id
 	}
 	id := fmt.Sprintf("P%d", len(s.seen)+1)
 	s.seen[peer] = id
-	fmt.Fprintf(b, "    participant %s as %s\n", id, mermaidText(peer))
+	name := peer
+	if rest, ok := strings.CutPrefix(peer, string(role)); ok && role != "" {
+		name = s.lang.T("peer."+string(role)) + rest
+	}
+	fmt.Fprintf(b, "    participant %s as %s\n", id, mermaidText(name))
 	return id
 }
 
 // noteText is the call, shortly: step, call and result.
-func noteText(e *Event) string {
+func (s *MermaidSink) noteText(e *Event) string {
 	var b strings.Builder
 	if e.Step > 0 {
 		fmt.Fprintf(&b, "[%d] ", e.Step)
@@ -84,12 +105,12 @@ func noteText(e *Event) string {
 	b.WriteString(e.Syscall)
 	switch {
 	case e.Phase == Begin && (e.Op == OpWrite || e.Op == OpSendto):
-		fmt.Fprintf(&b, " %d bytes", len(e.Data))
+		b.WriteString(" " + s.lang.T("mermaid.bytes_written", len(e.Data)))
 	case e.Phase == Begin:
 	case e.Err != nil && e.Errno != "":
 		b.WriteString(" = -1 " + e.Errno)
 	case e.Err != nil:
-		b.WriteString(" failed")
+		b.WriteString(" " + s.lang.T("mermaid.failed"))
 	default:
 		fmt.Fprintf(&b, " = %d", e.Ret)
 	}
@@ -100,7 +121,7 @@ func noteText(e *Event) string {
 		// read would hide them.
 		b.WriteString(" · " + e.State)
 		if e.PeerState != "" {
-			b.WriteString(", other end " + e.PeerState)
+			b.WriteString(s.lang.T("mermaid.other_end", e.PeerState))
 		}
 	}
 	return b.String()

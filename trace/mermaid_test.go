@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 // mermaidLine is every line a socklab diagram may hold: Mermaid's
@@ -16,7 +18,7 @@ var mermaidLine = regexp.MustCompile(`^(sequenceDiagram|    participant (P\d+) a
 // before any line uses it, and no character Mermaid would read as syntax.
 func TestMermaidIsASequenceDiagram(t *testing.T) {
 	var buf bytes.Buffer
-	render(t, NewMermaidSink(&buf))
+	render(t, NewMermaidSink(&buf, nil))
 	checkGolden(t, "trace.mermaid", buf.Bytes())
 	lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
 	if lines[0] != "sequenceDiagram" {
@@ -44,10 +46,41 @@ func TestMermaidIsASequenceDiagram(t *testing.T) {
 }
 
 func TestMermaidArrows(t *testing.T) {
+	for _, tt := range []struct {
+		lang i18n.Lang
+		want []string
+	}{
+		{i18n.EN, []string{
+			"participant P1 as server",
+			"P2->>P1: handshake done (SYN, SYN-ACK, ACK)",
+			`P2->>P1: 2 bytes "a#59;"`,
+			"P2->>P1: FIN: end of file",
+			"Note over P1: [3] listen = 0 · LISTEN",
+		}},
+		{i18n.ZH, []string{
+			"participant P1 as 服务器",
+			"participant P2 as 客户端",
+			"P2->>P1: 握手完成（SYN、SYN-ACK、ACK）",
+			`P2->>P1: 2 字节 "a#59;"`,
+			"P2->>P1: FIN：文件结束",
+			"Note over P1: [3] listen = 0 · LISTEN",
+		}},
+	} {
+		got := mermaidArrows(t, tt.lang)
+		for _, want := range tt.want {
+			if !strings.Contains(got, want) {
+				t.Errorf("%s: no %q in:\n%s", tt.lang, want, got)
+			}
+		}
+	}
+}
+
+// mermaidArrows is the diagram of a short exchange, in lang.
+func mermaidArrows(t *testing.T, lang i18n.Lang) string {
 	var buf bytes.Buffer
-	s := NewMermaidSink(&buf)
+	s := NewMermaidSink(&buf, &MermaidOptions{Lang: lang})
 	for _, e := range []Event{
-		{Peer: "server", Role: Server, Op: OpListen, Phase: End, Syscall: "listen", Local: "127.0.0.1:1", State: "LISTEN"},
+		{Peer: "server", Role: Server, Op: OpListen, Phase: End, Step: 3, Syscall: "listen", Local: "127.0.0.1:1", State: "LISTEN"},
 		{Peer: "client", Role: Client, Op: OpGetsockname, Phase: End, Syscall: "getsockname", Local: "127.0.0.1:2"},
 		{Peer: "client", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", Remote: "127.0.0.1:1"},
 		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", Remote: "127.0.0.1:2", Ret: 2, N: 2, Data: []byte("a;")},
@@ -57,13 +90,5 @@ func TestMermaidArrows(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, want := range []string{
-		"P2->>P1: handshake done (SYN, SYN-ACK, ACK)",
-		`P2->>P1: 2 bytes "a#59;"`,
-		"P2->>P1: FIN: end of file",
-	} {
-		if !strings.Contains(buf.String(), want) {
-			t.Errorf("no %q in:\n%s", want, buf.String())
-		}
-	}
+	return buf.String()
 }

@@ -663,7 +663,7 @@ func (c *command) sink() (trace.Sink, error) {
 	case "json":
 		return trace.NewJSONSink(c.env.stdout, nil), nil
 	case "mermaid":
-		return trace.NewMermaidSink(c.env.stdout), nil
+		return trace.NewMermaidSink(c.env.stdout, &trace.MermaidOptions{Lang: c.env.lang}), nil
 	}
 	return nil, usage("hint.format", "err.format", c.format)
 }

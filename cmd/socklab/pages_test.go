@@ -102,7 +102,7 @@ func record(t *testing.T, l lessons.Lesson) (transcript, diagram, wire string, s
 	var text, mermaid, table bytes.Buffer
 	rec := trace.Recorder{DataLimit: -1} // the wire table counts every byte
 	sites = newSiteSink()
-	tr := trace.New(trace.Multi(trace.NewTextSink(&text, nil), trace.NewMermaidSink(&mermaid), &rec, sites))
+	tr := trace.New(trace.Multi(trace.NewTextSink(&text, nil), trace.NewMermaidSink(&mermaid, nil), &rec, sites))
 	if err := l.Run(context.Background(), tr, lessons.Options{}); err != nil {
 		if errors.Is(err, lessons.ErrNoTimeWait) {
 			t.Skip(err) // the kernel's, not the lesson's

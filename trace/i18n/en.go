@@ -125,6 +125,14 @@ var en = map[string]string{
 	"explain.shutdown":                "shutdown ends one direction of the connection, or both, without closing the descriptor.",
 	"explain.interrupted":             "socklab shut the socket down to wake the blocked call.",
 
+	// The sequence diagram's words (--format=mermaid).
+	"mermaid.handshake":     "handshake done (SYN, SYN-ACK, ACK)",
+	"mermaid.eof":           "FIN: end of file",
+	"mermaid.bytes":         "%d bytes %q",
+	"mermaid.bytes_written": "%d bytes",
+	"mermaid.failed":        "failed",
+	"mermaid.other_end":     ", other end %s",
+
 	// The step table (socklab steps).
 	"steps.title":     "The 11 steps of a TCP exchange",
 	"steps.col.num":   "#",

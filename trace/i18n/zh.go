@@ -120,6 +120,14 @@ var zh = map[string]string{
 	"explain.shutdown":                "shutdown 结束连接的一个方向（或两个方向），但不关闭描述符。",
 	"explain.interrupted":             "socklab 对套接字调用 shutdown，唤醒了阻塞中的调用。",
 
+	// 时序图里的文字（--format=mermaid）。
+	"mermaid.handshake":     "握手完成（SYN、SYN-ACK、ACK）",
+	"mermaid.eof":           "FIN：文件结束",
+	"mermaid.bytes":         "%d 字节 %q",
+	"mermaid.bytes_written": "%d 字节",
+	"mermaid.failed":        "失败",
+	"mermaid.other_end":     "，另一端 %s",
+
 	"steps.title":              "TCP 通信的 11 个步骤",
 	"steps.col.num":            "#",
 	"steps.col.peer":           "谁",
