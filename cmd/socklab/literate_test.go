@@ -184,9 +184,9 @@ func (s *siteSink) siteOf(frames *runtime.Frames) callSite {
 	return callSite{}
 }
 
-func newSiteSink() *siteSink {
+func newSiteSink(opts trace.TextOptions) *siteSink {
 	s := &siteSink{files: map[string]bool{}}
-	s.text = trace.NewTextSink(&s.buf, nil)
+	s.text = trace.NewTextSink(&s.buf, &opts)
 	for _, l := range lessons.All() {
 		s.files[l.Name+".go"] = true
 	}
@@ -287,7 +287,9 @@ const elsewhereFunction = "(the library's own goroutines)"
 // lines false, only what the source alone decides: the lesson's code and
 // comments, without the run's lines and the groups of lines made elsewhere
 // (which of those a run shows may vary, for http and websocket).
-func renderLiterate(segs []segment, lines bool) string {
+//
+// The headings, and the links from the page to the code, are pl's.
+func renderLiterate(segs []segment, lines bool, pl pageLang) string {
 	var b strings.Builder
 	for _, s := range segs {
 		if s.callsOnly && !lines {
@@ -295,11 +297,11 @@ func renderLiterate(segs []segment, lines bool) string {
 		}
 		switch {
 		case s.function == elsewhereFunction:
-			b.WriteString(elsewhereHeading + "\n\n")
+			b.WriteString(pl.elsewhere + "\n\n")
 		case s.callsOnly:
-			fmt.Fprintf(&b, "%s `%s` ([lessons/%s](../../lessons/%[3]s#L%d))\n\n", sharedHeading, s.function, s.file, s.start)
+			fmt.Fprintf(&b, pl.shared+"\n\n", s.function, s.file, pl.root, s.start)
 		case s.first:
-			fmt.Fprintf(&b, "#### `%s` ([lessons/%s](../../lessons/%[2]s#L%d))\n\n", s.function, s.file, s.start)
+			fmt.Fprintf(&b, "#### `%s` ([lessons/%s](%[3]slessons/%[2]s#L%[4]d))\n\n", s.function, s.file, pl.root, s.start)
 		}
 		if s.prose != "" {
 			b.WriteString(s.prose + "\n\n")
@@ -314,17 +316,14 @@ func renderLiterate(segs []segment, lines bool) string {
 	return b.String()
 }
 
-// The headings of the groups of lines that no step of the lesson's own
-// code made.
-const (
-	sharedHeading    = "#### The calls made by"
-	elsewhereHeading = "#### The calls the library's own goroutines made"
-)
+// groupHeading is how the heading of a group of lines that no step of the
+// lesson's own code made begins, in each language (see pageLangs).
+const groupHeading = "#### (?:The calls|由)[^\n]*\n\n"
 
 // literateUnit finds, in a rendered literate block, each part that may
 // have lines under it (a step's code, a group's heading and prose), and
 // those lines.
-var literateUnit = regexp.MustCompile("(?s)(```go\n.*?```\n\n|#### The calls [^\n]*\n\n(?:[^`#\n][^\n]*\n\n)?)(?:```text\n(.*?)```\n)?")
+var literateUnit = regexp.MustCompile("(?s)(```go\n.*?```\n\n|" + groupHeading + "(?:[^`#\n][^\n]*\n\n)?)(?:```text\n(.*?)```\n)?")
 
 // literateTraces returns, for each such part of a rendered literate
 // block, the run's lines under it.
@@ -363,7 +362,7 @@ func insertLiterate(page, content string) string {
 
 // tracesInBlock matches the run's lines in a literate block, and the
 // groups of lines made elsewhere.
-var tracesInBlock = regexp.MustCompile("(?s)(?:#### The calls [^\n]*\n\n(?:[^`#\n][^\n]*\n\n)?)?```text\n.*?```\n\n")
+var tracesInBlock = regexp.MustCompile("(?s)(?:" + groupHeading + "(?:[^`#\n][^\n]*\n\n)?)?```text\n.*?```\n\n")
 
 // withoutTraces is a literate block less the run's lines: what the source
 // alone decides.

@@ -27,11 +27,12 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the generated blocks of docs/lessons/*.md from a real run")
 
-// TestLessonPages keeps docs/lessons/NAME.md honest: each page's
-// generated blocks (the lesson's own words from its source, a real
+// TestLessonPages keeps docs/lessons/NAME.md and its Chinese version,
+// docs/zh/lessons/NAME.md, honest: each page's generated blocks (the
+// lesson's own words from its source, its code step by step, a real
 // transcript, a sequence diagram) must match what the lesson does now.
 // With -update, they are regenerated from a real run; the rest of each page
-// (exercises) is written by hand and kept.
+// (exercises, and the Chinese pages' prose) is written by hand and kept.
 //
 // The two peers run at the same time, so the interleaving of their lines
 // varies from run to run: a page matches when, after times, ports,
@@ -39,70 +40,111 @@ var update = flag.Bool("update", false, "rewrite the generated blocks of docs/le
 // sequence. A lesson that is allowed to vary (stream's part 2 may take one
 // read or two) gets three runs to match.
 func TestLessonPages(t *testing.T) {
-	for _, l := range lessons.All() {
-		t.Run(l.Name, func(t *testing.T) {
-			path := filepath.Join("..", "..", "docs", "lessons", l.Name+".md")
-			page, err := os.ReadFile(path)
-			if os.IsNotExist(err) && *update {
-				page = []byte(newPage(l))
-			} else if err != nil {
-				t.Fatalf("%v (run go test ./cmd/socklab -run TestLessonPages -update)", err)
-			}
-			source := lessonSource(t, l)
-			if *update {
-				transcript, diagram, wire, sites := record(t, l)
-				out := replaceBlock(string(page), "source", source)
-				out = insertLiterate(out, renderLiterate(literate(t, l, sites), true))
-				out = replaceBlock(out, "transcript", "```text\n"+transcript+"```\n")
-				out = replaceBlock(out, "diagram", "```mermaid\n"+diagram+"```\n")
-				if wire != "" {
-					out = replaceBlock(out, "wire", "```text\n"+wire+"```\n")
-				}
-				if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			if got := block(string(page), "source"); got != source {
-				t.Errorf("%s: the lesson's words changed; run with -update\ngot:\n%s\nwant:\n%s", path, got, source)
-			}
-			oldText := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "transcript"), "```text\n"), "```\n")
-			oldDiagram := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "diagram"), "```mermaid\n"), "```\n")
-			oldWire := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "wire"), "```text\n"), "```\n")
-			oldLiterate := block(string(page), "literate")
-			var lastDiff string
-			for try := range 3 {
-				transcript, diagram, wire, sites := record(t, l)
-				textSplit := func(string) func(string) (string, string) { return textPeer }
-				segs := literate(t, l, sites)
-				if try == 0 && withoutTraces(oldLiterate) != renderLiterate(segs, false) {
-					t.Errorf("%s: the lesson's code or comments changed; run go test ./cmd/socklab -run TestLessonPages -update", path)
-					return
-				}
-				d1 := samePerPeer(oldText, transcript, textSplit, l.Wire != nil) + sameLiterate(oldLiterate, segs, l.Wire != nil)
-				d2 := samePerPeer(oldDiagram, diagram, diagramPeer, l.Wire != nil)
-				d3 := ""
-				if norm := number.ReplaceAllString(wire, "#"); norm != number.ReplaceAllString(oldWire, "#") {
-					d3 = fmt.Sprintf("wire table:\n  page: %q\n  now:  %q\n", oldWire, wire)
-				}
-				if d1 == "" && d2 == "" && d3 == "" {
-					return
-				}
-				lastDiff = d1 + d2 + d3
-			}
-			t.Errorf("%s no longer shows what the lesson does; run go test ./cmd/socklab -run TestLessonPages -update\n%s", path, lastDiff)
-		})
+	for _, pl := range pageLangs {
+		for _, l := range lessons.All() {
+			t.Run(pl.prefix+l.Name, func(t *testing.T) { checkLessonPage(t, l, pl) })
+		}
 	}
 }
 
+// A pageLang is one language's set of lesson pages.
+type pageLang struct {
+	lang   i18n.Lang
+	prefix string // of the subtests' names
+	dir    string // the pages' directory, from the repository's root
+	root   string // the repository's root, from a page
+	// The headings of the literate block's groups of lines that no step
+	// of the lesson's own code made: by a shared function (with its name
+	// and file), and by the library's own goroutines.
+	shared, elsewhere string
+}
+
+var pageLangs = []pageLang{
+	{lang: i18n.EN, dir: "docs/lessons", root: "../../",
+		shared: "#### The calls made by `%s` ([lessons/%s](%[3]slessons/%[2]s#L%[4]d))", elsewhere: "#### The calls the library's own goroutines made"},
+	// The Chinese pages' transcripts explain each kind of line once, as a
+	// class would run them (--lang=zh --explain).
+	{lang: i18n.ZH, prefix: "zh/", dir: "docs/zh/lessons", root: "../../../",
+		shared: "#### 由共享代码 `%s` 发出的调用（[lessons/%s](%[3]slessons/%[2]s#L%[4]d)）", elsewhere: "#### 由库自己的 goroutine 发出的调用"},
+}
+
+// path is where lesson l's page is, from this package's directory.
+func (pl pageLang) path(l lessons.Lesson) string {
+	return filepath.Join("..", "..", filepath.FromSlash(pl.dir), l.Name+".md")
+}
+
+func checkLessonPage(t *testing.T, l lessons.Lesson, pl pageLang) {
+	path := pl.path(l)
+	page, err := os.ReadFile(path)
+	switch {
+	case os.IsNotExist(err) && *update && pl.lang == i18n.EN:
+		page = []byte(newPage(l))
+	case os.IsNotExist(err) && *update:
+		page = []byte(newTranslatedPage(t, l))
+	case err != nil:
+		t.Fatalf("%v (run go test ./cmd/socklab -run TestLessonPages -update)", err)
+	}
+	var source string
+	if pl.lang == i18n.EN {
+		source = lessonSource(t, l)
+	}
+	if *update {
+		transcript, diagram, wire, sites := record(t, l, pl.lang)
+		out := string(page)
+		if pl.lang == i18n.EN {
+			out = replaceBlock(out, "source", source)
+		}
+		out = insertLiterate(out, renderLiterate(literate(t, l, sites), true, pl))
+		out = replaceBlock(out, "transcript", "```text\n"+transcript+"```\n")
+		out = replaceBlock(out, "diagram", "```mermaid\n"+diagram+"```\n")
+		if wire != "" {
+			out = replaceBlock(out, "wire", "```text\n"+wire+"```\n")
+		}
+		if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if got := block(string(page), "source"); pl.lang == i18n.EN && got != source {
+		t.Errorf("%s: the lesson's words changed; run with -update\ngot:\n%s\nwant:\n%s", path, got, source)
+	}
+	oldText := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "transcript"), "```text\n"), "```\n")
+	oldDiagram := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "diagram"), "```mermaid\n"), "```\n")
+	oldWire := strings.TrimSuffix(strings.TrimPrefix(block(string(page), "wire"), "```text\n"), "```\n")
+	oldLiterate := block(string(page), "literate")
+	var lastDiff string
+	for try := range 3 {
+		transcript, diagram, wire, sites := record(t, l, pl.lang)
+		textSplit := func(string) func(string) (string, string) { return textPeer }
+		segs := literate(t, l, sites)
+		if try == 0 && withoutTraces(oldLiterate) != renderLiterate(segs, false, pl) {
+			t.Errorf("%s: the lesson's code or comments changed; run go test ./cmd/socklab -run TestLessonPages -update", path)
+			return
+		}
+		d1 := samePerPeer(oldText, transcript, textSplit, l.Wire != nil) + sameLiterate(oldLiterate, segs, l.Wire != nil)
+		d2 := samePerPeer(oldDiagram, diagram, diagramPeer, l.Wire != nil)
+		d3 := ""
+		if norm := number.ReplaceAllString(wire, "#"); norm != number.ReplaceAllString(oldWire, "#") {
+			d3 = fmt.Sprintf("wire table:\n  page: %q\n  now:  %q\n", oldWire, wire)
+		}
+		if d1 == "" && d2 == "" && d3 == "" {
+			return
+		}
+		lastDiff = d1 + d2 + d3
+	}
+	t.Errorf("%s no longer shows what the lesson does; run go test ./cmd/socklab -run TestLessonPages -update\n%s", path, lastDiff)
+}
+
 // record runs the lesson once into a text transcript, a diagram and, for
-// a lesson that measures it, the table of what crossed the wire.
-func record(t *testing.T, l lessons.Lesson) (transcript, diagram, wire string, sites *siteSink) {
+// a lesson that measures it, the table of what crossed the wire, in lang;
+// a transcript in Chinese explains each kind of line once.
+func record(t *testing.T, l lessons.Lesson, lang i18n.Lang) (transcript, diagram, wire string, sites *siteSink) {
 	t.Helper()
 	var text, mermaid, table bytes.Buffer
 	rec := trace.Recorder{DataLimit: -1} // the wire table counts every byte
-	sites = newSiteSink()
-	tr := trace.New(trace.Multi(trace.NewTextSink(&text, nil), trace.NewMermaidSink(&mermaid, nil), &rec, sites))
+	opts := trace.TextOptions{Lang: lang, Explain: lang != i18n.EN}
+	sites = newSiteSink(opts)
+	tr := trace.New(trace.Multi(trace.NewTextSink(&text, &opts), trace.NewMermaidSink(&mermaid, &trace.MermaidOptions{Lang: lang}), &rec, sites))
 	if err := l.Run(context.Background(), tr, lessons.Options{}); err != nil {
 		if errors.Is(err, lessons.ErrNoTimeWait) {
 			t.Skip(err) // the kernel's, not the lesson's
@@ -114,7 +156,7 @@ func record(t *testing.T, l lessons.Lesson) (transcript, diagram, wire string, s
 		if err != nil {
 			t.Fatalf("%s: %v", l.Name, err)
 		}
-		if err := writeWireTable(&table, i18n.EN, l.Name, measured); err != nil {
+		if err := writeWireTable(&table, lang, l.Name, measured); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -147,7 +189,7 @@ func replaceBlock(page, name, content string) string {
 var (
 	// readLine matches a read's line in a transcript, and the arrow or
 	// note of a read in a diagram (bytes and end of file arrive by reads).
-	readLine   = regexp.MustCompile(`\] read |->>.*: (# bytes|FIN)`)
+	readLine   = regexp.MustCompile(`\] (?:read|读) |->>.*: (# bytes|# 字节|FIN)`)
 	quotedData = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
 	millis     = regexp.MustCompile(`^ *[0-9.]+ms  `)
 	number     = regexp.MustCompile(`[0-9]+`)
@@ -189,7 +231,7 @@ func diagramPeer(diagram string) func(string) (string, string) {
 		id := m[1]
 		switch {
 		case m[1] != "":
-		case strings.HasPrefix(m[4], "handshake"):
+		case slices.ContainsFunc(pageLangs, func(pl pageLang) bool { return m[4] == pl.lang.T("mermaid.handshake") }):
 			id = m[2]
 		default:
 			id = m[3]
@@ -283,6 +325,8 @@ func lessonSource(t *testing.T, l lessons.Lesson) string {
 func newPage(l lessons.Lesson) string {
 	begin := func(n string) string { b, e := markers(n); return b + e }
 	return fmt.Sprintf(`# %s
+
+[中文](../zh/lessons/%[1]s.md)
 
 %s.
 

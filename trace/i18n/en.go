@@ -76,7 +76,7 @@ var en = map[string]string{
 	"lesson.udp":                      "UDP: socket(SOCK_DGRAM), bind, sendto, recvfrom; no listen, no accept, no connect, and each datagram keeps its boundaries",
 	"lesson.unix":                     "the basic exchange over a Unix domain socket: the address is a file's path, and the file is removed afterwards",
 	"lesson.gonet":                    "the same exchange with Go's net package: net.Listen is socket+bind+listen in one call, and blocked calls park goroutines, not threads",
-	"lesson.http":                     "net/http on traced sockets: the client asks three times for the time, with a new connection each time, then with keep-alive on one; the server speaks only when asked",
+	"lesson.http":                     "net/http on traced sockets: the client asks for the time three times, each on a new connection, then three times on one keep-alive connection; the server speaks only when asked",
 	"lesson.websocket":                "one HTTP Upgrade handshake, then a TCP connection both sides send on at will: the server pushes three messages unasked, the client sends one, then a close frame each way",
 	"wire.title":                      "What crossed the wire, measured from this run's writes:",
 	"wire.col.what":                   "traffic",

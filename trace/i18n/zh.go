@@ -71,7 +71,7 @@ var zh = map[string]string{
 	"lesson.udp":                      "UDP：socket(SOCK_DGRAM)、bind、sendto、recvfrom；没有 listen、accept 和 connect，每个数据报保留自己的边界",
 	"lesson.unix":                     "在 Unix 域套接字上做 basic 的通信：地址是一个文件路径，结束后删除这个文件",
 	"lesson.gonet":                    "用 Go 的 net 包做同样的通信：net.Listen 一次完成 socket+bind+listen，阻塞的调用挂起的是 goroutine 而不是线程",
-	"lesson.http":                     "在被跟踪的套接字上跑 net/http：客户端三次询问时间，先是每次新建连接，再用 keep-alive 共用一条连接；服务器只在被问到时才说话",
+	"lesson.http":                     "在被跟踪的套接字上跑 net/http：客户端询问三次时间，每次新建一条连接，再在一条 keep-alive 连接上问三次；服务器只在被问到时才说话",
 	"lesson.websocket":                "一次 HTTP Upgrade 握手之后，同一条 TCP 连接上双方随时都能发：服务器主动推送三条消息，客户端发一条，最后双方各发一个关闭帧",
 	"wire.title":                      "这次运行实际写到线路上的字节（从每次 write 统计）：",
 	"wire.col.what":                   "流量",
