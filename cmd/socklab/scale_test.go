@@ -54,13 +54,30 @@ func testScale(t *testing.T, n int) {
 	for _, e := range events {
 		byPeer[e.Peer] = append(byPeer[e.Peer], e)
 	}
-	// Pair each handler with its client by address, as the lessons' test does.
-	clientOf := map[string]string{}
+	// Pair each handler with its client by address, as the lessons' test
+	// does. Thousands of connections to one server reuse ports: on
+	// loopback the kernel gives a new connection the port of one in
+	// TIME_WAIT (tcp_tw_reuse). So an address names, of the clients that
+	// had it, the last to learn it before the handler read from it.
+	type owner struct {
+		seq  uint64 // of its getsockname
+		name string
+	}
+	clientsAt := map[string][]owner{}
 	for i := range n {
 		name := fmt.Sprintf("client-%d", i+1)
 		if e, ok := trace.Find(byPeer[name], trace.EndOf(name, trace.OpGetsockname)); ok {
-			clientOf[e.Local] = name
+			clientsAt[e.Local] = append(clientsAt[e.Local], owner{e.Seq, name})
 		}
+	}
+	clientOf := func(addr string, before uint64) string {
+		var found owner
+		for _, o := range clientsAt[addr] {
+			if o.seq < before && o.seq > found.seq {
+				found = o
+			}
+		}
+		return found.name
 	}
 	for i := range n {
 		handler := fmt.Sprintf("server-%d", i+1)
@@ -69,7 +86,7 @@ func testScale(t *testing.T, n int) {
 			t.Fatalf("%s: calls %v, %v", handler, calls, err)
 		}
 		first, _ := trace.Find(byPeer[handler], trace.EndOf(handler, trace.OpRead))
-		client := clientOf[first.Remote]
+		client := clientOf(first.Remote, first.Seq)
 		if client == "" {
 			t.Fatalf("%s reads from %s, which no client has", handler, first.Remote)
 		}
