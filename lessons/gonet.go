@@ -210,7 +210,13 @@ func netClose(p *trace.Peer, c io.Closer) error {
 	if sc, ok := c.(syscall.Conn); ok {
 		fd = fdOf(sc)
 	}
-	return netCall(p, trace.Event{Op: trace.OpClose, Syscall: "Close", FD: fd}, func(*trace.Event) error { return c.Close() })
+	e := trace.Event{Op: trace.OpClose, Syscall: "Close", FD: fd}
+	if conn, ok := c.(net.Conn); ok {
+		// A connection's close sends FIN: the trace says to whom, and the
+		// explanation is a connection's, not a listener's.
+		e.Local, e.Remote = conn.LocalAddr().String(), conn.RemoteAddr().String()
+	}
+	return netCall(p, e, func(*trace.Event) error { return c.Close() })
 }
 
 // closeOnce returns a function that closes c, traced, the first time it is

@@ -252,6 +252,9 @@ func (s *TextSink) appendBody(b []byte, e *Event, withOp bool) []byte {
 	b = s.appendCall(b, e)
 	if e.Phase == Begin {
 		if w := waiting[e.Op]; w != "" {
+			if e.Op == OpConnect && e.Kind == "unix" {
+				w = "wait.connect.unix" // no handshake: the kernel joins the sockets
+			}
 			b = append(append(b, "  "...), t(w)...)
 		}
 		if key := sameAs[e.Syscall]; key != "" && key == sameAs[string(e.Op)] && e.Syscall != string(e.Op) {
@@ -524,6 +527,8 @@ func explanation(e *Event) string {
 		}
 	case OpAccept:
 		switch {
+		case begin && e.Kind == "unix":
+			return "explain.accept.begin.unix"
 		case begin:
 			return "explain.accept.begin"
 		case e.Errno == "EAGAIN" && e.Nonblock:

@@ -26,9 +26,10 @@ var en = map[string]string{
 	"op.fcntl":         "fcntl",
 
 	// What a blocking call waits for, on its Begin line.
-	"wait.accept":  "blocks: waiting for a client to connect",
-	"wait.connect": "blocks: waiting for the handshake",
-	"wait.read":    "blocks: waiting for data",
+	"wait.accept":       "blocks: waiting for a client to connect",
+	"wait.connect":      "blocks: waiting for the handshake",
+	"wait.connect.unix": "may block: until the listening socket has room in its queue",
+	"wait.read":         "blocks: waiting for data",
 
 	"arrow.bytes": "%d bytes",
 	"arrow.fin":   "FIN: end of file",
@@ -113,6 +114,7 @@ var en = map[string]string{
 	"explain.create.client":           "The client gets a socket of its own; it never calls bind.",
 	"explain.connect.begin":           "The client's kernel sends SYN; connect waits for the handshake to finish.",
 	"explain.accept.begin":            "accept waits until a finished connection is in the queue.",
+	"explain.accept.begin.unix":       "accept waits until a client has connected to this path.",
 	"explain.connect.end":             "Handshake done: ESTABLISHED. The kernel gave the client an ephemeral port.",
 	"explain.connect.refused":         "Nobody listens on that port: the kernel answered the SYN with RST, and connect failed.",
 	"explain.accept.end":              "accept returned a NEW socket for this client; the listening socket keeps listening.",

@@ -23,9 +23,10 @@ var zh = map[string]string{
 	"op.getsockname":   "查询地址",
 	"op.fcntl":         "控制描述符",
 
-	"wait.accept":  "阻塞：等待客户端连接",
-	"wait.connect": "阻塞：等待三次握手完成",
-	"wait.read":    "阻塞：等待数据到达",
+	"wait.accept":       "阻塞：等待客户端连接",
+	"wait.connect":      "阻塞：等待三次握手完成",
+	"wait.connect.unix": "可能阻塞：直到监听套接字的队列有空位",
+	"wait.read":         "阻塞：等待数据到达",
 
 	"arrow.bytes":               "%d 字节",
 	"arrow.fin":                 "FIN：对方关闭",
@@ -108,6 +109,7 @@ var zh = map[string]string{
 	"explain.create.client":           "客户端有了自己的套接字；它从不调用 bind。",
 	"explain.connect.begin":           "客户端的内核发出 SYN；connect 一直等到握手完成。",
 	"explain.accept.begin":            "accept 一直等到队列里有一个已完成握手的连接。",
+	"explain.accept.begin.unix":       "accept 一直等到有客户端连接到这个路径。",
 	"explain.connect.end":             "握手完成：ESTABLISHED。内核给客户端分配了一个临时端口。",
 	"explain.connect.refused":         "那个端口上没有人监听：内核用 RST 回应了 SYN，connect 失败。",
 	"explain.accept.end":              "accept 为这个客户端返回了一个新的套接字；监听套接字继续监听。",
