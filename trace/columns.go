@@ -56,6 +56,9 @@ func (s *ColumnsSink) Handle(e Event) error {
 		return nil
 	}
 	t.dropUnchangedState(&e)
+	if e.Packet != nil {
+		return s.packet(&e, key)
+	}
 
 	half := s.width / 2
 	left := e.Role == Server
@@ -108,6 +111,38 @@ func (s *ColumnsSink) Handle(e Event) error {
 	return err
 }
 
+// packet draws a packet of the wire view as an arrow from its sender's
+// column to its receiver's, and its explanation under it, centred.
+func (s *ColumnsSink) packet(e *Event, key string) error {
+	t := s.text
+	label := e.Packet.Label() + "  " + string(t.appendPacketFields(nil, e, max(8, s.width/4)))
+	fromServer := e.Role == Server || e.Role == "" && strings.HasPrefix(e.Packet.ToPeer, string(Client))
+	var out strings.Builder
+	out.WriteString(s.across(label, fromServer))
+	out.WriteByte('\n')
+	if t.opts.Explain && key != "" && !t.told[key] {
+		t.told[key] = true
+		for _, part := range Wrap(t.opts.Lang.T(key), s.width-8) {
+			out.WriteString("    " + part + "\n")
+		}
+	}
+	_, err := io.WriteString(s.w, out.String())
+	return err
+}
+
+// across draws label on an arrow from one column to the other: left to
+// right when it comes from the server's.
+func (s *ColumnsSink) across(label string, rightwards bool) string {
+	label = Truncate(" "+label+" ", s.width-8)
+	dashes := s.width - 4 - Width(label)
+	leftDashes := dashes / 2
+	line := strings.Repeat("─", leftDashes) + label + strings.Repeat("─", dashes-leftDashes)
+	if rightwards {
+		return "  " + line + "▶ "
+	}
+	return " ◀" + line + "  "
+}
+
 // arrow draws the bytes a read got, or the end of file it met, crossing
 // from the other peer's column to the reader's.
 func (s *ColumnsSink) arrow(e *Event) string {
@@ -125,14 +160,7 @@ func (s *ColumnsSink) arrow(e *Event) string {
 	default:
 		return ""
 	}
-	label = Truncate(" "+label+" ", s.width-8)
-	dashes := s.width - 4 - Width(label)
-	leftDashes := dashes / 2
-	line := strings.Repeat("─", leftDashes) + label + strings.Repeat("─", dashes-leftDashes)
-	if e.Role == Server { // bytes came from the client, on the right
-		return " ◀" + line + "  "
-	}
-	return "  " + line + "▶ "
+	return s.across(label, e.Role != Server) // to the server, bytes came from the client, on the right
 }
 
 // Wrap breaks s into lines of at most width terminal columns, where a

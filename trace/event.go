@@ -26,6 +26,9 @@ const (
 	// OpFcntl changes the descriptor's flags: fcntl(F_SETFL, O_NONBLOCK)
 	// makes it non-blocking, as Go's net package does with every socket.
 	OpFcntl Op = "fcntl"
+	// OpPacket is not a call but a packet on the wire (the wire view):
+	// its event has no phase, and [Event.Packet] says what it carried.
+	OpPacket Op = "packet"
 )
 
 // Blocks reports whether a call of this operation routinely waits for the
@@ -135,6 +138,51 @@ type Event struct {
 	// connection, over netlink), or "/proc/net/tcp" (its whole table, read
 	// where sock_diag is refused, or when SOCKLAB_KERNEL_VIEW=table asks).
 	StateFrom string
+
+	// Packet is what the packet carried, in an event of op OpPacket: one
+	// packet the kernel sent on loopback, stamped by the kernel as it went
+	// out (Time is that stamp). Peer and Role are its sender's, when the
+	// trace knows whose socket has its source address; Data and N are its
+	// payload.
+	Packet *Packet
+}
+
+// A Packet is one TCP segment or UDP datagram on the wire. Its JSON form
+// is the "packet" object of the trace format (docs/trace-format.md).
+type Packet struct {
+	Proto string `json:"proto"` // "tcp" or "udp"
+	// From and To are its source and destination addresses; ToPeer is the
+	// peer whose socket has To, when the trace knows it.
+	From   string `json:"from"`
+	To     string `json:"to"`
+	ToPeer string `json:"to_peer,omitempty"`
+	// Flags are the TCP flags, as a class names them: "SYN", "SYN-ACK",
+	// "ACK", "PSH-ACK", "FIN-ACK", "RST", "RST-ACK"; "" for UDP.
+	Flags string `json:"flags,omitempty"`
+	// Seq and Ack are relative, as Wireshark shows them: counted from the
+	// first sequence number each direction sent (its SYN's), so that the
+	// first byte of data is 1. Ack is 0 when the ACK flag is off.
+	Seq uint32 `json:"seq"`
+	Ack uint32 `json:"ack"`
+	// Window is the receive window it advertises, in bytes: scaled by the
+	// window scale its sender announced in the handshake (a SYN's own
+	// window is never scaled).
+	Window int `json:"win"`
+	// The options a handshake announces, when this packet has them: the
+	// largest segment the sender takes (MSS, -1 when absent), its window
+	// scale (WScale, -1 when absent) and whether it can acknowledge
+	// selectively (SACK).
+	MSS    int  `json:"mss"`
+	WScale int  `json:"wscale"`
+	SACK   bool `json:"sack,omitempty"`
+}
+
+// Label names the packet in one word: its TCP flags, or UDP.
+func (p *Packet) Label() string {
+	if p.Proto == "udp" {
+		return "UDP"
+	}
+	return p.Flags
 }
 
 // EOF reports whether the event is a read that returned 0: the peer closed

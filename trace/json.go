@@ -9,7 +9,7 @@ import (
 // SchemaVersion is the version of the JSON Lines schema, the "v" field of
 // every line. It changes only when a field changes meaning or goes away;
 // new fields may appear without a change.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // JSONOptions configures [NewJSONSink]. The zero value is the default.
 type JSONOptions struct {
@@ -47,9 +47,9 @@ type JSONEvent struct {
 	Peer    string `json:"peer"`
 	Role    Role   `json:"role"`
 	Op      Op     `json:"op"`
-	Phase   Phase  `json:"phase"`
+	Phase   Phase  `json:"phase,omitempty"`
 	Step    int    `json:"step,omitempty"`
-	Syscall string `json:"syscall"`
+	Syscall string `json:"syscall,omitempty"`
 	Kind    string `json:"kind,omitempty"`
 	FD      *int   `json:"fd,omitempty"`
 	Arg     string `json:"arg,omitempty"`
@@ -76,6 +76,9 @@ type JSONEvent struct {
 	PeerState     string  `json:"peer_state,omitempty"`
 	PeerTimerNS   int64   `json:"peer_state_timer_ns,omitempty"`
 	StateFrom     string  `json:"state_from,omitempty"`
+	// Packet is a packet of the wire view (op "packet"), which has no
+	// phase and no syscall.
+	Packet *Packet `json:"packet,omitempty"`
 }
 
 // ToJSON returns the wire form of e, keeping at most preview bytes of data
@@ -93,9 +96,10 @@ func ToJSON(e *Event, preview int) JSONEvent {
 	if e.FD >= 0 {
 		j.FD = &e.FD
 	}
-	if e.Op == OpRead || e.Op == OpWrite {
+	if e.Op == OpRead || e.Op == OpWrite || e.Op == OpPacket {
 		j.N = &e.N
 	}
+	j.Packet = e.Packet
 	if e.Data != nil {
 		d, truncated := Preview(e.Data, preview)
 		j.Data, j.DataTruncated = &d, truncated

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -26,6 +27,9 @@ type MermaidSink struct {
 	// addrs maps an address to the peer whose socket has it, so that an
 	// arrow can name the peer at the other end of a read.
 	addrs map[string]string
+	// wire is set once a packet of the wire view has come: its arrows are
+	// the real packets, and replace those the calls imply.
+	wire bool
 }
 
 // MermaidOptions changes what a MermaidSink writes; the zero value (or a
@@ -53,11 +57,16 @@ func (s *MermaidSink) Handle(e Event) error {
 	if len(s.seen) == 0 {
 		b.WriteString("sequenceDiagram\n")
 	}
+	if e.Packet != nil {
+		s.packet(&b, &e)
+		_, err := io.WriteString(s.w, b.String())
+		return err
+	}
 	id := s.participant(&b, e.Peer, e.Role)
 	if e.Local != "" {
 		s.addrs[e.Local] = e.Peer
 	}
-	if e.Phase == End {
+	if e.Phase == End && !s.wire {
 		other := s.addrs[e.Remote]
 		switch {
 		case e.Op == OpConnect && e.Err == nil && other != "":
@@ -76,6 +85,31 @@ func (s *MermaidSink) Handle(e Event) error {
 	}
 	_, err := io.WriteString(s.w, b.String())
 	return err
+}
+
+// packet draws a packet of the wire view as an arrow from its sender to
+// its receiver: flags, relative seq and ack, and the bytes it carried.
+// A packet whose sender or receiver the trace does not know is a note.
+func (s *MermaidSink) packet(b *strings.Builder, e *Event) {
+	s.wire = true
+	p := e.Packet
+	label := p.Label()
+	if p.Proto == "tcp" {
+		label += fmt.Sprintf(" seq %d", p.Seq)
+		if strings.Contains(p.Flags, "ACK") {
+			label += fmt.Sprintf(", ack %d", p.Ack)
+		}
+	}
+	if e.N > 0 {
+		preview, _ := Preview(e.Data, 24)
+		label += ", " + s.lang.T("mermaid.bytes", e.N, preview)
+	}
+	if e.Peer == "" || p.ToPeer == "" {
+		fmt.Fprintf(b, "    Note over %s: %s\n", s.participant(b, cmp.Or(e.Peer, p.ToPeer, p.From), e.Role), mermaidText(label+" → "+p.To))
+		return
+	}
+	from := s.participant(b, e.Peer, e.Role)
+	fmt.Fprintf(b, "    %s->>%s: %s\n", from, s.participant(b, p.ToPeer, ""), mermaidText(label))
 }
 
 // participant returns the diagram's id for a peer, declaring it the first

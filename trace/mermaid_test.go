@@ -11,7 +11,8 @@ import (
 
 // mermaidLine is every line a socklab diagram may hold: Mermaid's
 // sequenceDiagram syntax for participants, notes and solid arrows.
-var mermaidLine = regexp.MustCompile(`^(sequenceDiagram|    participant (P\d+) as [^;#\n]+|    Note over (P\d+): [^;\n]+|    (P\d+)->>(P\d+): [^;\n]+)$`)
+// A ";" is only in an entity code (#59; for ";" itself).
+var mermaidLine = regexp.MustCompile(`^(sequenceDiagram|    participant (P\d+) as [^;#\n]+|    Note over (P\d+): (?:#[0-9a-z]+;|[^;\n])+|    (P\d+)->>(P\d+): (?:#[0-9a-z]+;|[^;\n])+)$`)
 
 // TestMermaidIsASequenceDiagram parses the diagram of the sample run: the
 // header first, then only known line shapes, each participant declared

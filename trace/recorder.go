@@ -26,15 +26,16 @@ type Recorder struct {
 	// than the transfer's own syscalls.
 	DataLimit int
 
-	mu     sync.Mutex
-	chunks [][]record // full chunks, then the one being filled
-	n      int        // events kept
-	arena  [][]byte   // data
-	fill   int        // 1 + the index of the arena chunk being filled, 0 for none
-	strs   []string   // every string kept, once; strs[0] is ""
-	index  map[string]uint32
-	cache  [64]stringRef // indexes of strings by where their bytes are
-	errs   []error       // the errors kept; record.err is an index + 1
+	mu      sync.Mutex
+	chunks  [][]record // full chunks, then the one being filled
+	n       int        // events kept
+	arena   [][]byte   // data
+	fill    int        // 1 + the index of the arena chunk being filled, 0 for none
+	strs    []string   // every string kept, once; strs[0] is ""
+	index   map[string]uint32
+	cache   [64]stringRef // indexes of strings by where their bytes are
+	errs    []error       // the errors kept; record.err is an index + 1
+	packets []Packet      // the packets kept (the wire view); record.packet is an index + 1
 }
 
 // DefaultDataLimit is a Recorder's DataLimit when none is set: a lesson's
@@ -80,6 +81,7 @@ type record struct {
 	step, fd, ret, n, pid, copies             int
 	data                                      dataRef
 	err                                       uint32 // 0 for nil, else errs[err-1]
+	packet                                    uint32 // 0 for nil, else packets[packet-1]
 	str                                       [numStrs]uint32
 	nonblock                                  bool
 }
@@ -109,6 +111,10 @@ func (r *Recorder) Handle(e Event) error {
 	if e.Err != nil {
 		r.errs = append(r.errs, e.Err)
 		rec.err = uint32(len(r.errs))
+	}
+	if e.Packet != nil {
+		r.packets = append(r.packets, *e.Packet)
+		rec.packet = uint32(len(r.packets))
 	}
 	strs := [numStrs]string{
 		strPeer: e.Peer, strRole: string(e.Role), strOp: string(e.Op), strPhase: string(e.Phase),
@@ -199,6 +205,10 @@ func (r *Recorder) event(rec *record) Event {
 	}
 	if rec.err != 0 {
 		e.Err = r.errs[rec.err-1]
+	}
+	if rec.packet != 0 {
+		p := r.packets[rec.packet-1]
+		e.Packet = &p
 	}
 	if d := rec.data; d.len >= 0 {
 		end := d.off + uint32(d.len)

@@ -33,6 +33,9 @@ func fullEvent(t *testing.T, i int) Event {
 			field.SetBytes([]byte(name + strconv.Itoa(i)))
 		case reflect.Interface:
 			field.Set(reflect.ValueOf(fmt.Errorf("error %d", i)))
+		case reflect.Pointer: // *Packet: a packet of the wire view
+			field.Set(reflect.ValueOf(&Packet{Proto: "tcp", From: "127.0.0.1:" + strconv.Itoa(i), To: "127.0.0.1:1",
+				ToPeer: "server", Flags: "PSH-ACK", Seq: uint32(i), Ack: 1, Window: 65536, MSS: -1, WScale: -1}))
 		default:
 			t.Fatalf("Event.%s is a %s: teach fullEvent and the Recorder about it", name, field.Kind())
 		}

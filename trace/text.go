@@ -191,6 +191,8 @@ var errorColor = func() *color.Color {
 // call on a non-blocking descriptor, which never waits.
 func shown(e *Event) bool {
 	switch {
+	case e.Op == OpPacket:
+		return true
 	case e.Op.Blocks() && !e.Nonblock:
 		return true
 	case e.Op == OpWrite || e.Op == OpSendto || e.Op == OpShutdown || e.Op == OpClose:
@@ -240,6 +242,9 @@ func (s *TextSink) appendLine(b []byte, e *Event) []byte {
 // and its result.
 func (s *TextSink) appendBody(b []byte, e *Event, withOp bool) []byte {
 	t := s.opts.Lang.T
+	if e.Packet != nil {
+		return s.appendPacket(b, e, withOp)
+	}
 	if e.Step > 0 {
 		b = fmt.Appendf(b, "[%2d] ", e.Step)
 	} else {
@@ -314,6 +319,95 @@ func (s *TextSink) appendBody(b []byte, e *Event, withOp bool) []byte {
 	return b
 }
 
+// appendPacket renders a packet of the wire view where a call's step,
+// op and call go: its flags (in the op's column), to whom, and its numbers
+// as tcpdump writes them, so that a student who meets tcpdump later reads
+// it already: relative seq and ack, the window in bytes, the payload's
+// length and a preview of it, the handshake's options.
+func (s *TextSink) appendPacket(b []byte, e *Event, withOp bool) []byte {
+	p := e.Packet
+	b = append(b, "     "...) // no step: a packet is no call
+	if withOp {
+		b = appendPadded(b, p.Label(), 11)
+		b = append(b, ' ')
+	}
+	to := p.To
+	if p.ToPeer != "" {
+		to = s.translatedPeer(p.ToPeer)
+	}
+	b = append(append(b, "→ "...), to...)
+	b = append(b, "  "...)
+	return s.appendPacketFields(b, e, s.opts.Preview)
+}
+
+// appendPacketFields renders a packet's numbers, options and payload.
+func (s *TextSink) appendPacketFields(b []byte, e *Event, preview int) []byte {
+	p := e.Packet
+	if p.Proto == "tcp" {
+		b = fmt.Appendf(b, "seq %d", p.Seq)
+		if strings.Contains(p.Flags, "ACK") {
+			b = fmt.Appendf(b, ", ack %d", p.Ack)
+		}
+		b = fmt.Appendf(b, ", win %d, len %d", p.Window, e.N)
+	} else {
+		b = fmt.Appendf(b, "len %d", e.N)
+	}
+	var opts []string
+	if p.MSS >= 0 {
+		opts = append(opts, "mss "+strconv.Itoa(p.MSS))
+	}
+	if p.SACK {
+		opts = append(opts, "sackOK")
+	}
+	if p.WScale >= 0 {
+		opts = append(opts, "wscale "+strconv.Itoa(p.WScale))
+	}
+	if len(opts) > 0 {
+		b = append(append(append(b, " ["...), strings.Join(opts, ", ")...), ']')
+	}
+	if e.N > 0 {
+		b = append(append(b, "  "...), s.appendQuotedPreview(nil, e.Data, preview)...)
+	}
+	return b
+}
+
+// translatedPeer is a peer's name in the sink's language, when it is a
+// role's ("server-2" is "服务器-2" in Chinese), as it is when the peer's
+// own role is not at hand (a packet's receiver).
+func (s *TextSink) translatedPeer(name string) string {
+	for _, r := range []Role{Server, Client} {
+		if rest, ok := strings.CutPrefix(name, string(r)); ok && (rest == "" || rest[0] == '-') {
+			return s.opts.Lang.T("peer."+string(r)) + rest
+		}
+	}
+	return name
+}
+
+// packetExplanation returns the catalogue key of the sentence that
+// explains a packet of its kind, or "".
+func packetExplanation(e *Event) string {
+	p := e.Packet
+	switch {
+	case p == nil:
+		return ""
+	case p.Proto == "udp":
+		return "explain.packet.udp"
+	case p.Flags == "SYN":
+		return "explain.packet.syn"
+	case p.Flags == "SYN-ACK":
+		return "explain.packet.synack"
+	case strings.Contains(p.Flags, "RST"):
+		return "explain.packet.rst"
+	case strings.Contains(p.Flags, "FIN"):
+		return "explain.packet.fin"
+	case e.N > 0:
+		return "explain.packet.data"
+	case p.Flags == "ACK":
+		return "explain.packet.ack"
+	}
+	return ""
+}
+
 // peerName is the peer's name in the sink's language: "client-2" is
 // "客户端-2" in Chinese.
 func (s *TextSink) peerName(e *Event) string {
@@ -374,6 +468,9 @@ type flow struct{ from, to string }
 func (s *TextSink) explain(e *Event) string {
 	if !s.opts.Explain {
 		return "" // nothing to say, so nothing to follow
+	}
+	if e.Op == OpPacket {
+		return packetExplanation(e)
 	}
 	fd := peerFD{e.Peer, e.FD}
 	switch {

@@ -28,6 +28,20 @@ func TestMain(m *testing.M) {
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
 
+// packet is a packet of the wire view, from peer to to ("" when the trace
+// does not know whose the address is).
+func packet(peer string, role Role, flags, to string, seq, ack uint32, window int, payload []byte) Event {
+	from, dst := "127.0.0.1:50000", "127.0.0.1:40000"
+	if role == Server {
+		from, dst = dst, from
+	}
+	p := &Packet{Proto: "tcp", From: from, To: dst, ToPeer: to, Flags: flags, Seq: seq, Ack: ack, Window: window, MSS: -1, WScale: -1}
+	if flags == "SYN" || flags == "SYN-ACK" {
+		p.MSS, p.WScale, p.SACK = 65495, 7, true
+	}
+	return Event{Peer: peer, Role: role, Op: OpPacket, FD: -1, N: len(payload), Data: payload, Packet: p}
+}
+
 // sampleEvents is a basic exchange written out by hand, with every kind of
 // line the text sink prints, including hostile bytes from a peer.
 func sampleEvents() []Event {
@@ -41,10 +55,15 @@ func sampleEvents() []Event {
 		{Peer: "client", Role: Client, Op: OpCreate, Phase: Begin, Syscall: "socket", FD: -1, Arg: "AF_INET, SOCK_STREAM, 0"},
 		{Peer: "client", Role: Client, Op: OpCreate, Phase: End, Syscall: "socket", FD: 4, Ret: 4, Arg: "AF_INET, SOCK_STREAM, 0"},
 		{Peer: "client", Role: Client, Op: OpConnect, Phase: Begin, Syscall: "connect", FD: 4, Remote: "127.0.0.1:40000"},
+		// The wire view's packets, sent by the kernels.
+		packet("client", Client, "SYN", "server", 0, 0, 65495, nil),
+		packet("server", Server, "SYN-ACK", "client", 0, 1, 65483, nil),
+		packet("client", Client, "ACK", "server", 1, 1, 65536, nil),
 		{Peer: "client", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", FD: 4, Remote: "127.0.0.1:40000", Elapsed: 120 * time.Microsecond},
 		{Peer: "server", Role: Server, Op: OpAccept, Phase: End, Syscall: "accept4", FD: 3, Ret: 5, Remote: "127.0.0.1:50000", Elapsed: 2 * ms},
 		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "14", N: 14, Data: []byte("你好, server")},
 		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Arg: "14", Ret: 14, N: 14, Data: []byte("你好, server")},
+		packet("client", Client, "PSH-ACK", "server", 1, 1, 65536, []byte("\x1b]0;pwned\a\x1b[2J\xff\u202e!")),
 		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 5, Arg: "1024", Ret: 20, N: 20, Data: []byte("\x1b]0;pwned\a\x1b[2J\xff\u202e!"), Elapsed: 30 * time.Microsecond},
 		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 5, Arg: "1024", Elapsed: ms},
 		{Peer: "client-2", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", FD: 6, Remote: "127.0.0.1:1", Ret: -1, Err: syscall.ECONNREFUSED, Errno: "ECONNREFUSED"},
@@ -55,6 +74,8 @@ func sampleEvents() []Event {
 		{Peer: "client", Role: Client, Op: OpShutdown, Phase: Begin, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
 		{Peer: "client", Role: Client, Op: OpShutdown, Phase: End, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
 		{Peer: "client", Role: Client, Op: OpClose, Phase: Begin, Syscall: "close", FD: 4},
+		packet("client", Client, "FIN-ACK", "server", 21, 1, 65536, nil),
+		packet("server", Server, "RST", "", 1, 0, 0, nil),
 		{Peer: "client", Role: Client, Op: OpClose, Phase: End, Syscall: "close", FD: 4, State: "FIN_WAIT2", PeerState: "CLOSE_WAIT"},
 		{Peer: "server", Role: Server, Op: OpClose, Phase: End, Syscall: "close", FD: 5, State: "CLOSED", PeerState: "TIME_WAIT", PeerStateTimer: 59950 * time.Millisecond},
 		{Peer: "client", Role: Client, Op: OpClose, Phase: End, Syscall: "close", FD: 4},
@@ -232,7 +253,13 @@ func TestJSONSink(t *testing.T) {
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			t.Fatalf("line %d is not JSON: %v\n%s", i+1, err, sc.Bytes())
 		}
-		for _, field := range []string{"v", "seq", "time_ns", "peer", "op", "phase", "syscall"} {
+		// A call has a phase and a syscall; a packet has neither, and
+		// its packet object instead.
+		fields := []string{"v", "seq", "time_ns", "peer", "op", "phase", "syscall"}
+		if events[i].Op == OpPacket {
+			fields = []string{"v", "seq", "time_ns", "peer", "op", "n", "packet"}
+		}
+		for _, field := range fields {
 			if _, ok := m[field]; !ok {
 				t.Errorf("line %d has no %q: %s", i+1, field, sc.Bytes())
 			}

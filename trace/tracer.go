@@ -45,6 +45,62 @@ type Tracer struct {
 	connects, accepts, accepting int
 
 	err atomic.Pointer[error] // the first error a sink returned
+
+	wire     Wire        // see SetWire
+	fromWire func(Event) // hands a wire's event over, made once
+}
+
+// A Wire is an event source the kernel stamps itself: the packets of the
+// wire view, which are read after they happened. So that a trace still
+// reads top to bottom in the order things happened, the tracer asks the
+// wire, as it stamps each call's event, for everything stamped before it,
+// and hands that over first.
+//
+// Both methods are called with the tracer's lock held, one call at a time;
+// they must not call back into the tracer.
+type Wire interface {
+	// Observe sees each call's event once it is stamped, before any sink
+	// does: a capture learns from it which ports to watch, and whose
+	// sockets have which addresses.
+	Observe(e *Event)
+	// Until calls emit, in time order, for each event the source holds
+	// stamped at or before t (since the trace started). The events have
+	// no sequence number yet; emit gives them theirs.
+	Until(t time.Duration, emit func(Event))
+}
+
+// SetWire makes w a source of the trace's events (see [Wire]). Call it
+// before the run starts. It returns t.
+func (t *Tracer) SetWire(w Wire) *Tracer {
+	if t != nil {
+		t.wire = w
+		t.fromWire = func(e Event) {
+			t.seq++
+			e.Seq = t.seq
+			if err := t.sink.Handle(e); err != nil {
+				t.keepErr(err)
+			}
+		}
+	}
+	return t
+}
+
+// FlushWire hands over what the wire holds stamped until now: its reader
+// calls it while no call is being made, so that a packet nobody's call
+// follows (a delayed ACK) is not held until the end.
+func (t *Tracer) FlushWire() {
+	if t == nil || t.wire == nil {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.wire.Until(time.Since(t.start), t.fromWire)
+}
+
+// Since returns the time since the trace started, as events are stamped:
+// a wire converts the kernel's stamps to it.
+func (t *Tracer) Since() time.Duration {
+	return time.Since(t.start)
 }
 
 // New returns a tracer that sends every event to sink. Its clock starts now.
@@ -164,9 +220,13 @@ func (t *Tracer) emit(p *Peer, e *Event) {
 	defer t.mu.Unlock()
 	p.note(e)
 	t.countConnections(e)
+	e.Time = time.Since(t.start)
+	if t.wire != nil {
+		t.wire.Observe(e)
+		t.wire.Until(e.Time, t.fromWire)
+	}
 	t.seq++
 	e.Seq = t.seq
-	e.Time = time.Since(t.start)
 	if err := t.sink.Handle(*e); err != nil {
 		t.keepErr(err)
 	}

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/socklab/socklab/trace/ptrace"
-
 	"bufio"
 	"bytes"
 	"context"
@@ -15,6 +13,9 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 	"go.uber.org/goleak"
+
+	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/ptrace"
 )
 
 func TestMain(m *testing.M) {
@@ -64,13 +65,17 @@ func jsonLines(ts *testscript.TestScript, neg bool, args []string) {
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			ts.Fatalf("line %d: %v", lines, err)
 		}
-		for _, f := range []string{"v", "seq", "time_ns", "peer", "op", "phase", "syscall"} {
+		fields := []string{"v", "seq", "time_ns", "peer", "op", "phase", "syscall"}
+		if m["op"] == string(trace.OpPacket) { // a packet is no call: no phase, no syscall
+			fields = []string{"v", "seq", "time_ns", "op", "packet"}
+		}
+		for _, f := range fields {
 			if _, ok := m[f]; !ok {
 				ts.Fatalf("line %d has no %q field", lines, f)
 			}
 		}
-		if m["v"] != 1.0 {
-			ts.Fatalf("line %d: v = %v, want 1", lines, m["v"])
+		if m["v"] != float64(trace.SchemaVersion) {
+			ts.Fatalf("line %d: v = %v, want %d", lines, m["v"], trace.SchemaVersion)
 		}
 		if s, ok := m["step"].(float64); ok {
 			steps[s] = true

@@ -130,10 +130,19 @@ var en = map[string]string{
 	// The sequence diagram's words (--format=mermaid).
 	"mermaid.handshake":     "handshake done (SYN, SYN-ACK, ACK)",
 	"mermaid.eof":           "FIN: end of file",
-	"mermaid.bytes":         "%d bytes %q",
+	"mermaid.bytes":         "%d bytes \"%s\"",
 	"mermaid.bytes_written": "%d bytes",
 	"mermaid.failed":        "failed",
 	"mermaid.other_end":     ", other end %s",
+
+	// The wire view's packets (--wire), explained once each.
+	"explain.packet.syn":    "SYN: the client's kernel asks to open a connection, numbering its bytes from here, and says what it can take (mss, wscale, sackOK).",
+	"explain.packet.synack": "SYN-ACK: the server's kernel answers and acknowledges the SYN, before any accept: the listening socket is enough.",
+	"explain.packet.ack":    "ACK: a kernel says what it has received (ack is the next byte it expects); a pure ACK carries no data.",
+	"explain.packet.data":   "A segment of data: bytes of a write, numbered by seq; PSH asks the receiving kernel to hand them to the reader now.",
+	"explain.packet.fin":    "FIN: this side will send nothing more (its close or shutdown); the other side's read returns 0 once it has the bytes before it.",
+	"explain.packet.rst":    "RST: the connection is aborted at once: no FIN, no TIME_WAIT, and the other side's next call fails.",
+	"explain.packet.udp":    "A UDP datagram: one sendto, one packet; no handshake before it, no ACK after it.",
 
 	// The step table (socklab steps).
 	"steps.title":     "The 11 steps of a TCP exchange",
@@ -235,6 +244,12 @@ prompt (on a terminal), else from one line of standard input.`,
 	"err.unused_option":          "lesson %s does not use %s",
 	"hint.unused_option":         "its story has no use for it: leave it out (socklab list says what each lesson does)",
 	"hint.too_many_clients":      "ask for fewer with --clients",
+	"flag.wire":                  "show the packets on loopback between the calls (Linux; needs CAP_NET_RAW)",
+	"warn.wire_permission":       "the wire view needs CAP_NET_RAW: run as root, or build socklab and give the binary the capability (sudo setcap cap_net_raw+ep ./socklab; go run builds a fresh binary without it); going on without it",
+	"warn.wire_unsupported":      "the wire view is Linux-only for now; going on without it",
+	"warn.wire_failed":           "the wire view could not start: %s; going on without it",
+	"warn.wire_dropped":          "%d packets not shown: the capture could not keep up (its queue overflowed)",
+	"warn.wire_clock":            "the wall clock moved by %s against the run's clock: the packets' times may be off by as much",
 	"flag.explain":               "add one sentence per step saying what it means",
 	"flag.message.run":           "what the client sends (default %q)",
 	"flag.reply.run":             "what the server replies (default %q)",

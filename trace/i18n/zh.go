@@ -125,10 +125,19 @@ var zh = map[string]string{
 	// 时序图里的文字（--format=mermaid）。
 	"mermaid.handshake":     "握手完成（SYN、SYN-ACK、ACK）",
 	"mermaid.eof":           "FIN：文件结束",
-	"mermaid.bytes":         "%d 字节 %q",
+	"mermaid.bytes":         "%d 字节 \"%s\"",
 	"mermaid.bytes_written": "%d 字节",
 	"mermaid.failed":        "失败",
 	"mermaid.other_end":     "，另一端 %s",
+
+	// 线路视图里的数据包（--wire），每种只解释一次。
+	"explain.packet.syn":    "SYN：客户端的内核请求建立连接，从这里开始给自己的字节编号，并说明自己能接收什么（mss、wscale、sackOK）。",
+	"explain.packet.synack": "SYN-ACK：服务器的内核作出应答并确认 SYN，这时还没有人调用 accept：有监听套接字就够了。",
+	"explain.packet.ack":    "ACK：内核告诉对方自己收到了什么（ack 是它期待的下一个字节）；纯 ACK 不带数据。",
+	"explain.packet.data":   "一个数据段：某次 write 的字节，用 seq 编号；PSH 请接收方的内核马上把它们交给读的一方。",
+	"explain.packet.fin":    "FIN：这一方不会再发送了（它调用了 close 或 shutdown）；对方读完它之前的字节后，read 返回 0。",
+	"explain.packet.rst":    "RST：连接被立即中止：没有 FIN，没有 TIME_WAIT，对方的下一个调用会失败。",
+	"explain.packet.udp":    "一个 UDP 数据报：一次 sendto，一个包；之前没有握手，之后没有 ACK。",
 
 	"steps.title":              "TCP 通信的 11 个步骤",
 	"steps.col.num":            "#",
@@ -224,6 +233,12 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"err.unused_option":          "%s 这一课不使用 %s",
 	"hint.unused_option":         "这一课的故事用不到它：去掉它（socklab list 会说明每一课做什么）",
 	"hint.too_many_clients":      "用 --clients 少要一些",
+	"flag.wire":                  "在调用之间显示回环接口上的数据包（Linux；需要 CAP_NET_RAW）",
+	"warn.wire_permission":       "线路视图需要 CAP_NET_RAW：以 root 运行，或者先构建 socklab，再给这个程序加上权限（sudo setcap cap_net_raw+ep ./socklab；go run 每次构建的新程序没有这个权限）；这次不显示线路",
+	"warn.wire_unsupported":      "线路视图目前只支持 Linux；这次不显示线路",
+	"warn.wire_failed":           "线路视图无法启动：%s；这次不显示线路",
+	"warn.wire_dropped":          "有 %d 个数据包没有显示：抓包没跟上（它的队列满了）",
+	"warn.wire_clock":            "墙上时钟相对本次运行的时钟走动了 %s：数据包的时间可能有这么大的误差",
 	"flag.explain":               "每一步加一句话，说明它的含义",
 	"flag.message.run":           "客户端发送的内容（默认 %q）",
 	"flag.reply.run":             "服务器回复的内容（默认 %q）",

@@ -1,0 +1,45 @@
+// Package wire is the wire view's event source: it captures the packets a
+// run sends on this machine's loopback and hands each to the tracer as an
+// event of its own (op "packet"), stamped by the kernel as it went out,
+// between the calls it happened among.
+//
+// A Capture is a [trace.Wire]: the tracer shows it each call's event, from
+// which it learns the ports to watch (a server's, once bound; the one a
+// client connects to, before it connects) and whose addresses are whose,
+// and asks it, before each call's event, for the packets stamped earlier.
+// A packet a call sends is in the capture's queue when the call returns
+// (loopback hands packets over as they are sent), so the trace reads in
+// the order things happened.
+//
+// Capture needs CAP_NET_RAW and is Linux-only for now; [Open] says why
+// when it cannot.
+package wire
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrNotPermitted is why Open fails without CAP_NET_RAW.
+var ErrNotPermitted = errors.New("capturing packets needs CAP_NET_RAW")
+
+// ErrUnsupported is why Open fails on a system other than Linux.
+var ErrUnsupported = errors.New("the wire view is Linux-only for now")
+
+// A Summary is what a capture says of itself when it is closed.
+type Summary struct {
+	// Shown counts the packets handed to the tracer.
+	Shown int
+	// Captured is the kernel's count of the packets its filter kept for
+	// the capture during the run (PACKET_STATISTICS): Shown and Dropped
+	// together, when nothing went missing.
+	Captured int
+	// Dropped counts the packets the kernel kept for the capture but
+	// could not queue (its buffer was full), and the frames that were not
+	// packets socklab can read: none were shown.
+	Dropped int
+	// ClockMoved is how far the kernel's clock (wall time, which stamps
+	// packets) moved against the tracer's (monotonic) during the run, as
+	// measured at its start and end: packet times are off by as much.
+	ClockMoved time.Duration
+}
