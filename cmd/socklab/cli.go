@@ -325,6 +325,8 @@ type command struct {
 	step     bool
 	delay    time.Duration
 	layout   string
+	wire     bool
+	wireEnd  func()           // ends the wire view, once startWire began it
 	async    *trace.AsyncSink // the trace's queue, once asyncTrace made it
 }
 
@@ -366,6 +368,7 @@ func (c *command) traceFlags() {
 	c.stringFlag(&c.layout, "layout", "columns|lines", "", "flag.layout")
 	c.boolFlag(&c.step, "step", "flag.step")
 	c.durationFlag(&c.delay, "delay", "flag.delay")
+	c.boolFlag(&c.wire, "wire", "flag.wire")
 }
 
 // gate returns the conductor --step or --delay ask for, or nil: in the
@@ -726,7 +729,10 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 		sink = trace.Multi(sink, recorded)
 	}
 	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
+	c.startWire(tr)
+	defer c.stopWire() // on every return; stopped first below
 	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply, Clients: *clients})
+	c.stopWire()
 	c.async.Close() // every trace line is out before what follows them
 	if err == nil && recorded != nil {
 		table, werr := lesson.Wire(recorded.Events())
@@ -795,6 +801,7 @@ func (f flushFirst) Write(p []byte) (int, error) {
 // closed) is a failure too. It is called before the exit status is decided
 // and before any error line is printed.
 func (c *command) traceDone(tr *trace.Tracer, err error) error {
+	c.stopWire()
 	var traceErr error
 	if c.async != nil {
 		traceErr = c.async.Close()

@@ -200,7 +200,9 @@ func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort,
 		c.async.Close()
 		return netip.AddrPort{}, nil, nil, err
 	}
-	return addr, trace.New(sink).SetKernelState(true).SetGate(gate), input, nil
+	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
+	c.startWire(tr)
+	return addr, tr, input, nil
 }
 
 // text reads a text to send, prompting with the catalogue's prompt. On a

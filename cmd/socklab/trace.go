@@ -128,6 +128,8 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	tr := trace.New(sink).SetGate(gate)
+	c.startWire(tr)
+	defer c.stopWire() // on every return; stopped first below
 	listening := make(chan struct{}, 1)
 	session, err := ptrace.Start(tr, ptrace.Options{
 		All: all, KernelState: true, Stepped: gate != nil,
@@ -179,6 +181,7 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		<-session.Done()
 	}
 	exits := session.Wait()
+	c.stopWire()
 	c.async.Close()
 	for _, x := range exits {
 		if x.Untraced32 {

@@ -1,0 +1,60 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/wire"
+)
+
+// startWire starts the wire view for tr's run when --wire asks for it;
+// stopWire ends it. A run that cannot have the wire (no CAP_NET_RAW,
+// another system) goes on without it, after one line saying why and what
+// to do.
+func (c *command) startWire(tr *trace.Tracer) {
+	if !c.wire {
+		return
+	}
+	l := c.env.lang
+	capture, err := wire.Open(tr)
+	switch {
+	case errors.Is(err, wire.ErrNotPermitted):
+		fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("warn.wire_permission")))
+		return
+	case errors.Is(err, wire.ErrUnsupported):
+		fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("warn.wire_unsupported")))
+		return
+	case err != nil:
+		fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("warn.wire_failed", err.Error())))
+		return
+	}
+	c.wireEnd = func() {
+		sum, err := capture.Close()
+		if err != nil {
+			fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("warn.wire_failed", err.Error())))
+		}
+		if sum.Dropped > 0 {
+			fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("warn.wire_dropped", sum.Dropped)))
+		}
+		if sum.ClockMoved > clockTolerance {
+			fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("warn.wire_clock", sum.ClockMoved)))
+		}
+	}
+}
+
+// stopWire ends the wire view, once the run is over and before the trace's
+// queue is closed: the last packets are handed over, and a line says if
+// any were not shown or if the clock moved.
+func (c *command) stopWire() {
+	if end := c.wireEnd; end != nil {
+		c.wireEnd = nil
+		end()
+	}
+}
+
+// clockTolerance is how far the wall clock may move against the monotonic
+// one during a run before the packets' times are said to be off: less
+// than the shortest gap between a call and its packet.
+const clockTolerance = time.Microsecond
