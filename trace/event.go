@@ -175,6 +175,12 @@ type Packet struct {
 	MSS    int  `json:"mss"`
 	WScale int  `json:"wscale"`
 	SACK   bool `json:"sack,omitempty"`
+
+	// Frame is the whole frame as the capture read it (Ethernet, as
+	// loopback carries it), and Sent the kernel's stamp of it (wall
+	// time): what a pcapng file holds. Neither is in the JSON trace.
+	Frame []byte    `json:"-"`
+	Sent  time.Time `json:"-"`
 }
 
 // Label names the packet in one word: its TCP flags, or UDP.

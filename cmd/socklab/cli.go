@@ -326,7 +326,9 @@ type command struct {
 	delay    time.Duration
 	layout   string
 	wire     bool
+	pcap     string
 	wireEnd  func()           // ends the wire view, once startWire began it
+	pcapEnd  func() error     // closes the --pcap file, once sink opened it
 	async    *trace.AsyncSink // the trace's queue, once asyncTrace made it
 }
 
@@ -369,6 +371,7 @@ func (c *command) traceFlags() {
 	c.boolFlag(&c.step, "step", "flag.step")
 	c.durationFlag(&c.delay, "delay", "flag.delay")
 	c.boolFlag(&c.wire, "wire", "flag.wire")
+	c.stringFlag(&c.pcap, "pcap", "FILE", "", "flag.pcap")
 }
 
 // gate returns the conductor --step or --delay ask for, or nil: in the
@@ -637,8 +640,18 @@ const (
 	defaultColumnsWidth = 100
 )
 
-// sink returns the sink --format, --color, --lang and --explain ask for.
+// sink returns the trace's sink: the one --format asks for and, with
+// --pcap, the capture file's beside it.
 func (c *command) sink() (trace.Sink, error) {
+	s, err := c.formatSink()
+	if err != nil || c.pcap == "" {
+		return s, err
+	}
+	return c.pcapSink(s)
+}
+
+// formatSink returns the sink --format, --color, --lang and --explain ask for.
+func (c *command) formatSink() (trace.Sink, error) {
 	useColor, err := c.colorOn()
 	if err != nil {
 		return nil, err
@@ -806,6 +819,7 @@ func (c *command) traceDone(tr *trace.Tracer, err error) error {
 	if c.async != nil {
 		traceErr = c.async.Close()
 	}
+	traceErr = cmp.Or(traceErr, c.closePcap())
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,9 @@ import (
 	"github.com/socklab/socklab/lessons"
 )
 
+// msgWireNoCapability is what --wire says without CAP_NET_RAW.
+const msgWireNoCapability = "socklab: the wire view needs CAP_NET_RAW: run as root, or build socklab and give the binary the capability (sudo setcap cap_net_raw+ep ./socklab; go run builds a fresh binary without it); going on without it\n"
+
 // TestErrorsAreDocumented checks that docs/errors.md quotes every message
 // the tests see socklab print, exactly.
 func TestErrorsAreDocumented(t *testing.T) {
@@ -30,7 +33,7 @@ func TestErrorsAreDocumented(t *testing.T) {
 		msgReadTimeout, msgClosedWithoutReply, msgStdinEmpty, msgLineTooLong,
 		fmt.Sprintf(msgInterrupted, "Ctrl-C (SIGINT)"), fmt.Sprintf(msgInterrupted, "SIGTERM"),
 		fmt.Sprintf(msgInterruptedData, "SIGTERM"), fmt.Sprintf(msgInterruptedNone, "SIGTERM"),
-		msgReplyUndelivered,
+		msgReplyUndelivered, msgWireNoCapability,
 	}
 	for _, tt := range stuckTests {
 		messages = append(messages, tt.want)

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/socklab/socklab/trace"
@@ -58,3 +59,31 @@ func (c *command) stopWire() {
 // one during a run before the packets' times are said to be off: less
 // than the shortest gap between a call and its packet.
 const clockTolerance = time.Microsecond
+
+// pcapSink opens the --pcap file and returns s with the file's sink
+// beside it. --pcap needs the packets: it turns the wire view on.
+func (c *command) pcapSink(s trace.Sink) (trace.Sink, error) {
+	f, err := os.Create(c.pcap)
+	if err != nil {
+		return nil, failure("hint.pcap", "err.pcap", c.pcap, err.Error())
+	}
+	ps, err := wire.NewPcapSink(f)
+	if err != nil {
+		f.Close()
+		return nil, failure("hint.pcap", "err.pcap", c.pcap, err.Error())
+	}
+	c.wire = true
+	c.pcapEnd = func() error { return errors.Join(ps.Close(), f.Close()) }
+	return trace.Multi(s, ps), nil
+}
+
+// closePcap writes out and closes the --pcap file, once the trace's last
+// packet is in it.
+func (c *command) closePcap() error {
+	end := c.pcapEnd
+	c.pcapEnd = nil
+	if end == nil {
+		return nil
+	}
+	return end()
+}

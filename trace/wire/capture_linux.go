@@ -313,9 +313,11 @@ func (c *Capture) drain() {
 			c.sum.Dropped++
 			continue
 		}
+		// One copy of the frame, for a pcapng; the payload is its tail.
+		p.Frame, p.Sent = slices.Clone(c.frame[:n]), time.Unix(0, stamp)
 		e := trace.Event{Op: trace.OpPacket, Kind: p.Proto, FD: -1, Time: time.Duration(stamp - c.offset), N: len(payload)}
 		if len(payload) > 0 {
-			e.Data = slices.Clone(payload)
+			e.Data = p.Frame[n-len(payload):]
 		}
 		if _, known := c.owners[p.From]; !known && p.Flags == "SYN" {
 			if in := c.connecting[p.To]; len(in) == 1 {
