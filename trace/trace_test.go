@@ -442,3 +442,56 @@ func TestStepOf(t *testing.T) {
 		}
 	}
 }
+
+// stampedBefore is a Wire that holds, for each call's event, one packet
+// stamped a moment before it, handed over only once the trace reaches it.
+type stampedBefore struct {
+	observed []Op
+	pending  []Event
+}
+
+func (w *stampedBefore) Observe(e *Event) {
+	w.observed = append(w.observed, e.Op)
+	w.pending = append(w.pending, Event{Op: OpPacket, Time: e.Time - time.Nanosecond, Packet: &Packet{Proto: "tcp", Flags: "ACK"}})
+}
+
+func (w *stampedBefore) Until(t time.Duration, emit func(Event)) {
+	for len(w.pending) > 0 && w.pending[0].Time <= t {
+		emit(w.pending[0])
+		w.pending = w.pending[1:]
+	}
+}
+
+// TestWireMergesByTime: the tracer shows the wire each call's event
+// before any sink, and hands over the wire's events stamped before it
+// first, numbered in the one sequence, so that times never go backwards.
+func TestWireMergesByTime(t *testing.T) {
+	var rec Recorder
+	w := &stampedBefore{}
+	tr := New(&rec).SetWire(w)
+	p := tr.Peer("client", Client)
+	for _, op := range []Op{OpCreate, OpConnect, OpWrite} {
+		e := Event{Op: op, Syscall: string(op), FD: 3}
+		p.End(&e, time.Now())
+	}
+	tr.FlushWire()
+	var got []string
+	events := rec.Events()
+	for i, e := range events {
+		got = append(got, string(e.Op))
+		if e.Seq != uint64(i+1) {
+			t.Errorf("event %d has seq %d", i, e.Seq)
+		}
+		if i > 0 && e.Time < events[i-1].Time {
+			t.Errorf("seq %d is stamped before seq %d", e.Seq, events[i-1].Seq)
+		}
+	}
+	// Each packet is stamped a moment before its call: the tracer,
+	// asking the wire as it stamps the call, hands the packet over first.
+	if want := "[packet create packet connect packet write]"; fmt.Sprint(got) != want {
+		t.Errorf("order %v, want each packet before its call: %s", got, want)
+	}
+	if fmt.Sprint(w.observed) != "[create connect write]" {
+		t.Errorf("the wire observed %v", w.observed)
+	}
+}

@@ -26,7 +26,7 @@ type Capture struct {
 	mu      sync.Mutex
 	ports   []uint16 // watched, in the order they became known
 	dec     *decoder
-	pending []trace.Event // read, not yet handed over; in time order
+	packets timeline // read, not yet handed over
 	// offset is the wall clock's reading, in nanoseconds, when the trace
 	// started: a kernel stamp less offset is the trace's time.
 	offset int64
@@ -182,19 +182,16 @@ func (c *Capture) warmUp(probe int, to *unix.SockaddrInet4) error {
 }
 
 // calibrate returns the wall clock's reading when the trace started, from
-// the tightest of a few readings bracketed by the tracer's own clock.
+// a few readings bracketed by the tracer's own clock.
 func (c *Capture) calibrate() int64 {
-	best, offset := time.Duration(1<<62), int64(0)
-	for range 5 {
+	readings := make([]reading, 5)
+	for i := range readings {
 		before := c.tr.Since()
 		var ts unix.Timespec
 		unix.ClockGettime(unix.CLOCK_REALTIME, &ts)
-		after := c.tr.Since()
-		if width := after - before; width < best {
-			best, offset = width, ts.Nano()-int64(before+width/2)
-		}
+		readings[i] = reading{before, c.tr.Since(), ts.Nano()}
 	}
-	return offset
+	return wallAtStart(readings)
 }
 
 // attach makes the kernel's filter watch ports.
@@ -289,15 +286,7 @@ func (c *Capture) Until(t time.Duration, emit func(trace.Event)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.drain()
-	n := 0
-	for n < len(c.pending) && c.pending[n].Time <= t {
-		n++
-	}
-	for _, e := range c.pending[:n] {
-		emit(e)
-	}
-	c.sum.Shown += n
-	c.pending = slices.Delete(c.pending, 0, n)
+	c.sum.Shown += c.packets.until(t, emit)
 }
 
 // drain reads every frame queued, into pending.
@@ -327,13 +316,7 @@ func (c *Capture) drain() {
 		from, to := c.ownerOf(p.From, p.To), c.ownerOf(p.To, p.From)
 		e.Peer, e.Role, p.ToPeer = from.peer, from.role, to.peer
 		e.Packet = &p
-		// Stamps come in the order packets went out, almost: two CPUs
-		// sending at once may queue them a little out of order.
-		i := len(c.pending)
-		for i > 0 && c.pending[i-1].Time > e.Time {
-			i--
-		}
-		c.pending = slices.Insert(c.pending, i, e)
+		c.packets.add(e)
 	}
 }
 
@@ -378,7 +361,7 @@ func (c *Capture) Close() (Summary, error) {
 		c.sum.Captured = int(stats.Packets)
 		c.sum.Dropped += int(stats.Drops)
 	}
-	c.sum.Dropped += len(c.pending) // stamped after the run's last event: never shown
+	c.sum.Dropped += len(c.packets.pending) // stamped after the run's last event: never shown
 	if moved := c.calibrate() - c.offset; moved != 0 {
 		c.sum.ClockMoved = time.Duration(max(moved, -moved))
 	}

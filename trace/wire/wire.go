@@ -17,7 +17,10 @@ package wire
 
 import (
 	"errors"
+	"slices"
 	"time"
+
+	"github.com/socklab/socklab/trace"
 )
 
 // ErrNotPermitted is why Open fails without CAP_NET_RAW.
@@ -42,4 +45,55 @@ type Summary struct {
 	// packets) moved against the tracer's (monotonic) during the run, as
 	// measured at its start and end: packet times are off by as much.
 	ClockMoved time.Duration
+}
+
+// A timeline holds the packets read and not yet handed over, in time
+// order, until the trace reaches their time.
+type timeline struct {
+	pending []trace.Event
+}
+
+// add puts a packet in its place. Stamps come in the order packets went
+// out, almost: two CPUs sending at once may queue theirs a little out of
+// order, so a packet goes after every one stamped no later.
+func (tl *timeline) add(e trace.Event) {
+	i := len(tl.pending)
+	for i > 0 && tl.pending[i-1].Time > e.Time {
+		i--
+	}
+	tl.pending = slices.Insert(tl.pending, i, e)
+}
+
+// until hands over, in order, the packets stamped at or before t, and
+// says how many.
+func (tl *timeline) until(t time.Duration, emit func(trace.Event)) int {
+	n := 0
+	for n < len(tl.pending) && tl.pending[n].Time <= t {
+		n++
+	}
+	for _, e := range tl.pending[:n] {
+		emit(e)
+	}
+	tl.pending = slices.Delete(tl.pending, 0, n)
+	return n
+}
+
+// A reading is the wall clock read between two readings of the trace's
+// clock.
+type reading struct {
+	before, after time.Duration // the trace's clock
+	wall          int64         // nanoseconds
+}
+
+// wallAtStart returns the wall clock's reading when the trace started,
+// from the tightest of readings: the one whose trace-clock bracket is
+// narrowest says best when the wall clock was read (at its middle).
+func wallAtStart(readings []reading) int64 {
+	best := readings[0]
+	for _, r := range readings[1:] {
+		if r.after-r.before < best.after-best.before {
+			best = r
+		}
+	}
+	return best.wall - int64(best.before+(best.after-best.before)/2)
 }
