@@ -335,6 +335,9 @@ func (s *TextSink) appendPacket(b []byte, e *Event, withOp bool) []byte {
 	if p.ToPeer != "" {
 		to = s.translatedPeer(p.ToPeer)
 	}
+	if e.Peer == "" { // the sender's address is no socket the trace knows yet
+		b = append(append(b, p.From...), ' ')
+	}
 	b = append(append(b, "→ "...), to...)
 	b = append(b, "  "...)
 	return s.appendPacketFields(b, e, s.opts.Preview)

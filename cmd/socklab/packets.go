@@ -36,6 +36,9 @@ func (c *command) startWire(tr *trace.Tracer) {
 		if err != nil {
 			fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("warn.wire_failed", err.Error())))
 		}
+		if sum.Watched == 0 {
+			fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("warn.wire_no_ports")))
+		}
 		if sum.Dropped > 0 {
 			fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("warn.wire_dropped", sum.Dropped)))
 		}

@@ -242,6 +242,7 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"flag.pcap":                  "同时把数据包以 pcapng 格式写入 FILE，可用 Wireshark、tshark 或 tcpdump -r 打开，每个包带一条注释，写明它之前的那个调用（会打开 --wire）",
 	"err.pcap":                   "无法把抓包写入 %s：%s",
 	"hint.pcap":                  "给一个你能写入的目录里的文件名：--pcap run.pcapng",
+	"warn.wire_no_ports":         "没有数据包可显示：这次运行没有用到 TCP 或 UDP 端口（Unix 域套接字从不经过网络）",
 	"flag.explain":               "每一步加一句话，说明它的含义",
 	"flag.message.run":           "客户端发送的内容（默认 %q）",
 	"flag.reply.run":             "服务器回复的内容（默认 %q）",

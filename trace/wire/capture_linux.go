@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -39,9 +40,12 @@ type Capture struct {
 	// connect is in flight: a SYN from an address not known yet is one of
 	// theirs, and when only one is in flight, it is known whose.
 	connecting map[string][]owner
-	sum        Summary
-	frame      []byte
-	oob        []byte
+	// asked holds our own descriptors whose address the capture asked
+	// the kernel for (a client that never bound): once is enough.
+	asked map[int]bool
+	sum   Summary
+	frame []byte
+	oob   []byte
 
 	stop chan struct{}
 	done chan struct{}
@@ -74,7 +78,7 @@ func Open(tr *trace.Tracer) (*Capture, error) {
 	if err != nil {
 		return nil, fmt.Errorf("wire: socket(AF_PACKET): %w", err)
 	}
-	c := &Capture{fd: fd, tr: tr, dec: newDecoder(), owners: map[string]owner{}, conns: map[[2]string]owner{}, connecting: map[string][]owner{},
+	c := &Capture{fd: fd, tr: tr, dec: newDecoder(), owners: map[string]owner{}, conns: map[[2]string]owner{}, connecting: map[string][]owner{}, asked: map[int]bool{},
 		frame: make([]byte, frameSize), oob: make([]byte, 256), stop: make(chan struct{}), done: make(chan struct{})}
 	if err := c.setup(lo); err != nil {
 		unix.Close(fd)
@@ -245,13 +249,18 @@ func (c *Capture) Observe(e *trace.Event) {
 		return
 	}
 	local := e.Local
-	if e.Op == trace.OpConnect && local == "" && e.PID == 0 && e.FD >= 0 {
-		// A client that never bound learns its port from getsockname
-		// after connect; the handshake's packets are shown when connect
-		// returns, before that: ask the kernel now, for whom they are.
+	if (e.Op == trace.OpConnect || e.Op == trace.OpSendto) && local == "" && e.PID == 0 && e.FD >= 0 && !c.asked[e.FD] {
+		// A client that never bound gets its port from the kernel in
+		// connect (or its first sendto), and learns it with getsockname
+		// after; the packets are shown when the call returns, before
+		// that: ask the kernel now, for whom they are.
 		if sa, err := unix.Getsockname(e.FD); err == nil {
 			local = sockaddrString(sa)
+			c.asked[e.FD] = true
 		}
+	}
+	if e.Op == trace.OpClose {
+		delete(c.asked, e.FD) // the number may come back, for another socket
 	}
 	switch e.Op {
 	case trace.OpBind, trace.OpGetsockname:
@@ -261,6 +270,11 @@ func (c *Capture) Observe(e *trace.Event) {
 	}
 	if local == "" || strings.HasSuffix(local, ":0") {
 		return
+	}
+	if ap, err := netip.ParseAddrPort(local); err == nil && ap.Addr().IsUnspecified() {
+		// Bound to every address (a UDP client's first sendto binds
+		// 0.0.0.0): its packets come from loopback's, on its port.
+		local = anyAddress(ap.Port())
 	}
 	if e.Remote != "" {
 		c.conns[[2]string{local, e.Remote}] = who
@@ -325,8 +339,20 @@ func (c *Capture) ownerOf(addr, other string) owner {
 	if o, ok := c.conns[[2]string{addr, other}]; ok {
 		return o
 	}
-	return c.owners[addr]
+	if o, ok := c.owners[addr]; ok {
+		return o
+	}
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		if o, ok := c.conns[[2]string{anyAddress(ap.Port()), other}]; ok {
+			return o
+		}
+		return c.owners[anyAddress(ap.Port())]
+	}
+	return owner{}
 }
+
+// anyAddress is how the capture keys a socket bound to every address.
+func anyAddress(port uint16) string { return "*:" + strconv.Itoa(int(port)) }
 
 // read wakes the tracer when packets come while no call is being made
 // (a delayed ACK, the last packets of a teardown).
@@ -362,6 +388,7 @@ func (c *Capture) Close() (Summary, error) {
 		c.sum.Dropped += int(stats.Drops)
 	}
 	c.sum.Dropped += len(c.packets.pending) // stamped after the run's last event: never shown
+	c.sum.Watched = len(c.ports)
 	if moved := c.calibrate() - c.offset; moved != 0 {
 		c.sum.ClockMoved = time.Duration(max(moved, -moved))
 	}

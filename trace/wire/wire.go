@@ -31,6 +31,9 @@ var ErrUnsupported = errors.New("the wire view is Linux-only for now")
 
 // A Summary is what a capture says of itself when it is closed.
 type Summary struct {
+	// Watched counts the ports the capture watched: none when the run
+	// used no TCP or UDP port (a Unix socket never reaches the network).
+	Watched int
 	// Shown counts the packets handed to the tracer.
 	Shown int
 	// Captured is the kernel's count of the packets its filter kept for
