@@ -55,6 +55,7 @@ type TextSink struct {
 	resets map[peerFD]bool         // sockets whose connection was reset
 	conns  map[peerFD]bool         // sockets that accept or connect gave a connection
 	others int                     // peers other than servers coloured so far
+	latest time.Duration           // the latest time a line has shown
 }
 
 // NewTextSink returns a sink that writes lines to w. opts may be nil.
@@ -142,6 +143,13 @@ func (s *TextSink) Handle(e Event) error {
 	}
 	s.dropUnchangedState(&e)
 	line := s.appendLine(s.buf[:0], &e)
+	if e.Packet != nil && e.Time < s.latest {
+		// On a busy machine the sending CPU may be held between stamping
+		// a packet and queuing it for the capture: it comes after calls
+		// made later, and says so rather than hide its time.
+		line = append(append(line, "  "...), s.opts.Lang.T("note.packet_late")...)
+	}
+	s.latest = max(s.latest, e.Time)
 	if s.opts.Color {
 		line = []byte(s.paint(&e, string(line)))
 	}

@@ -495,3 +495,25 @@ func TestWireMergesByTime(t *testing.T) {
 		t.Errorf("the wire observed %v", w.observed)
 	}
 }
+
+// TestTextSinkMarksALatePacket: a packet that reached the capture after a
+// call stamped later keeps its own time, and its line says why it is out
+// of place.
+func TestTextSinkMarksALatePacket(t *testing.T) {
+	var buf bytes.Buffer
+	s := NewTextSink(&buf, nil)
+	late := packet("client", Client, "FIN-ACK", "server", 15, 23, 65536, nil)
+	late.Time = 1500 * time.Microsecond
+	for _, e := range []Event{
+		{Peer: "server", Role: Server, Op: OpRead, Phase: Begin, Step: 10, Syscall: "read", FD: 5, Arg: "1024", Time: 1620 * time.Microsecond},
+		late,
+	} {
+		if err := s.Handle(e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[1], "    1.500ms  client        FIN-ACK") || !strings.HasSuffix(lines[1], "(reached the capture late: sent before the line above)") {
+		t.Errorf("got:\n%s", buf.String())
+	}
+}

@@ -53,6 +53,7 @@ var en = map[string]string{
 	"note.other_end":            ", other end %s",
 	"note.left":                 " (%s left)",
 	"note.state_from":           " (read from %s)",
+	"note.packet_late":          "(reached the capture late: sent before the line above)",
 	"note.returned_after":       "(returned after %s)",
 	"note.more_bytes":           "…(+%d bytes)",
 

@@ -49,6 +49,7 @@ var zh = map[string]string{
 	"note.other_end":            "，对端 %s",
 	"note.left":                 "（还剩 %s）",
 	"note.state_from":           "（读自 %s）",
+	"note.packet_late":          "（抓包收到得晚：它在上一行之前就已发出）",
 	"note.returned_after":       "（%s 后返回）",
 	"note.more_bytes":           "…（另有 %d 字节）",
 

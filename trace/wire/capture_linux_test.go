@@ -168,17 +168,27 @@ func before(t *testing.T, run int, events []trace.JSONEvent, a, b string, first,
 }
 
 // checkCounts checks that every packet the kernel kept was shown, and none
-// dropped, and that times never go backwards.
+// dropped, and that the calls' times never go backwards.
+//
+// A packet's may: on a busy machine, the sending CPU can be held between
+// stamping a packet and queuing it for the capture, and the packet then
+// comes after a call made later (1 run in 60 of this test, with two
+// other processes keeping both CPUs busy; none in 150 on an idle machine).
+// The kernel guarantees only the orders of cause and effect, which the
+// tests check one by one.
 func checkCounts(t *testing.T, run int, events []trace.JSONEvent, sum wire.Summary) {
 	t.Helper()
 	shown := 0
+	var last *trace.JSONEvent // the latest call
 	for i, e := range events {
 		if e.Packet != nil {
 			shown++
+			continue
 		}
-		if i > 0 && e.TimeNS < events[i-1].TimeNS {
-			t.Errorf("run %d: seq %d is stamped before seq %d", run, e.Seq, events[i-1].Seq)
+		if last != nil && e.TimeNS < last.TimeNS {
+			t.Errorf("run %d: seq %d is stamped before seq %d", run, e.Seq, last.Seq)
 		}
+		last = &events[i]
 	}
 	if sum.Dropped != 0 || sum.Shown != shown || sum.Captured != shown {
 		t.Errorf("run %d: %d packets in the trace; the capture says %+v", run, shown, sum)
