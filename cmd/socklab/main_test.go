@@ -105,7 +105,7 @@ var runTests = []struct {
 		`"\x1b]0;pwned\a\x1b[2J\xff", 15)`, ""},
 	{"list", []string{"list"}, 0, "basic       the 11 steps", ""},
 	{"a --pcap file that cannot be written", []string{"run", "--pcap=/nonexistent/x.pcapng"}, 1, "",
-		"socklab: cannot write the capture to /nonexistent/x.pcapng: open /nonexistent/x.pcapng: no such file or directory; name a file in a directory you can write: --pcap run.pcapng\n"},
+		"socklab: cannot write the capture to \"/nonexistent/x.pcapng\": no such file or directory (ENOENT); name a file in a directory you can write: --pcap=run.pcapng\n"},
 	{"too many clients for backlog", []string{"run", "backlog", "--clients=200"}, 2, "",
 		"socklab: lesson backlog runs at most 128 clients (its listen backlog); ask for fewer with --clients\n"},
 	{"option the lesson does not use", []string{"run", "echo", "--message=XYZ"}, 2, "",

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/i18n"
+	"github.com/socklab/socklab/trace/sock"
 	"github.com/socklab/socklab/trace/wire"
 )
 
@@ -68,12 +70,12 @@ const clockTolerance = time.Microsecond
 func (c *command) pcapSink(s trace.Sink) (trace.Sink, error) {
 	f, err := os.Create(c.pcap)
 	if err != nil {
-		return nil, failure("hint.pcap", "err.pcap", c.pcap, err.Error())
+		return nil, failure("hint.pcap", "err.pcap", c.pcap, fileError(c.env.lang, err))
 	}
 	ps, err := wire.NewPcapSink(f)
 	if err != nil {
 		f.Close()
-		return nil, failure("hint.pcap", "err.pcap", c.pcap, err.Error())
+		return nil, failure("hint.pcap", "err.pcap", c.pcap, fileError(c.env.lang, err))
 	}
 	c.wire = true
 	c.pcapEnd = func() error { return errors.Join(ps.Close(), f.Close()) }
@@ -89,4 +91,13 @@ func (c *command) closePcap() error {
 		return nil
 	}
 	return end()
+}
+
+// fileError says why a file could not be written, in l: the system's
+// error by its errno, in words from the catalogue when it has them.
+func fileError(l i18n.Lang, err error) string {
+	if name := sock.ErrnoName(err); name != "" && l.Has("errno."+name) {
+		return l.T("errno."+name) + " (" + name + ")"
+	}
+	return err.Error()
 }
