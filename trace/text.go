@@ -407,6 +407,9 @@ func packetExplanation(e *Event) string {
 		return "explain.packet.syn"
 	case p.Flags == "SYN-ACK":
 		return "explain.packet.synack"
+	case strings.Contains(p.Flags, "RST") && p.Seq == 0 && p.Ack == 1:
+		// The answer to a SYN: its sender has sent nothing before.
+		return "explain.packet.rst_refused"
 	case strings.Contains(p.Flags, "RST"):
 		return "explain.packet.rst"
 	case strings.Contains(p.Flags, "FIN"):

@@ -29,7 +29,7 @@ var translatedFrom = regexp.MustCompile(`<!-- translated from ([^ ]+): ([0-9a-f]
 
 // generatedBlock matches a generated block the translation need not
 // follow: the code, the run and the diagram are regenerated in Chinese.
-var generatedBlock = regexp.MustCompile(`(?s)(<!-- generated: (literate|transcript|diagram|wire) -->\n).*?(<!-- end generated: (literate|transcript|diagram|wire) -->\n)`)
+var generatedBlock = regexp.MustCompile(`(?s)(<!-- generated: (literate|transcript|diagram|wire|packets) -->\n).*?(<!-- end generated: (literate|transcript|diagram|wire|packets) -->\n)`)
 
 // englishVersion is the hash of what a translation of the English page
 // follows: the page less its regenerated blocks.

@@ -137,13 +137,14 @@ var en = map[string]string{
 	"mermaid.other_end":     ", other end %s",
 
 	// The wire view's packets (--wire), explained once each.
-	"explain.packet.syn":    "SYN: the client's kernel asks to open a connection, numbering its bytes from here, and says what it can take (mss, wscale, sackOK).",
-	"explain.packet.synack": "SYN-ACK: the server's kernel answers and acknowledges the SYN, before any accept: the listening socket is enough.",
-	"explain.packet.ack":    "ACK: a kernel says what it has received (ack is the next byte it expects); a pure ACK carries no data.",
-	"explain.packet.data":   "A segment of data: bytes of a write, numbered by seq; PSH asks the receiving kernel to hand them to the reader now.",
-	"explain.packet.fin":    "FIN: this side will send nothing more (its close or shutdown); the other side's read returns 0 once it has the bytes before it.",
-	"explain.packet.rst":    "RST: the connection is aborted at once: no FIN, no TIME_WAIT, and the other side's next call fails.",
-	"explain.packet.udp":    "A UDP datagram: one sendto, one packet; no handshake before it, no ACK after it.",
+	"explain.packet.syn":         "SYN: the client's kernel asks to open a connection, numbering its bytes from here, and says what it can take (mss, wscale, sackOK).",
+	"explain.packet.synack":      "SYN-ACK: the server's kernel answers and acknowledges the SYN, before any accept: the listening socket is enough.",
+	"explain.packet.ack":         "ACK: a kernel says what it has received (ack is the next byte it expects); a pure ACK carries no data.",
+	"explain.packet.data":        "A segment of data: bytes of a write, numbered by seq; PSH asks the receiving kernel to hand them to the reader now.",
+	"explain.packet.fin":         "FIN: this side will send nothing more (its close or shutdown); the other side's read returns 0 once it has the bytes before it.",
+	"explain.packet.rst":         "RST: the connection is aborted at once: no FIN, no TIME_WAIT, and the other side's next call fails.",
+	"explain.packet.rst_refused": "RST answering a SYN: no socket listens on that port, and the kernel says so at once; the client's connect fails with ECONNREFUSED.",
+	"explain.packet.udp":         "A UDP datagram: one sendto, one packet; no handshake before it, no ACK after it.",
 
 	// The step table (socklab steps).
 	"steps.title":     "The 11 steps of a TCP exchange",

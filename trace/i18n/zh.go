@@ -132,13 +132,14 @@ var zh = map[string]string{
 	"mermaid.other_end":     "，另一端 %s",
 
 	// 线路视图里的数据包（--wire），每种只解释一次。
-	"explain.packet.syn":    "SYN：客户端的内核请求建立连接，从这里开始给自己的字节编号，并说明自己能接收什么（mss、wscale、sackOK）。",
-	"explain.packet.synack": "SYN-ACK：服务器的内核作出应答并确认 SYN，这时还没有人调用 accept：有监听套接字就够了。",
-	"explain.packet.ack":    "ACK：内核告诉对方自己收到了什么（ack 是它期待的下一个字节）；纯 ACK 不带数据。",
-	"explain.packet.data":   "一个数据段：某次 write 的字节，用 seq 编号；PSH 请接收方的内核马上把它们交给读的一方。",
-	"explain.packet.fin":    "FIN：这一方不会再发送了（它调用了 close 或 shutdown）；对方读完它之前的字节后，read 返回 0。",
-	"explain.packet.rst":    "RST：连接被立即中止：没有 FIN，没有 TIME_WAIT，对方的下一个调用会失败。",
-	"explain.packet.udp":    "一个 UDP 数据报：一次 sendto，一个包；之前没有握手，之后没有 ACK。",
+	"explain.packet.syn":         "SYN：客户端的内核请求建立连接，从这里开始给自己的字节编号，并说明自己能接收什么（mss、wscale、sackOK）。",
+	"explain.packet.synack":      "SYN-ACK：服务器的内核作出应答并确认 SYN，这时还没有人调用 accept：有监听套接字就够了。",
+	"explain.packet.ack":         "ACK：内核告诉对方自己收到了什么（ack 是它期待的下一个字节）；纯 ACK 不带数据。",
+	"explain.packet.data":        "一个数据段：某次 write 的字节，用 seq 编号；PSH 请接收方的内核马上把它们交给读的一方。",
+	"explain.packet.fin":         "FIN：这一方不会再发送了（它调用了 close 或 shutdown）；对方读完它之前的字节后，read 返回 0。",
+	"explain.packet.rst":         "RST：连接被立即中止：没有 FIN，没有 TIME_WAIT，对方的下一个调用会失败。",
+	"explain.packet.rst_refused": "用 RST 回应 SYN：这个端口上没有套接字在监听，内核立刻这样回答；客户端的 connect 以 ECONNREFUSED 失败。",
+	"explain.packet.udp":         "一个 UDP 数据报：一次 sendto，一个包；之前没有握手，之后没有 ACK。",
 
 	"steps.title":              "TCP 通信的 11 个步骤",
 	"steps.col.num":            "#",

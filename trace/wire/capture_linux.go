@@ -235,6 +235,10 @@ func (c *Capture) Observe(e *trace.Event) {
 		c.connecting[e.Remote] = append(c.connecting[e.Remote], who)
 	}
 	if e.Op == trace.OpConnect && e.Phase == trace.End {
+		// Its SYN was sent while it was in flight: read it now, while the
+		// capture still knows whose it is (a refused connect's client
+		// never learns its port).
+		c.drain()
 		in := c.connecting[e.Remote]
 		if i := slices.Index(in, who); i >= 0 {
 			in = slices.Delete(in, i, i+1)
