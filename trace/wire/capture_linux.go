@@ -40,6 +40,8 @@ type Capture struct {
 	// connect is in flight: a SYN from an address not known yet is one of
 	// theirs, and when only one is in flight, it is known whose.
 	connecting map[string][]owner
+	// connected holds the connects that returned since the last Until.
+	connected []connectEnd
 	// asked holds our own descriptors whose address the capture asked
 	// the kernel for (a client that never bound): once is enough.
 	asked map[int]bool
@@ -47,8 +49,17 @@ type Capture struct {
 	frame []byte
 	oob   []byte
 
+	// wake is an eventfd that Close writes to, so that the reader's poll
+	// returns at once rather than at its next timeout.
+	wake int
 	stop chan struct{}
 	done chan struct{}
+}
+
+// A connectEnd is a connect that returned: to where, and whose.
+type connectEnd struct {
+	to  string
+	who owner
 }
 
 type owner struct {
@@ -83,6 +94,11 @@ func Open(tr *trace.Tracer) (*Capture, error) {
 	if err := c.setup(lo); err != nil {
 		unix.Close(fd)
 		return nil, err
+	}
+	c.wake, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("wire: eventfd: %w", err)
 	}
 	c.offset = c.calibrate()
 	tr.SetWire(c)
@@ -235,19 +251,10 @@ func (c *Capture) Observe(e *trace.Event) {
 		c.connecting[e.Remote] = append(c.connecting[e.Remote], who)
 	}
 	if e.Op == trace.OpConnect && e.Phase == trace.End {
-		// Its SYN was sent while it was in flight: read it now, while the
-		// capture still knows whose it is (a refused connect's client
-		// never learns its port).
-		c.drain()
-		in := c.connecting[e.Remote]
-		if i := slices.Index(in, who); i >= 0 {
-			in = slices.Delete(in, i, i+1)
-		}
-		if len(in) == 0 {
-			delete(c.connecting, e.Remote)
-		} else {
-			c.connecting[e.Remote] = in
-		}
+		// Its SYN was sent while it was in flight, and is read by the
+		// Until that follows: the connect is no longer in flight only
+		// then (a refused connect's client never learns its port).
+		c.connected = append(c.connected, connectEnd{e.Remote, who})
 	}
 	if e.Phase != trace.End || e.Err != nil {
 		return
@@ -304,6 +311,18 @@ func (c *Capture) Until(t time.Duration, emit func(trace.Event)) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.drain()
+	for _, done := range c.connected {
+		in := c.connecting[done.to]
+		if i := slices.Index(in, done.who); i >= 0 {
+			in = slices.Delete(in, i, i+1)
+		}
+		if len(in) == 0 {
+			delete(c.connecting, done.to)
+		} else {
+			c.connecting[done.to] = in
+		}
+	}
+	c.connected = c.connected[:0]
 	c.sum.Shown += c.packets.until(t, emit)
 }
 
@@ -358,21 +377,32 @@ func (c *Capture) ownerOf(addr, other string) owner {
 // anyAddress is how the capture keys a socket bound to every address.
 func anyAddress(port uint16) string { return "*:" + strconv.Itoa(int(port)) }
 
+// flushEvery is how long a packet that no call follows (a delayed ACK,
+// the last packets of a teardown) may wait to be shown: long enough that
+// a busy run's packets go out with its calls, not each with a wake-up of
+// its own, short enough that no one sees the wait.
+const flushEvery = 20 * time.Millisecond
+
 // read wakes the tracer when packets come while no call is being made
 // (a delayed ACK, the last packets of a teardown).
 func (c *Capture) read() {
 	defer close(c.done)
 	for {
-		fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}}
-		n, err := unix.Poll(fds, 50)
-		select {
-		case <-c.stop:
+		fds := []unix.PollFd{{Fd: int32(c.fd), Events: unix.POLLIN}, {Fd: int32(c.wake), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, -1)
+		if err != nil && !errors.Is(err, unix.EINTR) {
 			return
-		default:
 		}
-		if n > 0 && err == nil {
+		if fds[1].Revents != 0 {
+			return
+		}
+		if n > 0 && fds[0].Revents != 0 {
 			// Let a burst finish: one handover for many packets.
-			time.Sleep(2 * time.Millisecond)
+			select {
+			case <-c.stop:
+				return
+			case <-time.After(flushEvery):
+			}
 			c.tr.FlushWire()
 		}
 	}
@@ -382,7 +412,9 @@ func (c *Capture) read() {
 // what it saw.
 func (c *Capture) Close() (Summary, error) {
 	close(c.stop)
+	unix.Write(c.wake, []byte{1, 0, 0, 0, 0, 0, 0, 0})
 	<-c.done
+	unix.Close(c.wake)
 	c.tr.FlushWire()
 	c.mu.Lock()
 	defer c.mu.Unlock()
