@@ -16,6 +16,10 @@ type JSONOptions struct {
 	// Preview is how many bytes of data each line carries in "data";
 	// 0 means 4096.
 	Preview int
+	// Explain adds to each line the catalogue key of the sentence that
+	// --explain shows for it ("explain.bind"), chosen as the text sink
+	// chooses it: from what the call really did, in its context.
+	Explain bool
 }
 
 // JSONSink writes one JSON object per event, one per line (JSON Lines).
@@ -24,6 +28,7 @@ type JSONSink struct {
 	w    io.Writer
 	opts JSONOptions
 	mu   sync.Mutex
+	text *TextSink // follows the bytes for Explain; writes nothing
 }
 
 // NewJSONSink returns a sink that writes JSON Lines to w. opts may be nil.
@@ -34,6 +39,9 @@ func NewJSONSink(w io.Writer, opts *JSONOptions) *JSONSink {
 	}
 	if s.opts.Preview <= 0 {
 		s.opts.Preview = 4096
+	}
+	if s.opts.Explain {
+		s.text = NewTextSink(io.Discard, &TextOptions{Explain: true})
 	}
 	return s
 }
@@ -79,6 +87,9 @@ type JSONEvent struct {
 	// Packet is a packet of the wire view (op "packet"), which has no
 	// phase and no syscall.
 	Packet *Packet `json:"packet,omitempty"`
+	// Explain is the catalogue key of the line's explanation, with
+	// JSONOptions.Explain (--format=json --explain).
+	Explain string `json:"explain,omitempty"`
 }
 
 // ToJSON returns the wire form of e, keeping at most preview bytes of data
@@ -117,13 +128,21 @@ func ToJSON(e *Event, preview int) JSONEvent {
 
 // Handle writes e as one line with a single Write.
 func (s *JSONSink) Handle(e Event) error {
-	line, err := json.Marshal(ToJSON(&e, s.opts.Preview))
+	j := ToJSON(&e, s.opts.Preview)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.text != nil {
+		// Under s.mu: the explanation follows the events in the order
+		// they are written.
+		s.text.mu.Lock()
+		j.Explain = s.text.explain(&e)
+		s.text.mu.Unlock()
+	}
+	line, err := json.Marshal(j)
 	if err != nil {
 		return err
 	}
 	line = append(line, '\n')
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	_, err = s.w.Write(line)
 	return err
 }

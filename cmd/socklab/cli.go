@@ -201,6 +201,8 @@ func dispatch(ctx context.Context, args []string, e *env) error {
 		return runList(args[1:], e)
 	case cmd == "trace":
 		return runTrace(ctx, args[1:], e)
+	case cmd == "web":
+		return runWeb(ctx, args[1:], e)
 	case cmd == "help":
 		// socklab help [COMMAND] [--lang=zh]: the flags go with the
 		// command's help.
@@ -244,7 +246,7 @@ func withLang(e *env, args []string) *env {
 }
 
 // commands are socklab's commands, the words dispatch knows.
-var commands = []string{"run", "server", "client", "trace", "steps", "list", "help"}
+var commands = []string{"run", "server", "client", "trace", "web", "steps", "list", "help"}
 
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help"
@@ -327,6 +329,7 @@ type command struct {
 	layout   string
 	wire     bool
 	pcap     string
+	web      bool // run --web: the run goes to a browser page
 	wireEnd  func()           // ends the wire view, once startWire began it
 	pcapEnd  func() error     // closes the --pcap file, once sink opened it
 	async    *trace.AsyncSink // the trace's queue, once asyncTrace made it
@@ -494,6 +497,7 @@ func (c *command) lessonFlags() (message, reply *string, clients *int) {
 		return nil
 	})
 	c.values["clients"], c.help["clients"] = "N", helpText{key: "flag.clients"}
+	c.boolFlag(&c.web, "web", "flag.web")
 	return message, reply, clients
 }
 
@@ -514,8 +518,8 @@ func (c *command) printFlags(w io.Writer) {
 func (c *command) printUsage() {
 	l, w := c.env.lang, c.env.stdout
 	name := c.name
-	if name == "run" {
-		name += " [LESSON]" // the one command that takes an argument
+	if name == "run" || name == "web" {
+		name += " [LESSON]" // the commands that take an argument
 	}
 	fmt.Fprintln(w, l.T("usage.header", name+" [flags]"))
 	if c.synopsis != "" {
@@ -677,7 +681,7 @@ func (c *command) formatSink() (trace.Sink, error) {
 		}
 		return nil, usage("hint.layout", "err.layout", c.layout)
 	case "json":
-		return trace.NewJSONSink(c.env.stdout, nil), nil
+		return trace.NewJSONSink(c.env.stdout, &trace.JSONOptions{Explain: c.explain}), nil
 	case "mermaid":
 		return trace.NewMermaidSink(c.env.stdout, &trace.MermaidOptions{Lang: c.env.lang}), nil
 	}
@@ -717,6 +721,12 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	}
 	if *clients < 1 || *clients > maxClients {
 		return usage("hint.clients", "err.clients", *clients)
+	}
+	if c.web {
+		if c.pcap != "" || c.step || c.delay != 0 || flagGiven(c.fs, "format") || flagGiven(c.fs, "layout") {
+			return usage("hint.web_flags", "err.web_flags")
+		}
+		return serveWeb(ctx, c, name, "", defaultHost+":0", false, lessons.Options{Message: *message, Reply: *reply, Clients: *clients})
 	}
 	// Each call blocked in the kernel holds a thread (socklab's descriptors
 	// block, as the lessons teach them): a client and its server's handler

@@ -146,6 +146,45 @@ var en = map[string]string{
 	"explain.packet.rst_refused": "RST answering a SYN: no socket listens on that port, and the kernel says so at once; the client's connect fails with ECONNREFUSED.",
 	"explain.packet.udp":         "A UDP datagram: one sendto, one packet; no handshake before it, no ACK after it.",
 
+	// socklab web: the page (trace/web/static/app.js shows these).
+	"web.title":               "socklab: a socket's life, call by call",
+	"web.lesson":              "Lesson",
+	"web.run":                 "Run",
+	"web.next":                "Next",
+	"web.stop":                "Stop",
+	"web.back":                "Back",
+	"web.play":                "Play",
+	"web.pause":               "Pause",
+	"web.speed":               "Speed",
+	"web.speed.hand":          "by hand",
+	"web.speed.ms":            "%d ms",
+	"web.timeline":            "Timeline",
+	"web.status.connecting":   "connecting…",
+	"web.status.disconnected": "disconnected: trying again…",
+	"web.status.idle":         "ready: pick a lesson, then Run",
+	"web.status.running":      "running",
+	"web.status.waiting":      "waiting for Next (Space or →)",
+	"web.status.done":         "done",
+	"web.status.stopped":      "stopped",
+	"web.status.error":        "error: %s",
+	"web.status.replay":       "replay: event %d of %d",
+	"web.status.noinfo":       "cannot load the page's settings: %s",
+	"web.next.label":          "Next:",
+	"web.hint.live":           "Press Run, then Next (Space or →) before each step.",
+	"web.hint.replay":         "Space or → shows the next event, ← takes it back, the slider jumps.",
+	"web.result.eof":          "EOF",
+	"web.arrow.bytes":         "%d bytes",
+	"web.arrow.fin":           "FIN: end of file",
+	"web.arrow.rst":           "RST: connection reset",
+	"web.wait.accept":         "waiting for a client",
+	"web.wait.connect":        "waiting for the handshake",
+	"web.wait.read":           "waiting for data",
+	"web.wait.recvfrom":       "waiting for a datagram",
+	"web.peer.unknown":        "unknown",
+	"web.state.of":            "%s: %s",
+	"web.legend.wire":         "arrows: the real packets on loopback",
+	"web.legend.inferred":     "arrows: bytes, FIN and RST as the calls saw them",
+
 	// The step table (socklab steps).
 	"steps.title":     "The 11 steps of a TCP exchange",
 	"steps.col.num":   "#",
@@ -199,6 +238,7 @@ Usage:
   socklab steps                 the 11 steps, with their Python and Go equivalents
   socklab list                  list the lessons
   socklab trace -- CMD [ARGS]   trace another program's sockets the same way (Linux)
+  socklab web [LESSON]          the lesson as a live diagram in a browser, for a projector
   socklab help [COMMAND]        show help
 `,
 	"usage.flags_of_run":   "Flags of run (see also 'socklab help server', 'socklab help client'):",
@@ -474,4 +514,28 @@ The exit status is the program's own. Linux only (ptrace and seccomp).`,
 	"words.unclosed":                    "unclosed %s",
 	"words.backslash":                   "a \\ at the end",
 	"words.empty":                       "no command",
+	// socklab web: the command and its server
+	"usage.synopsis.web": `Serve the lesson as a live sequence diagram for a browser (a projector): each
+call a box, bytes and FINs as arrows, one step per press of Next, in English or
+Chinese. The page's address is printed; it carries a token, so that only who
+has it can drive the run. --replay plays a trace saved with --format=json.`,
+	"flag.addr.web":          "where the page is served (default 127.0.0.1:0: this machine only, a free port)",
+	"flag.open":              "open the page in the system's browser",
+	"flag.replay":            "replay a trace saved with --format=json (add --explain when saving, for the explanations)",
+	"line.web_url":           "socklab web: open %s in a browser (Ctrl-C to stop)",
+	"warn.web_public":        "warning: serving on %s: other machines on the network can open the page (and, with its token, run the lessons)",
+	"warn.web_open":          "warning: could not open a browser (%s): open the address above yourself",
+	"err.web_listen":         "cannot serve the page on %s: %s",
+	"hint.web_listen":        "try another port, or --addr=127.0.0.1:0 for a free one",
+	"err.replay":             "cannot replay %q: %s",
+	"hint.replay":            "save a trace with: socklab run basic --format=json --explain > basic.jsonl",
+	"err.replay_and_lesson":  "--replay plays a saved trace: it takes no lesson (%s)",
+	"hint.replay_and_lesson": "leave out the lesson, or leave out --replay",
+	"err.web.command":        "the server does not know this command",
+	"err.web.replay":         "this page replays a saved trace: it runs nothing",
+	"err.web.running":        "a run is in progress: stop it first",
+	"err.web.lesson":         "no such lesson",
+	"flag.web":               "show the run in a browser page instead of the terminal (as socklab web LESSON)",
+	"err.web_flags":          "--web shows the run in the page, which has its own pace and picture: --step, --delay, --format, --layout and --pcap do not go with it",
+	"hint.web_flags":         "leave them out: the page has Next and a speed control",
 }

@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"time"
+
+	"github.com/socklab/socklab/lessons"
+	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/i18n"
+	"github.com/socklab/socklab/trace/web"
+)
+
+// runWeb runs `socklab web [LESSON]`: the page's server, until Ctrl-C.
+func runWeb(ctx context.Context, args []string, e *env) error {
+	c := newCommand(e, "web", "usage.synopsis.web")
+	c.globalFlags()
+	var addrFlag, replay string
+	var open bool
+	c.stringFlag(&addrFlag, "addr", "HOST:PORT", defaultHost+":0", "flag.addr.web")
+	c.boolFlag(&open, "open", "flag.open")
+	c.stringFlag(&replay, "replay", "FILE", "", "flag.replay")
+	c.boolFlag(&c.wire, "wire", "flag.wire")
+	rest, err := c.parse(args, 1)
+	if err != nil {
+		return ignoreHelp(err)
+	}
+	name := defaultLesson
+	if len(rest) == 1 {
+		if replay != "" {
+			return usage("hint.replay_and_lesson", "err.replay_and_lesson", rest[0])
+		}
+		name = rest[0]
+	}
+	if _, ok := lessons.Lookup(name); !ok {
+		return usage("hint.unknown_lesson", "err.unknown_lesson", name)
+	}
+	return serveWeb(ctx, c, name, replay, addrFlag, open, defaultLessonOptions)
+}
+
+// defaultLessonOptions are a lesson's options when no flag changes them.
+var defaultLessonOptions = lessons.Options{Message: lessons.DefaultMessage, Reply: lessons.DefaultReply, Clients: lessons.DefaultClients}
+
+// serveWeb serves the page for lesson (or the replay of a file) at addr,
+// until ctx is done. socklab web and run --web share it.
+func serveWeb(ctx context.Context, c *command, lesson, replay, addrFlag string, open bool, run lessons.Options) error {
+	e := c.env
+	spec, err := parseAddr(addrFlag, true)
+	if err != nil {
+		return err
+	}
+	opts := web.Options{Lesson: lesson, Lang: e.lang, Wire: c.wire,
+		Describe: func(err error, l i18n.Lang) string { return safeLine(say(l, err)) }}
+	for _, l := range lessons.All() {
+		title := map[i18n.Lang]string{}
+		for _, lang := range i18n.Langs {
+			title[lang] = lang.T("lesson." + l.Name)
+		}
+		opts.Lessons = append(opts.Lessons, web.Lesson{Name: l.Name, Title: title})
+	}
+	if replay != "" {
+		f, err := os.Open(replay)
+		if err != nil {
+			return failure("hint.replay", "err.replay", replay, fileError(e.lang, err))
+		}
+		opts.Replay, err = web.ReadReplay(f)
+		f.Close()
+		if err != nil {
+			return failure("hint.replay", "err.replay", replay, err.Error())
+		}
+	} else {
+		opts.Run = c.webRunner(run)
+	}
+	addr, err := spec.resolve(ctx)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", addr.String())
+	if err != nil {
+		return failure("hint.web_listen", "err.web_listen", addr, fileError(e.lang, err))
+	}
+	srv, err := web.New(opts)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	bound := ln.Addr().(*net.TCPAddr).AddrPort()
+	if !bound.Addr().IsLoopback() {
+		fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.web_public", bound)))
+	}
+	host := bound.String()
+	if bound.Addr().IsUnspecified() {
+		host = net.JoinHostPort(defaultHost, fmt.Sprint(bound.Port()))
+	}
+	url := srv.URL(host)
+	fmt.Fprintln(e.stdout, e.lang.T("line.web_url", url))
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	if open {
+		if err := openBrowser(url); err != nil {
+			fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.web_open", err)))
+		}
+	}
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	// The run in progress stops (its sockets closed, its closes sent to
+	// the pages), then the pages and the server.
+	srv.Close()
+	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	hs.Shutdown(shutdown)
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return failure("hint.web_listen", "err.web_listen", addr, err.Error())
+	}
+	return context.Cause(ctx)
+}
+
+// webRunner plays a lesson for the page: the lesson's own script, paced by
+// the page's Next, traced into the page's sink, with the wire view when
+// --wire asks for it.
+func (c *command) webRunner(opts lessons.Options) web.Runner {
+	return func(ctx context.Context, name string, sink trace.Sink, pace trace.Pace) error {
+		lesson, ok := lessons.Lookup(name)
+		if !ok {
+			return usage("hint.unknown_lesson", "err.unknown_lesson", name) // the server offers only lessons
+		}
+		gate := trace.NewConductor(ctx, lesson.Script, pace).Settle(settleTime)
+		tr := trace.New(sink).SetKernelState(true).SetGate(gate)
+		c.startWire(tr)
+		err := lesson.Run(ctx, tr, opts)
+		c.stopWire()
+		return err
+	}
+}
+
+// openBrowser asks the system to open url in its browser.
+func openBrowser(url string) error {
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", url)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
+	default:
+		cmd = exec.Command("xdg-open", url)
+	}
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	// Reaped in the background: the opener returns at once, the browser
+	// lives on its own.
+	go cmd.Wait()
+	return nil
+}
