@@ -329,7 +329,7 @@ type command struct {
 	layout   string
 	wire     bool
 	pcap     string
-	web      bool // run --web: the run goes to a browser page
+	web      bool             // run --web: the run goes to a browser page
 	wireEnd  func()           // ends the wire view, once startWire began it
 	pcapEnd  func() error     // closes the --pcap file, once sink opened it
 	async    *trace.AsyncSink // the trace's queue, once asyncTrace made it
