@@ -51,6 +51,9 @@ var defaultLessonOptions = lessons.Options{Message: lessons.DefaultMessage, Repl
 // until ctx is done. socklab web and run --web share it.
 func serveWeb(ctx context.Context, c *command, lesson, replay, addrFlag string, open bool, run lessons.Options) error {
 	e := c.env
+	// The runs' sockets are counted, for the line that ends an
+	// interrupted server: their closes went to the page.
+	e.made, e.textTrace = new(socketCount), false
 	spec, err := parseAddr(addrFlag, true)
 	if err != nil {
 		return err
@@ -134,7 +137,7 @@ func (c *command) webRunner(opts lessons.Options) web.Runner {
 			return usage("hint.unknown_lesson", "err.unknown_lesson", name) // the server offers only lessons
 		}
 		gate := trace.NewConductor(ctx, lesson.Script, pace).Settle(settleTime)
-		tr := trace.New(sink).SetKernelState(true).SetGate(gate)
+		tr := trace.New(trace.Multi(sink, c.env.made)).SetKernelState(true).SetGate(gate)
 		c.startWire(tr)
 		err := lesson.Run(ctx, tr, opts)
 		c.stopWire()
