@@ -1,0 +1,277 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/coder/websocket"
+)
+
+// The page's test hooks are listed at the top of trace/web/static/app.js.
+
+// browser returns a headless Chromium's context, or skips the test where
+// there is none (never in CI, which installs it).
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("no Chromium in CI: .ci/run installs it (apt-get install chromium)")
+		}
+		t.Skip("no Chromium here: apt-get install chromium to run the page's tests")
+	}
+	opts := append(slices.Clone(chromedp.DefaultExecAllocatorOptions[:]),
+		chromedp.ExecPath(path),
+		chromedp.NoSandbox, // CI runs as root, where Chromium's sandbox refuses to start
+		chromedp.WindowSize(1280, 720),
+	)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	t.Cleanup(func() {
+		cancelCtx()
+		cancelAlloc()
+	})
+	if err := chromedp.Do(ctx); err != nil { // starts the browser
+		t.Fatalf("start Chromium: %v", err)
+	}
+	return ctx
+}
+
+// startWeb runs socklab web with args until the test ends, and returns the
+// page's address.
+func startWeb(t *testing.T, args ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithCancelCause(context.Background())
+	var stdout, stderr lockedBuffer
+	exited := make(chan int, 1)
+	go func() { exited <- run(ctx, append([]string{"web"}, args...), env{stdout: &stdout, stderr: &stderr}) }()
+	t.Cleanup(func() {
+		cancel(context.Canceled)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			t.Errorf("socklab web did not stop")
+		}
+	})
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if url := webURL.FindString(stdout.String()); url != "" {
+			return url
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("socklab web printed no address in 5s: stdout %q, stderr %q", stdout.String(), stderr.String())
+		}
+	}
+}
+
+// waitFor waits until the page's JavaScript expression is true, failing
+// in seconds with what it waited for.
+func waitFor(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+		phase, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](`document.body.dataset.phase`))
+		t.Fatalf("waiting for %s (%s): %v (the page's phase: %q)", what, expr, err, phase)
+	}
+}
+
+func evaluate[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// act does what a person does on the page: a click, a key.
+func act(t *testing.T, ctx context.Context, a chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, a); err != nil {
+		t.Fatalf("on the page: %v", err)
+	}
+}
+
+// drawnSteps is the step numbers of the call boxes the page shows.
+const drawnSteps = `[...new Set([...document.querySelectorAll('#diagram g.call')].flatMap(g => [+g.dataset.step, +g.dataset.endStep]).filter(n => n > 0))].sort((a, b) => a - b)`
+
+// TestBrowserStepsThroughBasic drives the page as a teacher does: Run,
+// then Next three times; the diagram shows steps 1 to 3 and LISTEN on the
+// server's lifeline while the kernel really has the socket listening; then
+// the lesson is played to its end (all 11 steps drawn), and the page
+// switches to Chinese. With -update, the finished lesson's screenshot is
+// written to docs/web-basic.png.
+func TestBrowserStepsThroughBasic(t *testing.T) {
+	ctx := browser(t)
+	url := startWeb(t, "basic", "--lang=en")
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the page to be ready", `document.body.dataset.phase === "idle"`)
+
+	// A second page, the test's own, sees the events: the listening
+	// socket's address comes from the real run.
+	watch := watchRun(t, url)
+
+	act(t, ctx, chromedp.Click(chromedp.CSS("#run")))
+	waitFor(t, ctx, "the first step's turn", `document.body.dataset.phase === "waiting"`)
+	for range 3 {
+		n := evaluate[int](t, ctx, `document.querySelectorAll('#diagram g.call').length`)
+		act(t, ctx, chromedp.KeyEvent(kb.ArrowRight))
+		waitFor(t, ctx, "the next call's box", fmt.Sprintf(`document.querySelectorAll('#diagram g.call').length > %d && document.body.dataset.phase === "waiting"`, n))
+	}
+	if got := evaluate[[]int](t, ctx, drawnSteps); !slices.Equal(got, []int{1, 2, 3}) {
+		t.Errorf("after three Nexts the page shows steps %v, want [1 2 3]", got)
+	}
+	waitFor(t, ctx, "LISTEN on the server's lifeline", `[...document.querySelectorAll('#diagram text.state[data-peer="server"]')].some(s => s.textContent.includes("LISTEN"))`)
+	listening := watch.listenAddr(t)
+	if out, err := exec.Command("ss", "-Htln", "sport = :"+listening[strings.LastIndex(listening, ":")+1:]).Output(); err != nil {
+		t.Logf("ss: %v (the kernel's side not checked)", err)
+	} else if !strings.Contains(string(out), "LISTEN") {
+		t.Errorf("the page says LISTEN, the kernel shows no socket listening on %s: %q", listening, out)
+	}
+
+	// To the end, one Next at a time.
+	for deadline := time.Now().Add(30 * time.Second); ; {
+		waitFor(t, ctx, "a step's turn or the end", `["waiting", "done"].includes(document.body.dataset.phase)`)
+		if evaluate[string](t, ctx, `document.body.dataset.phase`) == "done" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lesson did not end in 30 s of Nexts")
+		}
+		seq := evaluate[string](t, ctx, `document.body.dataset.events`)
+		act(t, ctx, chromedp.KeyEvent(" "))
+		waitFor(t, ctx, "the step after Next", fmt.Sprintf(`document.body.dataset.events !== %q || document.body.dataset.phase === "done"`, seq))
+	}
+	want := []int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}
+	if got := evaluate[[]int](t, ctx, drawnSteps); !slices.Equal(got, want) {
+		t.Errorf("the finished lesson shows steps %v, want %v", got, want)
+	}
+	if *update {
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "web-basic.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	act(t, ctx, chromedp.Click(chromedp.CSS("#lang-zh")))
+	waitFor(t, ctx, "the page in Chinese", `document.body.dataset.lang === "zh" && document.querySelector("#diagram").textContent.includes("服务器")`)
+	if got := evaluate[[]int](t, ctx, drawnSteps); !slices.Equal(got, want) {
+		t.Errorf("in Chinese the page shows steps %v, want %v", got, want)
+	}
+}
+
+// TestBrowserReplays plays a saved trace: forward, back, and the slider.
+func TestBrowserReplays(t *testing.T) {
+	ctx := browser(t)
+	saved := filepath.Join(t.TempDir(), "basic.jsonl")
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"run", "basic", "--format=json", "--explain"}, env{stdout: &out, stderr: &errOut}); code != 0 {
+		t.Fatalf("socklab run basic: exit %d: %s", code, errOut.String())
+	}
+	if err := os.WriteFile(saved, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.Count(out.Bytes(), []byte("\n"))
+	url := startWeb(t, "--replay", saved)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the replay's events", fmt.Sprintf(`document.body.dataset.phase === "replay" && +document.querySelector("#timeline").max === %d`, lines))
+	for i := 1; i <= 5; i++ {
+		act(t, ctx, chromedp.KeyEvent(kb.ArrowRight))
+		waitFor(t, ctx, fmt.Sprintf("event %d drawn", i), fmt.Sprintf(`document.body.dataset.events === "%d"`, i))
+	}
+	boxes := evaluate[int](t, ctx, `document.querySelectorAll('#diagram g.call').length`)
+	act(t, ctx, chromedp.KeyEvent(kb.ArrowLeft))
+	waitFor(t, ctx, "one event back", `document.body.dataset.events === "4"`)
+	if after := evaluate[int](t, ctx, `document.querySelectorAll('#diagram g.call').length`); after > boxes {
+		t.Errorf("back drew more boxes: %d, then %d", boxes, after)
+	}
+	// The slider to the end: the whole lesson.
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#timeline"); s.value = s.max; s.dispatchEvent(new Event("input")); })()`))
+	waitFor(t, ctx, "the whole trace drawn", fmt.Sprintf(`document.body.dataset.events === "%d"`, lines))
+	if got := evaluate[[]int](t, ctx, drawnSteps); len(got) != 11 {
+		t.Errorf("the replayed lesson shows steps %v, want 1 to 11", got)
+	}
+}
+
+// runWatch is a page of the test's own, reading the run's messages.
+type runWatch struct {
+	events chan map[string]any
+}
+
+func watchRun(t *testing.T, url string) *runWatch {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	socket := strings.Replace(strings.Replace(url, "http://", "ws://", 1), "/?", "/ws?", 1)
+	conn, _, err := websocket.Dial(ctx, socket, nil)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	conn.SetReadLimit(1 << 24)
+	w := &runWatch{events: make(chan map[string]any, 4096)}
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		for {
+			_, b, err := conn.Read(ctx)
+			if err != nil {
+				return
+			}
+			var m struct {
+				Type  string
+				Event map[string]any
+			}
+			if json.Unmarshal(b, &m) == nil && m.Type == "event" {
+				select {
+				case w.events <- m.Event:
+				default:
+				}
+			}
+		}
+	}()
+	t.Cleanup(func() {
+		cancel()
+		conn.CloseNow()
+		<-read
+	})
+	return w
+}
+
+// listenAddr returns the local address of the run's listen.
+func (w *runWatch) listenAddr(t *testing.T) string {
+	t.Helper()
+	for {
+		select {
+		case e := <-w.events:
+			if e["op"] == "listen" && e["phase"] == "end" {
+				return fmt.Sprint(e["local"])
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("waiting for the run's listen: none came")
+		}
+	}
+}
