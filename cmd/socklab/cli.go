@@ -723,10 +723,10 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 		return usage("hint.clients", "err.clients", *clients)
 	}
 	if c.web {
-		if c.pcap != "" || c.step || c.delay != 0 || flagGiven(c.fs, "format") || flagGiven(c.fs, "layout") {
-			return usage("hint.web_flags", "err.web_flags")
+		if err := c.webAlone(); err != nil {
+			return err
 		}
-		return serveWeb(ctx, c, name, "", defaultHost+":0", false, lessons.Options{Message: *message, Reply: *reply, Clients: *clients})
+		return serveWeb(ctx, c, c.lessonPage(name, lessons.Options{Message: *message, Reply: *reply, Clients: *clients}), "", defaultHost+":0", false)
 	}
 	// Each call blocked in the kernel holds a thread (socklab's descriptors
 	// block, as the lessons teach them): a client and its server's handler

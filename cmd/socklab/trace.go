@@ -30,6 +30,7 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	c.values["client"], c.help["client"] = "'CMD'", helpText{key: "flag.trace_client"}
 	c.boolFlag(&all, "all", "flag.trace_all")
 	c.stringFlag(&expect, "expect", "LESSON", "", "flag.trace_expect")
+	c.boolFlag(&c.web, "web", "flag.web")
 	// Everything after the first -- is the command, its own flags too.
 	flags, argv := args, []string(nil)
 	if i := slices.Index(args, "--"); i >= 0 {
@@ -101,6 +102,15 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		}
 	}
 
+	if c.web {
+		if err := c.webAlone(); err != nil {
+			return err
+		}
+		if expect != "" {
+			return usage("hint.web_flags", "err.web_flags")
+		}
+		return serveWeb(ctx, c, c.tracePage(programs, all), "", defaultHost+":0", false)
+	}
 	sink, err := c.sink()
 	if err != nil {
 		return err
@@ -130,56 +140,11 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	tr := trace.New(sink).SetGate(gate)
 	c.startWire(tr)
 	defer c.stopWire() // on every return; stopped first below
-	listening := make(chan struct{}, 1)
-	session, err := ptrace.Start(tr, ptrace.Options{
-		All: all, KernelState: true, Stepped: gate != nil,
-		Listening: func(int) {
-			select {
-			case listening <- struct{}{}:
-			default:
-			}
-		},
-	})
+	session, played, err := playTrace(ctx, tr, programs, all, gate != nil, e)
 	if err != nil {
-		return failure("", "err.trace_start", programs[0].Argv[0], err.Error())
+		return err
 	}
-	pid, err := session.Launch(programs[0])
-	if err != nil {
-		return launchFailed(programs[0], err)
-	}
-	pids := []int{pid}
-	stoppedServer := false
-	if len(programs) > 1 {
-		// The clients start once the server listens: before that, their
-		// connect would be refused.
-		select {
-		case <-listening:
-		case <-session.Done():
-		case <-ctx.Done():
-			session.Signal(syscall.SIGINT)
-		}
-		for _, p := range programs[1:] {
-			pid, err := session.Launch(p)
-			if err != nil {
-				session.Kill()
-				<-session.Done()
-				return launchFailed(p, err)
-			}
-			pids = append(pids, pid)
-		}
-		stoppedServer = stopIdleServer(ctx, session, pids, e)
-	}
-	interrupted := false
-	select {
-	case <-session.Done():
-	case <-ctx.Done():
-		// Ctrl-C at the terminal reached the programs too; a signal sent
-		// to socklab alone is passed on. A second Ctrl-C kills socklab,
-		// and the kernel kills the programs with it (PTRACE_O_EXITKILL).
-		interrupted = true
-		session.Signal(syscall.SIGINT)
-		<-session.Done()
-	}
+	stoppedServer, interrupted := played.stoppedServer, played.interrupted
 	exits := session.Wait()
 	c.stopWire()
 	c.async.Close()
@@ -216,6 +181,70 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		}
 	}
 	return nil
+}
+
+// played is how a traced run of programs ended.
+type played struct {
+	stoppedServer bool // socklab stopped a server left waiting in accept
+	interrupted   bool // ctx was done first: the programs were sent SIGINT
+}
+
+// playTrace starts programs (a server first, its clients once it listens)
+// under a session tracing into tr, and waits until they have ended. When
+// ctx is done first, the programs get SIGINT, and playTrace waits for
+// them to end.
+func playTrace(ctx context.Context, tr *trace.Tracer, programs []ptrace.Program, all, stepped bool, e *env) (*ptrace.Session, played, error) {
+	listening := make(chan struct{}, 1)
+	session, err := ptrace.Start(tr, ptrace.Options{
+		All: all, KernelState: true, Stepped: stepped,
+		Listening: func(int) {
+			select {
+			case listening <- struct{}{}:
+			default:
+			}
+		},
+	})
+	if err != nil {
+		return nil, played{}, failure("", "err.trace_start", programs[0].Argv[0], err.Error())
+	}
+	pid, err := session.Launch(programs[0])
+	if err != nil {
+		return nil, played{}, launchFailed(programs[0], err)
+	}
+	pids := []int{pid}
+	stoppedServer := false
+	if len(programs) > 1 {
+		// The clients start once the server listens: before that, their
+		// connect would be refused.
+		select {
+		case <-listening:
+		case <-session.Done():
+		case <-ctx.Done():
+			session.Signal(syscall.SIGINT)
+		}
+		for _, p := range programs[1:] {
+			pid, err := session.Launch(p)
+			if err != nil {
+				session.Kill()
+				<-session.Done()
+				return nil, played{}, launchFailed(p, err)
+			}
+			pids = append(pids, pid)
+		}
+		stoppedServer = stopIdleServer(ctx, session, pids, e)
+	}
+	interrupted := false
+	select {
+	case <-session.Done():
+	case <-ctx.Done():
+		// Ctrl-C at the terminal reached the programs too; a signal sent
+		// to socklab alone is passed on. A second Ctrl-C kills socklab,
+		// and the kernel kills the programs with it (PTRACE_O_EXITKILL).
+		interrupted = true
+		session.Signal(syscall.SIGINT)
+		<-session.Done()
+	}
+	return session, played{stoppedServer, interrupted}, nil
 }
 
 // stopIdleServer waits for the clients to end; then a server that waits

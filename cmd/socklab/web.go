@@ -9,11 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
+	"github.com/socklab/socklab/trace/ptrace"
 	"github.com/socklab/socklab/trace/web"
 )
 
@@ -41,15 +43,29 @@ func runWeb(ctx context.Context, args []string, e *env) error {
 	if _, ok := lessons.Lookup(name); !ok {
 		return usage("hint.unknown_lesson", "err.unknown_lesson", name)
 	}
-	return serveWeb(ctx, c, name, replay, addrFlag, open, defaultLessonOptions)
+	return serveWeb(ctx, c, c.lessonPage(name, defaultLessonOptions), replay, addrFlag, open)
 }
 
 // defaultLessonOptions are a lesson's options when no flag changes them.
 var defaultLessonOptions = lessons.Options{Message: lessons.DefaultMessage, Reply: lessons.DefaultReply, Clients: lessons.DefaultClients}
 
-// serveWeb serves the page for lesson (or the replay of a file) at addr,
-// until ctx is done. socklab web and run --web share it.
-func serveWeb(ctx context.Context, c *command, lesson, replay, addrFlag string, open bool, run lessons.Options) error {
+// lessonPage is the page of the lessons, starting on lesson; its runs
+// take run's options.
+func (c *command) lessonPage(lesson string, run lessons.Options) web.Options {
+	opts := web.Options{Lesson: lesson, Run: c.webRunner(run)}
+	for _, l := range lessons.All() {
+		title := map[i18n.Lang]string{}
+		for _, lang := range i18n.Langs {
+			title[lang] = lang.T("lesson." + l.Name)
+		}
+		opts.Lessons = append(opts.Lessons, web.Lesson{Name: l.Name, Title: title})
+	}
+	return opts
+}
+
+// serveWeb serves the page of opts (or the replay of a file) at addr,
+// until ctx is done. socklab web, run --web and trace --web share it.
+func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFlag string, open bool) error {
 	e := c.env
 	// The runs' sockets are counted, for the line that ends an
 	// interrupted server: their closes went to the page.
@@ -58,16 +74,10 @@ func serveWeb(ctx context.Context, c *command, lesson, replay, addrFlag string, 
 	if err != nil {
 		return err
 	}
-	opts := web.Options{Lesson: lesson, Lang: e.lang, Wire: c.wire,
-		Describe: func(err error, l i18n.Lang) string { return safeLine(say(l, err)) }}
-	for _, l := range lessons.All() {
-		title := map[i18n.Lang]string{}
-		for _, lang := range i18n.Langs {
-			title[lang] = lang.T("lesson." + l.Name)
-		}
-		opts.Lessons = append(opts.Lessons, web.Lesson{Name: l.Name, Title: title})
-	}
+	opts.Lang, opts.Wire = e.lang, c.wire
+	opts.Describe = func(err error, l i18n.Lang) string { return safeLine(say(l, err)) }
 	if replay != "" {
+		opts.Run = nil
 		f, err := os.Open(replay)
 		if err != nil {
 			return failure("hint.replay", "err.replay", replay, fileError(e.lang, err))
@@ -77,8 +87,6 @@ func serveWeb(ctx context.Context, c *command, lesson, replay, addrFlag string, 
 		if err != nil {
 			return failure("hint.replay", "err.replay", replay, err.Error())
 		}
-	} else {
-		opts.Run = c.webRunner(run)
 	}
 	addr, err := spec.resolve(ctx)
 	if err != nil {
@@ -163,4 +171,45 @@ func openBrowser(url string) error {
 	// lives on its own.
 	go cmd.Wait()
 	return nil
+}
+
+// webAlone refuses, with --web, the flags of a terminal's trace: the page
+// has its own pace and its own picture.
+func (c *command) webAlone() error {
+	if c.pcap != "" || c.step || c.delay != 0 || flagGiven(c.fs, "format") || flagGiven(c.fs, "layout") || c.explain {
+		return usage("hint.web_flags", "err.web_flags")
+	}
+	return nil
+}
+
+// tracePage is the page of socklab trace --web: its one "lesson" is the
+// programs given on socklab's command line, and nothing else can be run
+// from it.
+func (c *command) tracePage(programs []ptrace.Program, all bool) web.Options {
+	var words []string
+	for i, p := range programs {
+		if i > 0 {
+			words = append(words, "+")
+		}
+		words = append(words, p.Argv...)
+	}
+	title := map[i18n.Lang]string{}
+	for _, l := range i18n.Langs {
+		title[l] = safeLine(strings.Join(words, " "))
+	}
+	run := func(ctx context.Context, _ string, sink trace.Sink, pace trace.Pace) error {
+		// No script: each call that is a step waits for Next, in the order
+		// the programs make them.
+		gate := trace.NewConductor(ctx, nil, pace).Settle(settleTime)
+		tr := trace.New(trace.Multi(sink, c.env.made)).SetGate(gate)
+		c.startWire(tr)
+		defer c.stopWire()
+		session, _, err := playTrace(ctx, tr, programs, all, true, c.env)
+		if err != nil {
+			return err
+		}
+		session.Wait()
+		return nil
+	}
+	return web.Options{Lessons: []web.Lesson{{Name: "trace", Title: title}}, Lesson: "trace", Run: run}
 }
