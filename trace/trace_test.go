@@ -517,3 +517,39 @@ func TestTextSinkMarksALatePacket(t *testing.T) {
 		t.Errorf("got:\n%s", buf.String())
 	}
 }
+
+// TestJSONSinkExplains: with Explain, each line names the sentence
+// --explain shows for it, chosen from the call's context as the text view
+// chooses it (a read that got part of a write is partial); without it,
+// no line has the field.
+func TestJSONSinkExplains(t *testing.T) {
+	events := []Event{
+		{Seq: 1, Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 3, Local: "127.0.0.1:5000", Remote: "127.0.0.1:80", N: 10, Arg: "10", Data: []byte("0123456789")},
+		{Seq: 2, Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 3, Local: "127.0.0.1:5000", Remote: "127.0.0.1:80", N: 10, Arg: "10", Ret: 10},
+		{Seq: 3, Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 4, Local: "127.0.0.1:80", Remote: "127.0.0.1:5000", N: 4, Ret: 4, Data: []byte("0123")},
+	}
+	for _, explain := range []bool{false, true} {
+		var buf bytes.Buffer
+		s := NewJSONSink(&buf, &JSONOptions{Explain: explain})
+		for _, e := range events {
+			if err := s.Handle(e); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var keys []string
+		for sc := bufio.NewScanner(&buf); sc.Scan(); {
+			var j JSONEvent
+			if err := json.Unmarshal(sc.Bytes(), &j); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, j.Explain)
+		}
+		want := []string{"", "", ""}
+		if explain {
+			want = []string{"explain.write", "", "explain.read.partial"}
+		}
+		if !slices.Equal(keys, want) {
+			t.Errorf("Explain %v: got %q, want %q", explain, keys, want)
+		}
+	}
+}
