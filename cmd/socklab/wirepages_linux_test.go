@@ -69,9 +69,17 @@ const (
 var wireLessons = map[string]packetMatch{
 	"basic":     samePackets,
 	"echo":      samePackets,
+	"stream":    samePackets,
 	"halfclose": samePackets,
 	"refused":   samePackets,
+	"addrinuse": samePackets,
+	"timewait":  samePackets,
 	"reset":     samePackets,
+	"timeout":   samePackets,
+	"udp":       samePackets,
+	"unix":      noPackets,
+	"ipv6":      samePackets,
+	"gonet":     samePackets,
 }
 
 // TestLessonWirePages keeps the packets block of those pages, in
