@@ -64,25 +64,29 @@ const (
 	noPackets
 )
 
-// wireLessons says, for each lesson whose page shows its packets, how
-// they are checked (see packetMatch).
+// wireLessons says, for every lesson, how its page's packets are checked
+// (see packetMatch): a lesson missing here fails the test.
 var wireLessons = map[string]packetMatch{
-	"basic":     samePackets,
-	"echo":      samePackets,
-	"stream":    samePackets,
-	"halfclose": samePackets,
-	"refused":   samePackets,
-	"addrinuse": samePackets,
-	"timewait":  samePackets,
-	"reset":     samePackets,
-	"timeout":   samePackets,
-	"udp":       samePackets,
-	"unix":      noPackets,
-	"ipv6":      samePackets,
-	"gonet":     samePackets,
+	"basic":      samePackets,
+	"echo":       samePackets,
+	"stream":     samePackets,
+	"halfclose":  samePackets,
+	"concurrent": sameConnections,
+	"backlog":    sameConnections,
+	"refused":    samePackets,
+	"addrinuse":  samePackets,
+	"timewait":   samePackets,
+	"reset":      samePackets,
+	"timeout":    samePackets,
+	"udp":        samePackets,
+	"unix":       noPackets,
+	"ipv6":       samePackets,
+	"gonet":      samePackets,
+	"http":       sameSegments,
+	"websocket":  sameSegments,
 }
 
-// TestLessonWirePages keeps the packets block of those pages, in
+// TestLessonWirePages keeps the packets block of every lesson's page, in
 // both languages, what a run with --wire shows now, as TestLessonPages
 // does for the transcript: each peer's calls, and the packets as far as
 // wireLessons says they repeat. Capturing needs CAP_NET_RAW: the test
@@ -90,11 +94,11 @@ var wireLessons = map[string]packetMatch{
 func TestLessonWirePages(t *testing.T) {
 	for _, pl := range pageLangs {
 		for _, l := range lessons.All() {
-			match, ok := wireLessons[l.Name]
-			if !ok {
-				continue
-			}
 			t.Run(pl.prefix+l.Name, func(t *testing.T) {
+				match, ok := wireLessons[l.Name]
+				if !ok {
+					t.Fatalf("wireLessons does not say how the %s lesson's packets are checked", l.Name)
+				}
 				path := pl.path(l)
 				page, err := os.ReadFile(path)
 				if err != nil {
