@@ -124,7 +124,8 @@ func TestBrowserStepsThroughBasic(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the page to be ready", `document.body.dataset.phase === "idle"`)
+	// Run is enabled once the page's socket is open.
+	waitFor(t, ctx, "the page to be ready", `document.body.dataset.phase === "idle" && !document.querySelector("#run").disabled`)
 
 	// A second page, the test's own, sees the events: the listening
 	// socket's address comes from the real run.
