@@ -163,7 +163,7 @@ var en = map[string]string{
 	"web.status.disconnected": "disconnected: trying again…",
 	"web.status.idle":         "ready: pick a lesson, then Run",
 	"web.status.running":      "running",
-	"web.status.waiting":      "waiting for Next (Space or →)",
+	"web.status.waiting":      "waiting for Next",
 	"web.status.done":         "done",
 	"web.status.stopped":      "stopped",
 	"web.status.error":        "error: %s",

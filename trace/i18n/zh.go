@@ -158,7 +158,7 @@ var zh = map[string]string{
 	"web.status.disconnected": "连接已断开：正在重试…",
 	"web.status.idle":         "就绪：选一课，然后点“运行”",
 	"web.status.running":      "运行中",
-	"web.status.waiting":      "等待“下一步”（空格或 →）",
+	"web.status.waiting":      "等待“下一步”",
 	"web.status.done":         "完成",
 	"web.status.stopped":      "已停止",
 	"web.status.error":        "出错：%s",

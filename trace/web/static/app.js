@@ -418,7 +418,7 @@
     const peers = m.peers.slice();
     const cols = Math.max(peers.length, 2);
     const xs = [];
-    if (cols === 2) xs.push(W * 0.385, W * 0.615);
+    if (cols === 2) xs.push(W * 0.39, W * 0.61);
     else for (let i = 0; i < cols; i++) xs.push(30 + ((i + 0.5) * (W - 60)) / cols);
     const colOf = new Map(peers.map((p, i) => [p, i]));
     const X = (p) => (colOf.has(p) ? xs[colOf.get(p)] : null);
@@ -426,7 +426,7 @@
     // lifeline.
     const room = (p, s) => {
       const i = colOf.get(p);
-      if (cols === 2) return s < 0 ? (i === 0 ? xs[0] : xs[1] - xs[0]) - 12 : (i === 1 ? W - xs[1] : xs[1] - xs[0]) - 12;
+      if (cols === 2) return s < 0 ? (i === 0 ? xs[0] - 6 : xs[1] - xs[0] - 12) : i === 1 ? W - xs[1] - 6 : xs[1] - xs[0] - 12;
       if (s < 0) return xs[i] - (i > 0 ? xs[i - 1] : 0) - 12;
       return (i < cols - 1 ? xs[i + 1] : W) - xs[i] - 12;
     };
@@ -442,7 +442,7 @@
       if (room(p, s) < 140) s = -s;
       return s;
     };
-    const font = cols <= 2 ? 21 : cols <= 4 ? 17 : 14;
+    const font = cols <= 2 ? 20 : cols <= 4 ? 17 : 14;
     const rowY = (r) => HEAD + TOP + r * ROW + ROW / 2;
     const bottomY = HEAD + TOP + Math.max(nrows, 1) * ROW;
 
@@ -490,16 +490,16 @@
       const labelRow = (row, stepList, main, res, hint, pills) => {
         const y = rowY(row);
         const s = side(c.peer, row);
-        let off = BAR / 2 + 8;
+        let off = BAR / 2 + 6;
         // Read left to right: on the left side the last step is nearest.
         for (const n of s < 0 ? stepList.slice().reverse() : stepList) {
           const cx = x + s * (off + 14);
           const sg = el("g", { class: "step", "data-step": n }, g);
           el("circle", { cx, cy: y, r: 14 }, sg);
           text(sg, { x: cx, y: y + 6, "text-anchor": "middle", "font-size": n >= 10 ? 15 : 17 }, String(n));
-          off += 31;
+          off += 30;
         }
-        off += 4;
+        off += 3;
         // What goes when there is no room, in this order: the wait's
         // words, the result's extra, the call's arguments, the states.
         let resText = res ? " " + res.text + (res.extra || "") : "";
@@ -898,7 +898,8 @@
         if (S.run && msg.run != null && msg.run !== S.run) return;
         S.next = msg.next || null;
         setPhase("waiting");
-        setStatus("web.status.waiting");
+        // At a speed, the run goes on by itself: it is not waiting for a person.
+        setStatus(speed() > 0 ? "web.status.running" : "web.status.waiting");
         break;
       case "done":
         if (S.run && msg.run != null && msg.run !== S.run) return;
