@@ -173,6 +173,7 @@ var en = map[string]string{
 	"web.hint.live":           "Press Run, then Next (Space or →) before each step.",
 	"web.hint.replay":         "Space or → shows the next event, ← takes it back, the slider jumps.",
 	"web.result.eof":          "EOF",
+	"web.arrow.byte":          "%d byte",
 	"web.arrow.bytes":         "%d bytes",
 	"web.arrow.fin":           "FIN: end of file",
 	"web.arrow.rst":           "RST: connection reset",

@@ -168,6 +168,7 @@ var zh = map[string]string{
 	"web.hint.live":           "点“运行”，然后在每一步之前按“下一步”（空格或 →）。",
 	"web.hint.replay":         "空格或 → 显示下一个事件，← 撤回一个，拖动滑块可以跳转。",
 	"web.result.eof":          "EOF",
+	"web.arrow.byte":          "%d 字节",
 	"web.arrow.bytes":         "%d 字节",
 	"web.arrow.fin":           "FIN：文件结束",
 	"web.arrow.rst":           "RST：连接被重置",

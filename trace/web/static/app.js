@@ -207,6 +207,10 @@
     return { text: s, extra, cls: "ok", kind: "ok" };
   }
 
+  function bytes(n) {
+    return T(n === 1 ? "web.arrow.byte" : "web.arrow.bytes", n);
+  }
+
   function waitHint(ev) {
     const key = "web.wait." + ev.op;
     return has(key) ? T(key) : "";
@@ -275,7 +279,10 @@
     const calls = [];
     const arrows = [];
     const state = new Map(); // peer → latest state
-    const open = new Map(); // peer → its call in flight
+    // The calls in flight, by peer and op: a Begin's End is that peer's next
+    // End of the same op (a traced program's threads may make two calls of
+    // one peer at once: its getsockname while its accept waits).
+    const open = new Map();
     let rows = 0;
     const arrow = (a) => arrows.push(a);
 
@@ -293,7 +300,9 @@
       learn(ev.peer, ev.local, ev.remote);
       if (ev.phase === "begin") {
         const c = { peer: ev.peer, op: ev.op, begin: ev, end: null, beginRow: rows++, endRow: -1, index: i };
-        open.set(ev.peer, c);
+        const k = ev.peer + "\u0000" + ev.op;
+        if (!open.has(k)) open.set(k, []);
+        open.get(k).push(c);
         calls.push(c);
         return;
       }
@@ -301,9 +310,9 @@
         rows++; // a line of a schema to come: keep its place
         return;
       }
-      let c = open.get(ev.peer);
-      if (c && c.op === ev.op) {
-        open.delete(ev.peer);
+      const waiting = open.get(ev.peer + "\u0000" + ev.op);
+      let c = waiting && waiting.shift();
+      if (c) {
         c.end = ev;
         if (c.index === i - 1) c.endRow = c.beginRow;
         else {
@@ -583,14 +592,16 @@
       let label = "";
       let sub = "";
       let cls = a.kind;
-      if (a.kind === "data") label = T("web.arrow.bytes", a.ev.n) + ' "' + preview(a.ev.data) + '"';
+      if (a.kind === "data") label = bytes(a.ev.n) + ' "' + preview(a.ev.data) + '"';
       else if (a.kind === "fin") label = T("web.arrow.fin");
       else if (a.kind === "rst") label = T("web.arrow.rst");
       else {
         const p = a.ev.packet || {};
         const flags = p.flags || (p.proto || "udp").toUpperCase();
-        label = flags + (a.ev.n > 0 ? " " + T("web.arrow.bytes", a.ev.n) : "");
+        label = flags + (a.ev.n > 0 ? " " + bytes(a.ev.n) : "");
         if (p.proto === "tcp") sub = ` seq ${p.seq ?? "?"}` + (/ACK/.test(flags) ? ` ack ${p.ack}` : "");
+        // A packet no socket of the trace owns yet says where it came from.
+        if (!a.from && p.from) sub += " ← " + p.from;
         cls = /RST/.test(flags) ? "rst" : /FIN/.test(flags) ? "fin" : /SYN/.test(flags) ? "syn" : a.ev.n > 0 || p.proto !== "tcp" ? "data" : "ack";
       }
       const g = el("g", {
