@@ -517,12 +517,23 @@
         const pillW = (ps) => ps.reduce((w, p) => w + pillWidth(p.text) + 10, 0);
         const avail = room(c.peer, s) - off;
         const fits = () => width(mainText + resText, font) + width(hintFit, font * 0.85, false) + pillW(pills) <= avail;
-        const least = width(main.replace(/\(.*$/s, "(…)"), font);
+        // A short call is not cut at all; a long one keeps its name.
+        const least = Array.from(main).length <= 14 ? width(main, font) : width(main.replace(/\(.*$/s, "(…)"), font);
+        // fitMain cuts the arguments to the room the rest leaves, if that
+        // keeps at least the call's name.
+        const fitMain = () => {
+          const w = avail - width(resText, font) - pillW(pills);
+          if (width(main, font) <= w) mainText = main;
+          else if (w >= least) mainText = fit(main, w, font);
+          else return false;
+          return true;
+        };
         if (!fits()) hintFit = "";
         if (!fits() && res) resText = " " + res.text;
-        if (!fits()) mainText = fit(main, Math.max(avail - width(resText, font) - pillW(pills), least), font);
-        while (!fits() && pills.length) pills.pop();
-        if (!fits()) mainText = fit(main, Math.max(avail - width(resText, font), font), font);
+        if (!fits()) {
+          while (!fitMain() && pills.length) pills.pop();
+          if (!fits()) mainText = fit(main, Math.max(avail - width(resText, font), font), font);
+        }
         const tx = x + s * off;
         const t = text(g, { x: tx, y: y + font * 0.35, "text-anchor": s < 0 ? "end" : "start", "font-size": font }, "");
         span(t, {}, mainText);
