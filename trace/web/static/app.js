@@ -14,6 +14,8 @@
 //   document.body.dataset.lang    "en" | "zh"
 //   document.body.dataset.events  the number of events drawn
 //   document.body.dataset.mode    "live" | "replay"
+//   The dataset changes as the page is drawn (at the next frame, or within
+//   50 ms), so that a hook never runs ahead of the diagram it describes.
 //
 //   #lesson (select), #run, #next, #stop, #speed (select: 0 = by hand, or ms),
 //   #lang-en, #lang-zh; in a replay #back, #play and #timeline (range 0..events).
@@ -30,10 +32,14 @@
 //                                         reported; data-result "ok" | "error" | "eof" once it ended.
 //                                         Classes: "blocked" (events came between Begin and End),
 //                                         "inflight" (no End yet), "failed" (an errno).
-//   g.step[data-step]                     a step's numbered circle (a blocked accept has two: 6 and 8)
+//   g.step[data-step]                     a step's numbered circle (an accept has two: 6 and 8)
 //   g.arrow[data-kind][data-from][data-to][data-seq]
 //                                         data-kind "data" | "fin" | "rst" | "packet"; data-seq is the
-//                                         seq of the event it was drawn for; packets add data-flags.
+//                                         seq of the event it was drawn for; packets add data-flags;
+//                                         data-from "" when no peer owns the sender's address yet.
+//                                         Without packets in the trace, a read's bytes are "data", its
+//                                         EOF "fin", ECONNRESET or ECONNREFUSED "rst"; with any packet,
+//                                         only the packets are drawn.
 //   g.ghost[data-peer][data-op]           the call the run waits to let begin (live, while waiting)
 "use strict";
 
