@@ -422,6 +422,7 @@
     const whole = S.mode === "replay" ? S.pos >= S.replay.length : S.phase === "done";
     const scale = Math.max(Math.min(top, ch / H), Math.min(top, whole ? OVERVIEW_SCALE : MIN_SCALE));
     const W = cw / scale;
+    const keepTop = ui.stage.scrollTop;
     svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
     svg.setAttribute("width", String(cw));
     svg.setAttribute("height", String(Math.ceil(H * scale)));
@@ -653,8 +654,11 @@
     S.head = gHead;
     stickHead();
 
-    // Keep the newest row in view.
-    ui.stage.scrollTop = ui.stage.scrollHeight;
+    // Keep the newest row in view when rows came or went; a redraw of the
+    // same rows (a call clicked, the language) leaves the view where it is.
+    if (m.rows + (ghost ? 1 : 0) !== S.drawnRows) ui.stage.scrollTop = ui.stage.scrollHeight;
+    else ui.stage.scrollTop = keepTop;
+    S.drawnRows = m.rows + (ghost ? 1 : 0);
     stickHead();
   }
 
@@ -806,7 +810,7 @@
     ui.back.disabled = live || S.pos <= 0;
     ui.timeline.max = String(S.replay.length);
     ui.timeline.value = String(S.pos);
-    ui.play.disabled = live || (S.pos >= S.replay.length && !S.playing);
+    ui.play.disabled = live || S.replay.length === 0;
     ui.play.textContent = T(S.playing ? "web.pause" : "web.play");
   }
 
@@ -854,7 +858,7 @@
     S.ws = ws;
     ws.onopen = () => {
       S.connected = true;
-      if (!S.statusError) setStatus("web.status.idle");
+      if (!S.statusError || S.status.key === "web.status.disconnected") setStatus("web.status.idle");
       schedule();
     };
     ws.onmessage = (m) => {
