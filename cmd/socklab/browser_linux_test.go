@@ -48,7 +48,9 @@ func browser(t *testing.T) context.Context {
 		cancelCtx()
 		cancelAlloc()
 	})
-	if err := chromedp.Do(ctx); err != nil { // starts the browser
+	// The page as a 1280x720 projector shows it, whatever the window's
+	// frame takes.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 720)); err != nil { // starts the browser
 		t.Fatalf("start Chromium: %v", err)
 	}
 	return ctx
