@@ -84,8 +84,12 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 		}
 		opts.Replay, err = web.ReadReplay(f)
 		f.Close()
-		if err != nil {
-			return failure("hint.replay", "err.replay", replay, err.Error())
+		var bad *web.ReplayError
+		switch {
+		case errors.As(err, &bad):
+			return failure("hint.replay", "err.replay", replay, bad.Say(e.lang))
+		case err != nil:
+			return failure("hint.replay", "err.replay", replay, fileError(e.lang, err))
 		}
 	}
 	addr, err := spec.resolve(ctx)

@@ -523,4 +523,10 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"flag.web":               "在浏览器页面里显示运行，而不是在终端里（同 socklab web LESSON）",
 	"err.web_flags":          "--web 在页面里显示运行，页面有自己的节奏和画面：--step、--delay、--format、--layout 和 --pcap 不能和它一起用",
 	"hint.web_flags":         "去掉它们：页面上有“下一步”和速度控制",
+	"replay.line":            "第 %d 行：%s",
+	"replay.not_trace":       "不是 socklab 的 --format=json 跟踪的一行",
+	"replay.schema":          "格式版本 %d；这个 socklab 能读 1 到 %d",
+	"replay.too_many":        "超过 %d 个事件",
+	"replay.too_long":        "有一行超过 %d MB",
+	"replay.empty":           "没有事件",
 }

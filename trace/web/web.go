@@ -251,24 +251,24 @@ func ReadReplay(r io.Reader) ([]json.RawMessage, error) {
 			_   json.RawMessage // nothing else is read here
 		}
 		if err := json.Unmarshal(line, &head); err != nil || head.V == nil || head.Seq == nil || head.Op == nil {
-			return nil, &ReplayError{Line: n, Reason: "not a line of socklab's --format=json trace"}
+			return nil, &ReplayError{Line: n, Kind: "not_trace"}
 		}
 		if *head.V < 1 || *head.V > trace.SchemaVersion {
-			return nil, &ReplayError{Line: n, Reason: fmt.Sprintf("schema version %d; this socklab reads 1 to %d", *head.V, trace.SchemaVersion)}
+			return nil, &ReplayError{Line: n, Kind: "schema", Args: []any{*head.V, trace.SchemaVersion}}
 		}
 		if len(lines) == maxReplayEvents {
-			return nil, &ReplayError{Line: n, Reason: fmt.Sprintf("more than %d events", maxReplayEvents)}
+			return nil, &ReplayError{Line: n, Kind: "too_many", Args: []any{maxReplayEvents}}
 		}
 		lines = append(lines, json.RawMessage(bytes.Clone(line)))
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &ReplayError{Line: len(lines) + 1, Reason: "a line longer than 1 MB"}
+			return nil, &ReplayError{Line: len(lines) + 1, Kind: "too_long", Args: []any{maxReplayLine >> 20}}
 		}
 		return nil, err
 	}
 	if len(lines) == 0 {
-		return nil, &ReplayError{Reason: "no events"}
+		return nil, &ReplayError{Kind: "empty"}
 	}
 	return lines, nil
 }
@@ -279,15 +279,22 @@ const (
 	maxReplayEvents = 200000
 )
 
-// A ReplayError says why a file is not a trace to replay.
+// A ReplayError says why a file is not a trace to replay: Kind names the
+// reason (its sentence is the catalogue's "replay."+Kind, with Args), Line
+// the first bad line (0: the file as a whole).
 type ReplayError struct {
-	Line   int // 0: the file as a whole
-	Reason string
+	Line int
+	Kind string // not_trace, schema, too_many, too_long, empty
+	Args []any
 }
 
-func (e *ReplayError) Error() string {
+func (e *ReplayError) Error() string { return e.Say(i18n.EN) }
+
+// Say says the error in l.
+func (e *ReplayError) Say(l i18n.Lang) string {
+	reason := l.T("replay."+e.Kind, e.Args...)
 	if e.Line == 0 {
-		return e.Reason
+		return reason
 	}
-	return fmt.Sprintf("line %d: %s", e.Line, e.Reason)
+	return l.T("replay.line", e.Line, reason)
 }
