@@ -176,6 +176,7 @@ var en = map[string]string{
 	"web.arrow.byte":          "%d byte",
 	"web.arrow.bytes":         "%d bytes",
 	"web.arrow.fin":           "FIN: end of file",
+	"web.arrow.refused":       "RST: refused, nobody listens there",
 	"web.arrow.rst":           "RST: connection reset",
 	"web.wait.accept":         "waiting for a client",
 	"web.wait.connect":        "waiting for the handshake",

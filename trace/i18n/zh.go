@@ -171,6 +171,7 @@ var zh = map[string]string{
 	"web.arrow.byte":          "%d 字节",
 	"web.arrow.bytes":         "%d 字节",
 	"web.arrow.fin":           "FIN：文件结束",
+	"web.arrow.refused":       "RST：被拒绝，那里没有人在监听",
 	"web.arrow.rst":           "RST：连接被重置",
 	"web.wait.accept":         "等待客户端连接",
 	"web.wait.connect":        "等待握手完成",

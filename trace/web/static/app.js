@@ -612,7 +612,9 @@
       let cls = a.kind;
       if (a.kind === "data") label = bytes(a.ev.n) + ' "' + preview(a.ev.data) + '"';
       else if (a.kind === "fin") label = T("web.arrow.fin");
-      else if (a.kind === "rst") label = T("web.arrow.rst");
+      // A refused connect's RST is the kernel's answer for a port nobody
+      // listens on: no connection was ever reset.
+      else if (a.kind === "rst") label = T(a.ev.errno === "ECONNREFUSED" ? "web.arrow.refused" : "web.arrow.rst");
       else {
         const p = a.ev.packet || {};
         const flags = p.flags || (p.proto || "udp").toUpperCase();
