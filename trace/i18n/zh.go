@@ -508,7 +508,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"flag.addr.web":          "页面在哪里提供（默认 127.0.0.1:0：只有本机能打开，空闲端口）",
 	"flag.open":              "用系统的浏览器打开页面",
 	"flag.replay":            "回放用 --format=json 保存的跟踪（保存时加上 --explain，才有解释）",
-	"line.web_url":           "socklab web：在浏览器里打开 %s（按 Ctrl-C 停止）",
+	"line.web_url":           "socklab web：在浏览器里打开 %s （按 Ctrl-C 停止）",
 	"warn.web_public":        "警告：页面在 %s 上提供：网络上的其他机器也能打开它（有令牌就能运行课程）",
 	"warn.web_open":          "警告：无法打开浏览器（%s）：请自己打开上面的地址",
 	"err.web_listen":         "无法在 %s 上提供页面：%s",
