@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -22,6 +23,10 @@ type page struct {
 	out  chan []byte
 	once sync.Once
 	gone chan struct{}
+	// bye asks the writer to send what is queued, then say goodbye;
+	// written is closed once it has.
+	bye, written chan struct{}
+	byeOnce      sync.Once
 }
 
 // pageQueue is how many messages a page may fall behind: thousands of
@@ -48,12 +53,18 @@ func (p *page) drop() {
 	})
 }
 
-// close says goodbye to the page and disconnects it; it waits (a few
-// seconds at most) for the page's answer.
-func (p *page) close(code websocket.StatusCode, reason string) {
+// finish sends the page what is queued for it (the run's last closes and
+// its end), then says goodbye and disconnects it; it waits a few seconds
+// at most.
+func (p *page) finish() {
+	p.byeOnce.Do(func() { close(p.bye) })
+	select {
+	case <-p.written:
+	case <-time.After(writeTimeout):
+	}
 	p.once.Do(func() {
 		close(p.gone)
-		p.conn.Close(code, reason)
+		p.conn.Close(websocket.StatusGoingAway, "socklab web stopped")
 	})
 }
 
@@ -62,17 +73,34 @@ func (p *page) close(code websocket.StatusCode, reason string) {
 const writeTimeout = 10 * time.Second
 
 func (p *page) write(ctx context.Context) {
+	defer close(p.written)
+	send := func(msg []byte) bool {
+		ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+		defer cancel()
+		if err := p.conn.Write(ctx, websocket.MessageText, msg); err != nil {
+			p.drop()
+			return false
+		}
+		return true
+	}
 	for {
 		select {
 		case <-p.gone:
 			return
 		case msg := <-p.out:
-			ctx, cancel := context.WithTimeout(ctx, writeTimeout)
-			err := p.conn.Write(ctx, websocket.MessageText, msg)
-			cancel()
-			if err != nil {
-				p.drop()
+			if !send(msg) {
 				return
+			}
+		case <-p.bye:
+			for {
+				select {
+				case msg := <-p.out:
+					if !send(msg) {
+						return
+					}
+				default:
+					return
+				}
 			}
 		}
 	}
@@ -96,7 +124,7 @@ func (s *Server) serveSocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered
 	}
 	conn.SetReadLimit(maxCommand)
-	p := &page{conn: conn, out: make(chan []byte, pageQueue), gone: make(chan struct{})}
+	p := &page{conn: conn, out: make(chan []byte, pageQueue), gone: make(chan struct{}), bye: make(chan struct{}), written: make(chan struct{})}
 	ctx := r.Context()
 	go p.write(ctx)
 	s.join(p)
@@ -210,7 +238,6 @@ type run struct {
 	id     int
 	lesson string
 	cancel context.CancelCauseFunc
-	ctx    context.Context
 
 	mu      sync.Mutex
 	nexts   int           // Nexts pressed and not yet used (at most one)
@@ -253,7 +280,7 @@ func delayOf(ms int64) time.Duration {
 // the tracer's stopwatch (the conductor's doing): no bound runs meanwhile.
 func (r *run) pace(s *Server) trace.Pace {
 	return func(ctx context.Context, e *trace.Event) error {
-		s.publish(r, map[string]any{"type": "waiting", "run": r.id, "next": map[string]any{
+		s.publish(map[string]any{"type": "waiting", "run": r.id, "next": map[string]any{
 			"peer": e.Peer, "role": e.Role, "op": e.Op, "step": e.Step, "syscall": e.Syscall}})
 		since := time.Now()
 		for {
@@ -293,10 +320,10 @@ func (r *run) pace(s *Server) trace.Pace {
 func (s *Server) start(lesson string, delayMS int64) {
 	s.runs++
 	ctx, cancel := context.WithCancelCause(context.Background())
-	r := &run{id: s.runs, lesson: lesson, cancel: cancel, ctx: ctx, delay: delayOf(delayMS), changed: make(chan struct{})}
+	r := &run{id: s.runs, lesson: lesson, cancel: cancel, delay: delayOf(delayMS), changed: make(chan struct{})}
 	s.run = r
 	s.history = nil
-	s.publishLocked(r, map[string]any{"type": "run", "run": r.id, "lesson": lesson})
+	s.publishLocked(map[string]any{"type": "run", "run": r.id, "lesson": lesson})
 	sink := trace.NewJSONSink(&eventWriter{s: s, r: r}, &trace.JSONOptions{Explain: true})
 	s.wg.Add(1)
 	go func() {
@@ -315,7 +342,7 @@ func (s *Server) start(lesson string, delayMS int64) {
 		}
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		s.publishLocked(r, done)
+		s.publishLocked(done)
 		s.run = nil
 		cancel(nil)
 	}()
@@ -331,7 +358,7 @@ type eventWriter struct {
 func (w *eventWriter) Write(line []byte) (int, error) {
 	msg := make([]byte, 0, len(line)+40)
 	msg = append(msg, `{"type":"event","run":`...)
-	msg = appendInt(msg, w.r.id)
+	msg = strconv.AppendInt(msg, int64(w.r.id), 10)
 	msg = append(msg, `,"event":`...)
 	msg = append(msg, line[:len(line)-1]...) // without its newline
 	msg = append(msg, '}')
@@ -341,20 +368,15 @@ func (w *eventWriter) Write(line []byte) (int, error) {
 	return len(line), nil
 }
 
-func appendInt(b []byte, n int) []byte {
-	out, _ := json.Marshal(n)
-	return append(b, out...)
-}
-
-// publish sends a message of run r to every page and keeps it for the
+// publish sends a message of the run to every page and keeps it for the
 // pages that come later.
-func (s *Server) publish(r *run, msg map[string]any) {
+func (s *Server) publish(msg map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.publishLocked(r, msg)
+	s.publishLocked(msg)
 }
 
-func (s *Server) publishLocked(_ *run, msg map[string]any) {
+func (s *Server) publishLocked(msg map[string]any) {
 	s.sendLocked(marshal(msg))
 }
 

@@ -28,8 +28,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
 )
@@ -226,8 +224,10 @@ func (s *Server) Close() error {
 		pages = append(pages, p)
 	}
 	s.mu.Unlock()
+	// The run's end is queued for every page: each gets it before its
+	// goodbye.
 	for _, p := range pages {
-		p.close(websocket.StatusGoingAway, "socklab web stopped")
+		p.finish()
 	}
 	return nil
 }
@@ -245,10 +245,9 @@ func ReadReplay(r io.Reader) ([]json.RawMessage, error) {
 			continue
 		}
 		var head struct {
-			V   *int            `json:"v"`
-			Seq *uint64         `json:"seq"`
-			Op  *string         `json:"op"`
-			_   json.RawMessage // nothing else is read here
+			V   *int    `json:"v"`
+			Seq *uint64 `json:"seq"`
+			Op  *string `json:"op"`
 		}
 		if err := json.Unmarshal(line, &head); err != nil || head.V == nil || head.Seq == nil || head.Op == nil {
 			return nil, &ReplayError{Line: n, Kind: "not_trace"}

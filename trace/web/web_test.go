@@ -452,3 +452,40 @@ func TestReadReplayRefuses(t *testing.T) {
 		})
 	}
 }
+
+// TestCloseSendsTheRunsEnd: Close (Ctrl-C) stops the run, and each page
+// gets the run's last closes and its end before the goodbye.
+func TestCloseSendsTheRunsEnd(t *testing.T) {
+	srv, hs := serve(t, web.Options{Run: runner(nil), Lessons: lessonList(), Lesson: "basic"})
+	p := dial(t, hs, srv)
+	p.read("hello")
+	p.send(map[string]any{"cmd": "run", "lesson": "basic"})
+	for m := p.read("the first wait"); m.Type != "waiting" || m.Next.Op != trace.OpListen; m = p.read("the wait before listen") {
+		if m.Type == "waiting" {
+			p.send(map[string]any{"cmd": "next"})
+		}
+	}
+	go srv.Close()
+	closes := 0
+	for {
+		select {
+		case b, ok := <-p.msgs:
+			if !ok {
+				t.Fatalf("the page was disconnected before the run's end (%d closes seen)", closes)
+			}
+			var m message
+			json.Unmarshal(b, &m)
+			if m.Type == "event" && m.Event.Op == trace.OpClose && m.Event.Phase == trace.End {
+				closes++
+			}
+			if m.Type == "done" {
+				if !m.Stopped || closes == 0 {
+					t.Errorf("got done stopped=%v after %d closes, want a stopped run whose socket was closed", m.Stopped, closes)
+				}
+				return
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("waiting for the run's end after Close: nothing came in 5s")
+		}
+	}
+}
