@@ -179,7 +179,7 @@ func netRead(ctx context.Context, p *trace.Peer, c net.Conn, buf []byte) (int, e
 		return 0, context.Cause(ctx)
 	}
 	var n int
-	err := netCall(p, trace.Event{Op: trace.OpRead, Syscall: "net.Conn.Read", FD: fdOf(c), N: len(buf), Arg: strconv.Itoa(len(buf))}, func(e *trace.Event) error {
+	err := netCall(p, trace.Event{Op: trace.OpRead, Syscall: "net.Conn.Read", FD: fdOf(c), N: len(buf), Offered: len(buf), Arg: strconv.Itoa(len(buf))}, func(e *trace.Event) error {
 		var err error
 		n, err = c.Read(buf)
 		e.Ret, e.N, e.Data = n, n, buf[:n]
@@ -198,7 +198,7 @@ func netWrite(ctx context.Context, p *trace.Peer, c net.Conn, b []byte) error {
 	if ctx.Err() != nil {
 		return context.Cause(ctx)
 	}
-	return netCall(p, trace.Event{Op: trace.OpWrite, Syscall: "net.Conn.Write", FD: fdOf(c), N: len(b), Data: b, Arg: strconv.Itoa(len(b))}, func(e *trace.Event) error {
+	return netCall(p, trace.Event{Op: trace.OpWrite, Syscall: "net.Conn.Write", FD: fdOf(c), N: len(b), Data: b, Offered: len(b), Arg: strconv.Itoa(len(b))}, func(e *trace.Event) error {
 		n, err := c.Write(b) // writes it all, parking the goroutine if the buffer is full
 		e.Ret, e.N = n, n
 		return err

@@ -54,10 +54,10 @@ func eachKernelView(t *testing.T, check func(t *testing.T, run func(*trace.Recor
 					// An open socket answers for itself (TCP_INFO), unless it
 					// says CLOSED: then, as after close, the connection is
 					// looked up.
-					if e.State == "" || e.StateFrom == tt.from || e.StateFrom == sock.FromTCPInfo && e.Op != trace.OpClose {
+					if e.Kernel.State == "" || e.Kernel.From == tt.from || e.Kernel.From == sock.FromTCPInfo && e.Op != trace.OpClose {
 						continue
 					}
-					t.Errorf("%s %s %s: the kernel's view %q came from %q, want %q", e.Peer, e.Op, e.Phase, e.State, e.StateFrom, tt.from)
+					t.Errorf("%s %s %s: the kernel's view %q came from %q, want %q", e.Peer, e.Op, e.Phase, e.Kernel.State, e.Kernel.From, tt.from)
 				}
 				return events
 			})
@@ -99,21 +99,21 @@ func testBasicKernelStates(t *testing.T, recorded func(*trace.Recorder) []trace.
 			t.Errorf("%v never happened", tt.point)
 			continue
 		}
-		if !slices.Contains(tt.want, e.State) {
-			t.Errorf("%v: state %q, want one of %q", tt.point, e.State, tt.want)
+		if !slices.Contains(tt.want, e.Kernel.State) {
+			t.Errorf("%v: state %q, want one of %q", tt.point, e.Kernel.State, tt.want)
 		}
 	}
 	// Right after the server's close, the client's kernel may not have
 	// taken the server's FIN yet; once it has, TIME_WAIT, with its minute
 	// to go.
 	last, _ := trace.Find(events, trace.EndOf("server", trace.OpClose))
-	if client, _ := trace.Find(events, trace.EndOf("client", trace.OpClose)); client.State == "CLOSED" {
+	if client, _ := trace.Find(events, trace.EndOf("client", trace.OpClose)); client.Kernel.State == "CLOSED" {
 		t.Skipf("the kernel kept no TIME_WAIT for %s (its TIME_WAIT table is full)", client.Local)
 	}
-	if !slices.Contains(closedFirst, last.PeerState) {
-		t.Errorf("after the server's close, the client's socket is in %q; want one of %q", last.PeerState, closedFirst)
+	if !slices.Contains(closedFirst, last.Kernel.PeerState) {
+		t.Errorf("after the server's close, the client's socket is in %q; want one of %q", last.Kernel.PeerState, closedFirst)
 	}
-	if last.PeerState == "TIME_WAIT" && last.PeerStateTimer <= 0 {
+	if last.Kernel.PeerState == "TIME_WAIT" && last.Kernel.PeerTimer <= 0 {
 		t.Errorf("TIME_WAIT with no time left")
 	}
 	client, _ := trace.Find(events, trace.EndOf("client", trace.OpClose))
@@ -146,24 +146,24 @@ func testTimewaitFallsOnWhoClosesFirst(t *testing.T, recorded func(*trace.Record
 		if !ok1 || !ok2 {
 			t.Fatalf("%s: the closes did not happen", tt.round)
 		}
-		if first.State == "CLOSED" {
+		if first.Kernel.State == "CLOSED" {
 			// The side that closes first goes through TIME_WAIT unless
 			// the kernel keeps none: its table of them is full, as on a
 			// machine that closed tens of thousands of connections in
 			// the last minute (TCPTimeWaitOverflow).
 			t.Skipf("%s: the kernel kept no TIME_WAIT for %s (its TIME_WAIT table is full)", tt.round, first.Local)
 		}
-		if !slices.Contains(closedFirst, first.State) {
-			t.Errorf("%s: the first to close is in %q right after, want one of %q", tt.round, first.State, closedFirst)
+		if !slices.Contains(closedFirst, first.Kernel.State) {
+			t.Errorf("%s: the first to close is in %q right after, want one of %q", tt.round, first.Kernel.State, closedFirst)
 		}
 		// Its kernel may not have taken the other side's FIN yet (it
 		// does so in a softirq, perhaps on another CPU, and may delay its
 		// ACK): any state of closedFirst, then, once it has, TIME_WAIT.
-		if !slices.Contains(closedFirst, last.PeerState) {
-			t.Errorf("%s: after the other side closed, the first is in %q, want one of %q", tt.round, last.PeerState, closedFirst)
+		if !slices.Contains(closedFirst, last.Kernel.PeerState) {
+			t.Errorf("%s: after the other side closed, the first is in %q, want one of %q", tt.round, last.Kernel.PeerState, closedFirst)
 		}
 		// And the other side, which closed second, never waits there.
-		if last.State == "TIME_WAIT" {
+		if last.Kernel.State == "TIME_WAIT" {
 			t.Errorf("%s: the side that closed second is in TIME_WAIT", tt.round)
 		}
 		awaitTimeWait(t, tt.round, first)

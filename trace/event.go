@@ -81,8 +81,18 @@ type Event struct {
 	// "AF_INET, SOCK_STREAM, 0" for create, the backlog for listen, the
 	// buffer's size for read, the bytes offered for write, the direction for
 	// shutdown.
-	Arg    string
-	Local  string // local address when known
+	Arg string
+	// The meaning of the call's arguments, typed (Arg only displays them):
+	// Offered is, on a write or sendto, the bytes offered, and on a read
+	// or recvfrom, the buffer's size; Option names the option a
+	// setsockopt sets ("SO_REUSEADDR"); Command is fcntl's ("F_SETFL",
+	// "F_DUPFD_CLOEXEC"); Abort marks a close that resets the connection
+	// (SO_LINGER 0 was set: it sends RST, not FIN).
+	Offered int
+	Option  string
+	Command string
+	Abort   bool
+	Local   string // local address when known
 	Remote string // peer address when known
 	// Ret is the syscall's result on End: the new descriptor for create and
 	// accept, the byte count for read and write, 0 for success, -1 on error.
@@ -121,23 +131,9 @@ type Event struct {
 	// lives on. 0 when unknown or none.
 	Copies int
 
-	// The kernel's view, on End, when the tracer asks for it
-	// (Tracer.SetKernelState). State is the socket's TCP state after the
-	// call ("LISTEN", "ESTABLISHED", "CLOSE_WAIT"); after close, what the
-	// kernel's table still holds for the connection ("FIN_WAIT2",
-	// "TIME_WAIT", "CLOSED" once gone). StateTimer is the time left on its
-	// timer (how long TIME_WAIT has to go). PeerState and PeerStateTimer are
-	// the same for the connection's other end, after close, when that end
-	// is on this machine too.
-	State          string
-	StateTimer     time.Duration
-	PeerState      string
-	PeerStateTimer time.Duration
-	// StateFrom names where the kernel's view came from: "TCP_INFO" (the
-	// socket itself, getsockopt), "sock_diag" (the kernel's answer for one
-	// connection, over netlink), or "/proc/net/tcp" (its whole table, read
-	// where sock_diag is refused, or when SOCKLAB_KERNEL_VIEW=table asks).
-	StateFrom string
+	// Kernel is the kernel's view of the socket, on End, when the tracer
+	// asks for it (Tracer.SetKernelState); its zero value when it did not.
+	Kernel KernelView
 
 	// Packet is what the packet carried, in an event of op OpPacket: one
 	// packet the kernel sent on loopback, stamped by the kernel as it went
@@ -145,6 +141,27 @@ type Event struct {
 	// trace knows whose socket has its source address; Data and N are its
 	// payload.
 	Packet *Packet
+}
+
+// KernelView is what the kernel said of a socket at the end of a call: one
+// observation, made with extra syscalls, never a step of its own.
+type KernelView struct {
+	// State is the socket's TCP state after the call ("LISTEN",
+	// "ESTABLISHED", "CLOSE_WAIT"); after close, what the kernel's table
+	// still holds for the connection ("FIN_WAIT2", "TIME_WAIT", "CLOSED"
+	// once gone). Timer is the time left on its timer (how long TIME_WAIT
+	// has to go).
+	State string
+	Timer time.Duration
+	// PeerState and PeerTimer are the same for the connection's other
+	// end, after close, when that end is on this machine too.
+	PeerState string
+	PeerTimer time.Duration
+	// From names where the view came from: "TCP_INFO" (the socket itself,
+	// getsockopt), "sock_diag" (the kernel's answer for one connection,
+	// over netlink), or "/proc/net/tcp" (its whole table, read where
+	// sock_diag is refused, or when SOCKLAB_KERNEL_VIEW=table asks).
+	From string
 }
 
 // A Packet is one TCP segment or UDP datagram on the wire. Its JSON form

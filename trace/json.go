@@ -101,8 +101,8 @@ func ToJSON(e *Event, preview int) JSONEvent {
 		Syscall: e.Syscall, Kind: e.Kind, Arg: e.Arg, Local: e.Local, Remote: e.Remote,
 		Errno: e.Errno, EOF: e.EOF(), Interrupt: e.Interrupt, Nonblock: e.Nonblock,
 		Signal: e.Signal, PID: e.PID, Copies: e.Copies,
-		State: e.State, StateTimerNS: int64(e.StateTimer),
-		PeerState: e.PeerState, PeerTimerNS: int64(e.PeerStateTimer), StateFrom: e.StateFrom,
+		State: e.Kernel.State, StateTimerNS: int64(e.Kernel.Timer),
+		PeerState: e.Kernel.PeerState, PeerTimerNS: int64(e.Kernel.PeerTimer), StateFrom: e.Kernel.From,
 	}
 	if e.FD >= 0 {
 		j.FD = &e.FD

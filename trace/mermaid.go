@@ -149,13 +149,13 @@ func (s *MermaidSink) noteText(e *Event) string {
 		fmt.Fprintf(&b, " = %d", e.Ret)
 	}
 	switch {
-	case e.State == "":
+	case e.Kernel.State == "":
 	case e.Op == OpListen, e.Op == OpConnect, e.Op == OpAccept, e.Op == OpClose, e.EOF():
 		// The states that change the story; ESTABLISHED after every
 		// read would hide them.
-		b.WriteString(" · " + e.State)
-		if e.PeerState != "" {
-			b.WriteString(s.lang.T("mermaid.other_end", e.PeerState))
+		b.WriteString(" · " + e.Kernel.State)
+		if e.Kernel.PeerState != "" {
+			b.WriteString(s.lang.T("mermaid.other_end", e.Kernel.PeerState))
 		}
 	}
 	return b.String()

@@ -81,7 +81,7 @@ func mermaidArrows(t *testing.T, lang i18n.Lang) string {
 	var buf bytes.Buffer
 	s := NewMermaidSink(&buf, &MermaidOptions{Lang: lang})
 	for _, e := range []Event{
-		{Peer: "server", Role: Server, Op: OpListen, Phase: End, Step: 3, Syscall: "listen", Local: "127.0.0.1:1", State: "LISTEN"},
+		{Peer: "server", Role: Server, Op: OpListen, Phase: End, Step: 3, Syscall: "listen", Local: "127.0.0.1:1", Kernel: KernelView{State: "LISTEN"}},
 		{Peer: "client", Role: Client, Op: OpGetsockname, Phase: End, Syscall: "getsockname", Local: "127.0.0.1:2"},
 		{Peer: "client", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", Remote: "127.0.0.1:1"},
 		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", Remote: "127.0.0.1:2", Ret: 2, N: 2, Data: []byte("a;")},

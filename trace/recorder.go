@@ -71,6 +71,8 @@ const (
 	strPeerState
 	strSignal
 	strStateFrom
+	strOption
+	strCommand
 	numStrs
 )
 
@@ -78,12 +80,12 @@ const (
 type record struct {
 	seq                                       uint64
 	time, elapsed, stateTimer, peerStateTimer time.Duration
-	step, fd, ret, n, pid, copies             int
+	step, fd, ret, n, pid, copies, offered    int
 	data                                      dataRef
 	err                                       uint32 // 0 for nil, else errs[err-1]
 	packet                                    uint32 // 0 for nil, else packets[packet-1]
 	str                                       [numStrs]uint32
-	nonblock                                  bool
+	nonblock, abort                           bool
 }
 
 // A dataRef is where an event's data is in the arena.
@@ -104,8 +106,9 @@ func (r *Recorder) Handle(e Event) error {
 		r.chunks = append(r.chunks, make([]record, 0, recordChunk))
 	}
 	rec := record{
-		seq: e.Seq, time: e.Time, elapsed: e.Elapsed, stateTimer: e.StateTimer, peerStateTimer: e.PeerStateTimer,
+		seq: e.Seq, time: e.Time, elapsed: e.Elapsed, stateTimer: e.Kernel.Timer, peerStateTimer: e.Kernel.PeerTimer,
 		step: e.Step, fd: e.FD, ret: e.Ret, n: e.N, pid: e.PID, copies: e.Copies, nonblock: e.Nonblock,
+		offered: e.Offered, abort: e.Abort,
 		data: r.keepData(e.Data),
 	}
 	if e.Err != nil {
@@ -119,8 +122,8 @@ func (r *Recorder) Handle(e Event) error {
 	strs := [numStrs]string{
 		strPeer: e.Peer, strRole: string(e.Role), strOp: string(e.Op), strPhase: string(e.Phase),
 		strSyscall: e.Syscall, strKind: e.Kind, strArg: e.Arg, strLocal: e.Local, strRemote: e.Remote,
-		strErrno: e.Errno, strInterrupt: e.Interrupt, strState: e.State, strPeerState: e.PeerState, strSignal: e.Signal,
-		strStateFrom: e.StateFrom,
+		strErrno: e.Errno, strInterrupt: e.Interrupt, strState: e.Kernel.State, strPeerState: e.Kernel.PeerState, strSignal: e.Signal,
+		strStateFrom: e.Kernel.From, strOption: e.Option, strCommand: e.Command,
 	}
 	for f, s := range &strs {
 		// Events repeat a few strings, most of them the very same string
@@ -194,14 +197,16 @@ func (r *Recorder) keepData(data []byte) dataRef {
 // event turns rec back into an Event.
 func (r *Recorder) event(rec *record) Event {
 	e := Event{
-		Seq: rec.seq, Time: rec.time, Elapsed: rec.elapsed, StateTimer: rec.stateTimer, PeerStateTimer: rec.peerStateTimer,
+		Seq: rec.seq, Time: rec.time, Elapsed: rec.elapsed,
 		Step: rec.step, FD: rec.fd, Ret: rec.ret, N: rec.n, PID: rec.pid, Copies: rec.copies, Nonblock: rec.nonblock,
 		Peer: r.strs[rec.str[strPeer]], Role: Role(r.strs[rec.str[strRole]]), Op: Op(r.strs[rec.str[strOp]]),
 		Phase: Phase(r.strs[rec.str[strPhase]]), Syscall: r.strs[rec.str[strSyscall]], Kind: r.strs[rec.str[strKind]],
 		Arg: r.strs[rec.str[strArg]], Local: r.strs[rec.str[strLocal]], Remote: r.strs[rec.str[strRemote]],
 		Errno: r.strs[rec.str[strErrno]], Interrupt: r.strs[rec.str[strInterrupt]],
-		State: r.strs[rec.str[strState]], PeerState: r.strs[rec.str[strPeerState]],
-		Signal: r.strs[rec.str[strSignal]], StateFrom: r.strs[rec.str[strStateFrom]],
+		Signal: r.strs[rec.str[strSignal]], Option: r.strs[rec.str[strOption]], Command: r.strs[rec.str[strCommand]],
+		Offered: rec.offered, Abort: rec.abort,
+		Kernel: KernelView{State: r.strs[rec.str[strState]], Timer: rec.stateTimer,
+			PeerState: r.strs[rec.str[strPeerState]], PeerTimer: rec.peerStateTimer, From: r.strs[rec.str[strStateFrom]]},
 	}
 	if rec.err != 0 {
 		e.Err = r.errs[rec.err-1]

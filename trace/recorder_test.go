@@ -16,7 +16,14 @@ import (
 func fullEvent(t *testing.T, i int) Event {
 	t.Helper()
 	var e Event
-	v := reflect.ValueOf(&e).Elem()
+	fillFields(t, reflect.ValueOf(&e).Elem(), i)
+	return e
+}
+
+// fillFields sets every field of the struct v, and of the structs in it
+// (Event.Kernel), as fullEvent says.
+func fillFields(t *testing.T, v reflect.Value, i int) {
+	t.Helper()
 	for f := range v.NumField() {
 		field := v.Field(f)
 		name := v.Type().Field(f).Name
@@ -36,11 +43,12 @@ func fullEvent(t *testing.T, i int) Event {
 		case reflect.Pointer: // *Packet: a packet of the wire view
 			field.Set(reflect.ValueOf(&Packet{Proto: "tcp", From: "127.0.0.1:" + strconv.Itoa(i), To: "127.0.0.1:1",
 				ToPeer: "server", Flags: "PSH-ACK", Seq: uint32(i), Ack: 1, Window: 65536, MSS: -1, WScale: -1}))
+		case reflect.Struct: // KernelView: a value of its own
+			fillFields(t, field, i)
 		default:
 			t.Fatalf("Event.%s is a %s: teach fullEvent and the Recorder about it", name, field.Kind())
 		}
 	}
-	return e
 }
 
 func TestRecorderKeepsEveryField(t *testing.T) {

@@ -83,7 +83,7 @@ type peerFD struct {
 // what the last line about the same socket said: "ESTABLISHED" after every
 // read would hide the changes that matter. After close, it is always shown.
 func (s *TextSink) dropUnchangedState(e *Event) {
-	if e.State == "" || e.Phase != End {
+	if e.Kernel.State == "" || e.Phase != End {
 		return
 	}
 	key := peerFD{e.Peer, e.FD}
@@ -94,11 +94,11 @@ func (s *TextSink) dropUnchangedState(e *Event) {
 		delete(s.states, key)
 		return
 	}
-	if s.states[key] == e.State {
-		e.State = ""
+	if s.states[key] == e.Kernel.State {
+		e.Kernel.State = ""
 		return
 	}
-	s.states[key] = e.State
+	s.states[key] = e.Kernel.State
 }
 
 // explainIndent puts an explanation under the call column of its line.
@@ -204,7 +204,7 @@ func shown(e *Event) bool {
 	case e.Op.Blocks() && !e.Nonblock:
 		return true
 	case e.Op == OpWrite || e.Op == OpSendto || e.Op == OpShutdown || e.Op == OpClose:
-		return e.Phase == Begin || e.Err != nil || (e.Op == OpWrite && e.N < offered(e)) || (e.Op == OpClose && e.State != "")
+		return e.Phase == Begin || e.Err != nil || (e.Op == OpWrite && e.N < offered(e)) || (e.Op == OpClose && e.Kernel.State != "")
 	}
 	return e.Phase == End
 }
@@ -445,19 +445,19 @@ func (s *TextSink) errnoText(e *Event) string {
 
 // appendState renders the kernel's view, when the event has it.
 func (s *TextSink) appendState(b []byte, e *Event) []byte {
-	if e.State == "" {
+	if e.Kernel.State == "" {
 		return b
 	}
 	t := s.opts.Lang.T
-	b = append(append(b, "  "...), t("note.kernel", s.stateName(e.State, e.StateTimer))...)
-	if e.PeerState != "" {
-		b = append(b, t("note.other_end", s.stateName(e.PeerState, e.PeerStateTimer))...)
+	b = append(append(b, "  "...), t("note.kernel", s.stateName(e.Kernel.State, e.Kernel.Timer))...)
+	if e.Kernel.PeerState != "" {
+		b = append(b, t("note.other_end", s.stateName(e.Kernel.PeerState, e.Kernel.PeerTimer))...)
 	}
-	if strings.HasPrefix(e.StateFrom, "/proc/") {
+	if strings.HasPrefix(e.Kernel.From, "/proc/") {
 		// The fallback is worth a word: the whole table was read, at a
 		// cost that grows with the machine's connections. sock_diag and
 		// TCP_INFO, the usual sources, go unsaid (JSON has them all).
-		b = append(b, t("note.state_from", e.StateFrom)...)
+		b = append(b, t("note.state_from", e.Kernel.From)...)
 	}
 	return b
 }
@@ -541,7 +541,7 @@ func (s *TextSink) explain(e *Event) string {
 		// A Unix socket's peer has no address to show: the connection
 		// is known from the accept or connect that made it.
 		return "explain.close.unix"
-	case e.Op == OpClose && e.Phase == End && e.State != "TIME_WAIT" && e.PeerState == "TIME_WAIT":
+	case e.Op == OpClose && e.Phase == End && e.Kernel.State != "TIME_WAIT" && e.Kernel.PeerState == "TIME_WAIT":
 		return "explain.close.state.other"
 	}
 	return explanation(e)
@@ -692,7 +692,7 @@ func explanation(e *Event) string {
 		default:
 			return "explain.close"
 		}
-		if e.State == "TIME_WAIT" || e.PeerState == "TIME_WAIT" {
+		if e.Kernel.State == "TIME_WAIT" || e.Kernel.PeerState == "TIME_WAIT" {
 			return "explain.close.state"
 		}
 	}

@@ -50,7 +50,7 @@ func sampleEvents() []Event {
 		{Peer: "server", Role: Server, Op: OpCreate, Phase: End, Syscall: "socket", FD: 3, Ret: 3, Arg: "AF_INET, SOCK_STREAM, 0"},
 		{Peer: "server", Role: Server, Op: OpBind, Phase: End, Syscall: "bind", FD: 3, Local: "127.0.0.1:0"},
 		{Peer: "server", Role: Server, Op: OpGetsockname, Phase: End, Syscall: "getsockname", FD: 3, Local: "127.0.0.1:40000"},
-		{Peer: "server", Role: Server, Op: OpListen, Phase: End, Syscall: "listen", FD: 3, Arg: "128", State: "LISTEN"},
+		{Peer: "server", Role: Server, Op: OpListen, Phase: End, Syscall: "listen", FD: 3, Arg: "128", Kernel: KernelView{State: "LISTEN"}},
 		{Peer: "server", Role: Server, Op: OpAccept, Phase: Begin, Syscall: "accept4", FD: 3},
 		{Peer: "client", Role: Client, Op: OpCreate, Phase: Begin, Syscall: "socket", FD: -1, Arg: "AF_INET, SOCK_STREAM, 0"},
 		{Peer: "client", Role: Client, Op: OpCreate, Phase: End, Syscall: "socket", FD: 4, Ret: 4, Arg: "AF_INET, SOCK_STREAM, 0"},
@@ -76,8 +76,8 @@ func sampleEvents() []Event {
 		{Peer: "client", Role: Client, Op: OpClose, Phase: Begin, Syscall: "close", FD: 4},
 		packet("client", Client, "FIN-ACK", "server", 21, 1, 65536, nil),
 		packet("server", Server, "RST", "", 1, 0, 0, nil),
-		{Peer: "client", Role: Client, Op: OpClose, Phase: End, Syscall: "close", FD: 4, State: "FIN_WAIT2", PeerState: "CLOSE_WAIT"},
-		{Peer: "server", Role: Server, Op: OpClose, Phase: End, Syscall: "close", FD: 5, State: "CLOSED", PeerState: "TIME_WAIT", PeerStateTimer: 59950 * time.Millisecond},
+		{Peer: "client", Role: Client, Op: OpClose, Phase: End, Syscall: "close", FD: 4, Kernel: KernelView{State: "FIN_WAIT2", PeerState: "CLOSE_WAIT"}},
+		{Peer: "server", Role: Server, Op: OpClose, Phase: End, Syscall: "close", FD: 5, Kernel: KernelView{State: "CLOSED", PeerState: "TIME_WAIT", PeerTimer: 59950 * time.Millisecond}},
 		{Peer: "client", Role: Client, Op: OpClose, Phase: End, Syscall: "close", FD: 4},
 	}
 	for i := range evs {

@@ -120,7 +120,7 @@ func testScale(t *testing.T, n int) {
 	for _, e := range events {
 		if e.Op == trace.OpClose && e.Phase == trace.End && e.Remote != "" {
 			closes++
-			if e.State == "" {
+			if e.Kernel.State == "" {
 				t.Fatalf("%s's close of %s–%s has no kernel's view", e.Peer, e.Local, e.Remote)
 			}
 		}

@@ -211,3 +211,13 @@ func sockoptArgs(level, name uint64) string {
 	}
 	return fmt.Sprintf("%d, %d", level, name)
 }
+
+// sockoptName is the option's name alone ("SO_REUSEADDR"), or "" when
+// the table does not know it.
+func sockoptName(level, name uint64) string {
+	s := sockoptNames[[2]uint64{level, name}]
+	if i := strings.LastIndex(s, ", "); i >= 0 {
+		return s[i+2:]
+	}
+	return s
+}

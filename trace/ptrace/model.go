@@ -47,12 +47,12 @@ type facts struct {
 	nonblock      bool
 	state         string        // TCP state, when asked for
 	timer         time.Duration // on its timer, when the table was read
-	stateFrom     string        // where state came from (trace.Event.StateFrom)
+	stateFrom     string        // where state came from (trace.Event.Kernel.From)
 }
 
 // noteState records the kernel's view in e.
 func (f facts) noteState(e *trace.Event) {
-	e.State, e.StateTimer, e.StateFrom = f.state, f.timer, f.stateFrom
+	e.Kernel.State, e.Kernel.Timer, e.Kernel.From = f.state, f.timer, f.stateFrom
 }
 
 // memory reads the traced program's memory.
@@ -325,23 +325,24 @@ func (m *model) describe(pc *pending) {
 		e.Op = trace.OpGetsockname
 	case callSetsockopt:
 		e.Op, e.Arg = trace.OpSetsockopt, sockoptArgs(a[1], a[2])
+		e.Option = sockoptName(a[1], a[2])
 	case callFcntl:
 		e.Op = trace.OpFcntl
-		e.Arg = "F_SETFL, " + fcntlFlags(a[2])
+		e.Command, e.Arg = "F_SETFL", "F_SETFL, "+fcntlFlags(a[2])
 	case callRead, callReadv, callRecvfrom, callRecvmsg, callRecvmmsg:
 		e.Op = trace.OpRead
 		if datagram {
 			e.Op = trace.OpRecvfrom
 		}
 		e.N = m.bufferSize(pc)
-		e.Arg = strconv.Itoa(e.N)
+		e.Offered, e.Arg = e.N, strconv.Itoa(e.N)
 	case callWrite, callWritev, callSendto, callSendmsg, callSendmmsg:
 		e.Op = trace.OpWrite
 		if datagram {
 			e.Op = trace.OpSendto
 		}
 		e.Data, e.N = m.written(pc)
-		e.Arg = strconv.Itoa(e.N)
+		e.Offered, e.Arg = e.N, strconv.Itoa(e.N)
 		if to := m.destination(pc); to != "" {
 			e.Remote = to
 		}

@@ -56,7 +56,7 @@ func (k *fakeKernel) copies(ino uint64, pid, fd int) int {
 
 func (k *fakeKernel) closed(e *trace.Event, v6 bool) {
 	k.closes = append(k.closes, fmt.Sprint(e.Local, " ", e.Remote, " ", v6))
-	e.State, e.StateTimer = "TIME_WAIT", 60*time.Second
+	e.Kernel.State, e.Kernel.Timer = "TIME_WAIT", 60*time.Second
 }
 
 var fakeErrnos = map[int]string{4: "EINTR", 9: "EBADF", 11: "EAGAIN", 111: "ECONNREFUSED", 115: "EINPROGRESS"}
@@ -1165,10 +1165,10 @@ func TestModelKernelState(t *testing.T) {
 	state := map[string]string{}
 	for _, e := range events {
 		if e.Phase == trace.End {
-			state[e.Syscall] = e.State
+			state[e.Syscall] = e.Kernel.State
 		}
-		if e.Phase == trace.Begin && e.State != "" {
-			t.Errorf("%s: a Begin has a state %q", brief(e), e.State)
+		if e.Phase == trace.Begin && e.Kernel.State != "" {
+			t.Errorf("%s: a Begin has a state %q", brief(e), e.Kernel.State)
 		}
 	}
 	want := map[string]string{"socket": "", "bind": "", "listen": "LISTEN", "accept4": "ESTABLISHED", "read": "CLOSE_WAIT", "close": "TIME_WAIT"}
@@ -1179,8 +1179,8 @@ func TestModelKernelState(t *testing.T) {
 		t.Errorf("closed asked for %q, want %q", w.k.closes, want)
 	}
 	last := events[len(events)-1]
-	if last.StateTimer != 60*time.Second {
-		t.Errorf("close's StateTimer %v", last.StateTimer)
+	if last.Kernel.Timer != 60*time.Second {
+		t.Errorf("close's StateTimer %v", last.Kernel.Timer)
 	}
 	// The listener's close, with copies elsewhere, does not ask.
 	child := w.fork(p, 200)

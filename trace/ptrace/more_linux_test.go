@@ -386,7 +386,7 @@ func TestTraceGoNet(t *testing.T) {
 		}
 		switch e.Op {
 		case trace.OpListen:
-			listened = e.Err == nil && e.Step == 3 && e.State == "LISTEN"
+			listened = e.Err == nil && e.Step == 3 && e.Kernel.State == "LISTEN"
 		case trace.OpAccept:
 			if !e.Nonblock {
 				t.Errorf("Go's accept is not shown non-blocking: %s", brief(e))

@@ -93,7 +93,7 @@ func traced(t *testing.T, opts Options, server Program, clients ...Program) ([]t
 func dump(events []trace.Event) string {
 	var b strings.Builder
 	for _, e := range events {
-		b.WriteString(strconv.Itoa(int(e.Seq)) + " " + e.Peer + " [" + strconv.Itoa(e.Step) + "] " + string(e.Op) + " " + string(e.Phase) + " " + e.Syscall + "(" + strconv.Itoa(e.FD) + ") = " + strconv.Itoa(e.Ret) + " " + e.Errno + " " + e.Local + " " + e.Remote + " " + e.State + " " + strconv.Quote(string(e.Data)) + "\n")
+		b.WriteString(strconv.Itoa(int(e.Seq)) + " " + e.Peer + " [" + strconv.Itoa(e.Step) + "] " + string(e.Op) + " " + string(e.Phase) + " " + e.Syscall + "(" + strconv.Itoa(e.FD) + ") = " + strconv.Itoa(e.Ret) + " " + e.Errno + " " + e.Local + " " + e.Remote + " " + e.Kernel.State + " " + strconv.Quote(string(e.Data)) + "\n")
 	}
 	return b.String()
 }
@@ -193,12 +193,12 @@ func TestKernelViewOfAProgramBothWays(t *testing.T) {
 			if !ok {
 				t.Fatalf("no client close:\n%s", dump(events))
 			}
-			if client.StateFrom != tt.from || !slices.Contains([]string{"FIN_WAIT1", "FIN_WAIT2", "CLOSING", "TIME_WAIT"}, client.State) {
-				t.Errorf("the client's close: %q from %q, want a closing state from %q", client.State, client.StateFrom, tt.from)
+			if client.Kernel.From != tt.from || !slices.Contains([]string{"FIN_WAIT1", "FIN_WAIT2", "CLOSING", "TIME_WAIT"}, client.Kernel.State) {
+				t.Errorf("the client's close: %q from %q, want a closing state from %q", client.Kernel.State, client.Kernel.From, tt.from)
 			}
 			connect, _ := trace.Find(events, trace.EndOf("client", trace.OpConnect))
-			if connect.State != "ESTABLISHED" || connect.StateFrom != sock.FromTCPInfo {
-				t.Errorf("the client's connect: %q from %q, want ESTABLISHED from TCP_INFO", connect.State, connect.StateFrom)
+			if connect.Kernel.State != "ESTABLISHED" || connect.Kernel.From != sock.FromTCPInfo {
+				t.Errorf("the client's connect: %q from %q, want ESTABLISHED from TCP_INFO", connect.Kernel.State, connect.Kernel.From)
 			}
 		})
 	}

@@ -124,19 +124,19 @@ func TestViewAfterCloseBothWays(t *testing.T) {
 			events := rec.Events()
 			client, _ := trace.Find(events, trace.EndOf("client", trace.OpClose))
 			server, _ := trace.Find(events, trace.EndOf("server", trace.OpClose))
-			if client.StateFrom != tt.from || server.StateFrom != tt.from {
-				t.Errorf("the views came from %q and %q, want %q", client.StateFrom, server.StateFrom, tt.from)
+			if client.Kernel.From != tt.from || server.Kernel.From != tt.from {
+				t.Errorf("the views came from %q and %q, want %q", client.Kernel.From, server.Kernel.From, tt.from)
 			}
 			finishing := []string{"FIN_WAIT1", "FIN_WAIT2", "CLOSING", "TIME_WAIT"}
-			if !slices.Contains(finishing, client.State) || client.PeerState != "CLOSE_WAIT" {
-				t.Errorf("after the client's close: %q, other end %q; want one of %q, other end CLOSE_WAIT", client.State, client.PeerState, finishing)
+			if !slices.Contains(finishing, client.Kernel.State) || client.Kernel.PeerState != "CLOSE_WAIT" {
+				t.Errorf("after the client's close: %q, other end %q; want one of %q, other end CLOSE_WAIT", client.Kernel.State, client.Kernel.PeerState, finishing)
 			}
-			if !slices.Contains([]string{"CLOSED", "LAST_ACK"}, server.State) || !slices.Contains(finishing, server.PeerState) {
-				t.Errorf("after the server's close: %q, other end %q", server.State, server.PeerState)
+			if !slices.Contains([]string{"CLOSED", "LAST_ACK"}, server.Kernel.State) || !slices.Contains(finishing, server.Kernel.PeerState) {
+				t.Errorf("after the server's close: %q, other end %q", server.Kernel.State, server.Kernel.PeerState)
 			}
 			read, _ := trace.Find(events, trace.EndOf("server", trace.OpRead).AtEOF())
-			if read.State != "CLOSE_WAIT" || read.StateFrom != FromTCPInfo {
-				t.Errorf("the end-of-file read: %q from %q, want CLOSE_WAIT from TCP_INFO", read.State, read.StateFrom)
+			if read.Kernel.State != "CLOSE_WAIT" || read.Kernel.From != FromTCPInfo {
+				t.Errorf("the end-of-file read: %q from %q, want CLOSE_WAIT from TCP_INFO", read.Kernel.State, read.Kernel.From)
 			}
 		})
 	}

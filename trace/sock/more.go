@@ -75,7 +75,7 @@ func (s *Socket) SendTo(ctx context.Context, b []byte, to netip.AddrPort) (int, 
 		return 0, &CallError{Call: "sendto", Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpSendto, "sendto")
-	e.Remote, e.N, e.Data, e.Arg = to.String(), len(b), b, strconv.Itoa(len(b))
+	e.Remote, e.N, e.Data, e.Offered, e.Arg = to.String(), len(b), b, len(b), strconv.Itoa(len(b))
 	if err := s.peer.Admit(&e); err != nil {
 		return 0, &CallError{Call: "sendto", Err: err}
 	}
@@ -105,7 +105,7 @@ func (s *Socket) RecvFrom(ctx context.Context, b []byte) (int, netip.AddrPort, e
 		return 0, netip.AddrPort{}, &CallError{Call: "recvfrom", Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpRecvfrom, "recvfrom")
-	e.N, e.Arg = len(b), strconv.Itoa(len(b))
+	e.N, e.Offered, e.Arg = len(b), len(b), strconv.Itoa(len(b))
 	if err := s.peer.Admit(&e); err != nil {
 		return 0, netip.AddrPort{}, &CallError{Call: "recvfrom", Err: err}
 	}

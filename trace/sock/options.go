@@ -16,7 +16,7 @@ func (s *Socket) SetLinger(on bool, seconds int) error {
 	if on {
 		onoff = 1
 	}
-	err := s.setsockopt(fmt.Sprintf("SOL_SOCKET, SO_LINGER, {l_onoff=%d, l_linger=%d}", onoff, seconds),
+	err := s.setsockopt("SO_LINGER", fmt.Sprintf("SOL_SOCKET, SO_LINGER, {l_onoff=%d, l_linger=%d}", onoff, seconds),
 		func() error { return sysSetLinger(s.fd, onoff, seconds) })
 	if err == nil {
 		s.linger0 = on && seconds == 0
@@ -31,14 +31,14 @@ func (s *Socket) SetReuseAddr(on bool) error {
 	if on {
 		v = 1
 	}
-	return s.setsockopt(fmt.Sprintf("SOL_SOCKET, SO_REUSEADDR, %d", v),
+	return s.setsockopt("SO_REUSEADDR", fmt.Sprintf("SOL_SOCKET, SO_REUSEADDR, %d", v),
 		func() error { return sysSetReuseAddr(s.fd, v) })
 }
 
 // SetRecvTimeout sets SO_RCVTIMEO: a read (or accept) that waits longer
 // than d fails with EAGAIN instead of blocking for ever.
 func (s *Socket) SetRecvTimeout(d time.Duration) error {
-	err := s.setsockopt(fmt.Sprintf("SOL_SOCKET, SO_RCVTIMEO, %v", d),
+	err := s.setsockopt("SO_RCVTIMEO", fmt.Sprintf("SOL_SOCKET, SO_RCVTIMEO, %v", d),
 		func() error { return sysSetRecvTimeout(s.fd, d) })
 	if err == nil {
 		s.recvTimeout = d
@@ -56,13 +56,13 @@ func (s *Socket) receiving() (over func()) {
 	return s.peer.EndsWithin(s.recvTimeout)
 }
 
-// setsockopt traces one setsockopt(2) call described by arg.
-func (s *Socket) setsockopt(arg string, call func() error) error {
+// setsockopt traces one setsockopt(2) call of option, described by arg.
+func (s *Socket) setsockopt(option, arg string, call func() error) error {
 	if s.fd < 0 {
 		return ErrClosed
 	}
 	e := s.event(trace.OpSetsockopt, "setsockopt")
-	e.Arg = arg
+	e.Option, e.Arg = option, arg
 	if err := s.peer.Admit(&e); err != nil {
 		return &CallError{Call: "setsockopt", Err: err}
 	}
@@ -100,7 +100,7 @@ func (s *Socket) dupFrom(low int) (int, error) {
 		return -1, ErrClosed
 	}
 	e := s.event(trace.OpFcntl, "fcntl")
-	e.Arg = "F_DUPFD_CLOEXEC, " + strconv.Itoa(low)
+	e.Command, e.Arg = "F_DUPFD_CLOEXEC", "F_DUPFD_CLOEXEC, "+strconv.Itoa(low)
 	if err := s.peer.Admit(&e); err != nil {
 		return -1, &CallError{Call: "fcntl", Err: err}
 	}
@@ -126,7 +126,7 @@ func (s *Socket) SetNonblock() error {
 		return ErrClosed
 	}
 	e := s.event(trace.OpFcntl, "fcntl")
-	e.Arg = "F_SETFL, O_NONBLOCK"
+	e.Command, e.Arg = "F_SETFL", "F_SETFL, O_NONBLOCK"
 	if err := s.peer.Admit(&e); err != nil {
 		return &CallError{Call: "fcntl", Err: err}
 	}

@@ -282,7 +282,7 @@ func (s *Socket) Write(ctx context.Context, b []byte) (int, error) {
 		return 0, &CallError{Call: "write", Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpWrite, "write")
-	e.N, e.Data, e.Arg = len(b), b, strconv.Itoa(len(b))
+	e.N, e.Data, e.Offered, e.Arg = len(b), b, len(b), strconv.Itoa(len(b))
 	if err := s.peer.Admit(&e); err != nil {
 		return 0, &CallError{Call: "write", Err: err}
 	}
@@ -316,7 +316,7 @@ func (s *Socket) Read(ctx context.Context, b []byte) (int, error) {
 		return 0, &CallError{Call: "read", Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpRead, "read")
-	e.N, e.Arg = len(b), strconv.Itoa(len(b))
+	e.N, e.Offered, e.Arg = len(b), len(b), strconv.Itoa(len(b))
 	if err := s.peer.Admit(&e); err != nil {
 		return 0, &CallError{Call: "read", Err: err}
 	}
@@ -392,7 +392,7 @@ func (s *Socket) Close() error {
 	}
 	e := s.event(trace.OpClose, "close")
 	if s.linger0 {
-		e.Arg = "SO_LINGER 0" // this close resets the connection instead of ending it
+		e.Arg, e.Abort = "SO_LINGER 0", true // this close resets the connection instead of ending it
 	}
 	if err := s.peer.Admit(&e); err != nil {
 		return &CallError{Call: "close", Err: err}

@@ -96,7 +96,7 @@ func (s *Socket) noteState(e *trace.Event) {
 		fd = e.Ret // the new socket, not the listening one
 	}
 	v := StateOf(fd, e.Local, e.Remote, s.v6)
-	e.State, e.StateTimer, e.StateFrom = v.State, v.Timer, v.From
+	e.Kernel.State, e.Kernel.Timer, e.Kernel.From = v.State, v.Timer, v.From
 }
 
 // A View is what the kernel says of a socket: its TCP state, the time
@@ -160,12 +160,12 @@ func diagConnection(local, remote string) (own, other tableEntry, found, ok bool
 
 // noteView records in e what the kernel holds for a closed connection.
 func noteView(e *trace.Event, own, other tableEntry, found bool, from string) {
-	e.State, e.StateTimer, e.StateFrom = "CLOSED", 0, from
+	e.Kernel.State, e.Kernel.Timer, e.Kernel.From = "CLOSED", 0, from
 	if found {
-		e.State, e.StateTimer = own.state, own.timer
+		e.Kernel.State, e.Kernel.Timer = own.state, own.timer
 	}
 	if other.state != "" {
-		e.PeerState, e.PeerStateTimer = other.state, other.timer
+		e.Kernel.PeerState, e.Kernel.PeerTimer = other.state, other.timer
 	}
 }
 
