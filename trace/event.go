@@ -93,7 +93,7 @@ type Event struct {
 	Command string
 	Abort   bool
 	Local   string // local address when known
-	Remote string // peer address when known
+	Remote  string // peer address when known
 	// Ret is the syscall's result on End: the new descriptor for create and
 	// accept, the byte count for read and write, 0 for success, -1 on error.
 	Ret int
