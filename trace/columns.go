@@ -4,6 +4,8 @@ import (
 	"io"
 	"strings"
 	"sync"
+
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 // ColumnsOptions configures [NewColumnsSink]. The zero value is the default.
@@ -25,10 +27,13 @@ type ColumnsOptions struct {
 type ColumnsSink struct {
 	w     io.Writer
 	width int
-	text  *TextSink // renders the cells, keeps the colours and states
+	opts  TextOptions
 
 	mu      sync.Mutex
-	started bool // the header is out
+	ann     *Annotator      // what each event means
+	painter painter         // each peer's colour
+	told    map[string]bool // explanations already given
+	started bool            // the header is out
 }
 
 // NewColumnsSink returns a sink that writes two columns to w. opts may be nil.
@@ -40,7 +45,14 @@ func NewColumnsSink(w io.Writer, opts *ColumnsOptions) *ColumnsSink {
 	if o.Width <= 0 {
 		o.Width = 100
 	}
-	return &ColumnsSink{w: w, width: o.Width, text: NewTextSink(io.Discard, &o.TextOptions)}
+	if o.Preview <= 0 {
+		o.Preview = DefaultPreview
+	}
+	if o.Lang == "" {
+		o.Lang = i18n.EN
+	}
+	return &ColumnsSink{w: w, width: o.Width, opts: o.TextOptions, told: make(map[string]bool),
+		ann: NewAnnotator(&AnnotateOptions{Preview: o.Preview, Lang: o.Lang, Explain: o.Explain})}
 }
 
 // Handle writes e's line, and an arrow when bytes (or the end of the
@@ -48,14 +60,11 @@ func NewColumnsSink(w io.Writer, opts *ColumnsOptions) *ColumnsSink {
 func (s *ColumnsSink) Handle(e Event) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.text
-	t.mu.Lock() // the cell renderer's state: colours, states shown, explanations
-	defer t.mu.Unlock()
-	key := t.explain(&e) // from every event, shown or not: it follows the bytes
-	if !shown(&e) {
+	an := s.ann.Annotate(&e)
+	if !an.Shown {
 		return nil
 	}
-	t.dropUnchangedState(&e)
+	key, l := an.Explain, s.opts.Lang
 	if e.Packet != nil {
 		return s.packet(&e, key)
 	}
@@ -69,18 +78,17 @@ func (s *ColumnsSink) Handle(e Event) error {
 	// What does not fit wraps onto the next lines of the column, under
 	// the call: a state, an errno or a note is what the class is asked
 	// about, and must never be cut.
-	cells := wrapCell(string(t.appendBody(nil, &e, false)), cellWidth, cellIndent)
+	cells := wrapCell(string(appendBody(nil, l, &e, &an, false)), cellWidth, cellIndent)
 	var out strings.Builder
 	if !s.started {
 		s.started = true
-		l := t.opts.Lang
 		server, client := l.T("peer.server"), l.T("peer.client")
 		out.WriteString(server + strings.Repeat(" ", max(1, half-Width(server))) + client + "\n")
 		out.WriteString(strings.Repeat("─", half-1) + " " + strings.Repeat("─", s.width-half) + "\n")
 	}
 	for _, cell := range cells {
-		if t.opts.Color {
-			cell = t.paint(&e, cell)
+		if s.opts.Color {
+			cell = s.painter.paint(&e, cell)
 		}
 		if !left {
 			out.WriteString(strings.Repeat(" ", half))
@@ -88,9 +96,9 @@ func (s *ColumnsSink) Handle(e Event) error {
 		out.WriteString(cell)
 		out.WriteByte('\n')
 	}
-	if t.opts.Explain && key != "" && !t.told[key] {
-		t.told[key] = true
-		for i, part := range Wrap(t.opts.Lang.T(key), cellWidth-2) {
+	if s.opts.Explain && key != "" && !s.told[key] {
+		s.told[key] = true
+		for i, part := range Wrap(l.T(key), cellWidth-2) {
 			if !left {
 				out.WriteString(strings.Repeat(" ", half))
 			}
@@ -114,15 +122,15 @@ func (s *ColumnsSink) Handle(e Event) error {
 // packet draws a packet of the wire view as an arrow from its sender's
 // column to its receiver's, and its explanation under it, centred.
 func (s *ColumnsSink) packet(e *Event, key string) error {
-	t := s.text
-	label := e.Packet.Label() + "  " + string(t.appendPacketFields(nil, e, max(8, s.width/4)))
+	l := s.opts.Lang
+	label := e.Packet.Label() + "  " + string(appendPacketFields(nil, l, e, max(8, s.width/4)))
 	fromServer := e.Role == Server || e.Role == "" && strings.HasPrefix(e.Packet.ToPeer, string(Client))
 	var out strings.Builder
 	out.WriteString(s.across(label, fromServer))
 	out.WriteByte('\n')
-	if t.opts.Explain && key != "" && !t.told[key] {
-		t.told[key] = true
-		for _, part := range Wrap(t.opts.Lang.T(key), s.width-8) {
+	if s.opts.Explain && key != "" && !s.told[key] {
+		s.told[key] = true
+		for _, part := range Wrap(l.T(key), s.width-8) {
 			out.WriteString("    " + part + "\n")
 		}
 	}
@@ -149,13 +157,13 @@ func (s *ColumnsSink) arrow(e *Event) string {
 	if e.Op != OpRead || e.Phase != End || e.Err != nil || e.Interrupt != "" {
 		return ""
 	}
-	l := s.text.opts.Lang
+	l := s.opts.Lang
 	var label string
 	switch {
 	case e.EOF():
 		label = l.T("arrow.fin")
 	case e.N > 0:
-		preview := string(s.text.appendQuotedPreview(nil, e.Data, max(8, s.width/4)))
+		preview := string(appendQuotedPreview(nil, l, e.Data, max(8, s.width/4)))
 		label = l.T("arrow.bytes", e.N) + " " + preview
 	default:
 		return ""

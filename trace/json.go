@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"sync"
+	"time"
 )
 
 // SchemaVersion is the version of the JSON Lines schema, the "v" field of
@@ -28,7 +29,7 @@ type JSONSink struct {
 	w    io.Writer
 	opts JSONOptions
 	mu   sync.Mutex
-	text *TextSink // follows the bytes for Explain; writes nothing
+	ann  *Annotator // what each event means, as the terminal shows it
 }
 
 // NewJSONSink returns a sink that writes JSON Lines to w. opts may be nil.
@@ -40,9 +41,9 @@ func NewJSONSink(w io.Writer, opts *JSONOptions) *JSONSink {
 	if s.opts.Preview <= 0 {
 		s.opts.Preview = 4096
 	}
-	if s.opts.Explain {
-		s.text = NewTextSink(io.Discard, &TextOptions{Explain: true})
-	}
+	// The call text is the terminal's, in English: a program reading
+	// the trace shows what a person would have seen.
+	s.ann = NewAnnotator(&AnnotateOptions{Explain: s.opts.Explain, Hidden: true})
 	return s
 }
 
@@ -90,6 +91,48 @@ type JSONEvent struct {
 	// Explain is the catalogue key of the line's explanation, with
 	// JSONOptions.Explain (--format=json --explain).
 	Explain string `json:"explain,omitempty"`
+
+	// What the terminal shows for the event (see [Annotation]), so that a
+	// reader draws it without working it out again: Shown says whether
+	// the text view gives the event a line; Call is the call as that line
+	// writes it (`accept4(3, …)`; a packet's numbers); Notes are the
+	// remarks after it, as catalogue keys with their arguments; Late
+	// marks a packet that reached the capture after a later line.
+	Shown bool       `json:"shown"`
+	Call  string     `json:"call,omitempty"`
+	Notes []JSONNote `json:"notes,omitempty"`
+	Late  bool       `json:"late,omitempty"`
+}
+
+// A JSONNote is a [Note] in the JSON trace: its catalogue key and
+// arguments, numbers and strings as they are, a duration as Go writes it
+// ("1.5ms"), a note within a note as an object of its own.
+type JSONNote struct {
+	Key  string `json:"key,omitempty"`
+	Args []any  `json:"args,omitempty"`
+}
+
+func jsonNote(n Note) JSONNote {
+	j := JSONNote{Key: n.Key}
+	for _, a := range n.Args {
+		switch a := a.(type) {
+		case Note:
+			j.Args = append(j.Args, jsonNote(a))
+		case time.Duration:
+			j.Args = append(j.Args, a.String())
+		default:
+			j.Args = append(j.Args, a)
+		}
+	}
+	return j
+}
+
+// annotate adds to j what an says.
+func (j *JSONEvent) annotate(an Annotation) {
+	j.Explain, j.Shown, j.Call, j.Late = an.Explain, an.Shown, an.Call, an.Late
+	for _, n := range an.Notes {
+		j.Notes = append(j.Notes, jsonNote(n))
+	}
 }
 
 // ToJSON returns the wire form of e, keeping at most preview bytes of data
@@ -131,13 +174,9 @@ func (s *JSONSink) Handle(e Event) error {
 	j := ToJSON(&e, s.opts.Preview)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.text != nil {
-		// Under s.mu: the explanation follows the events in the order
-		// they are written.
-		s.text.mu.Lock()
-		j.Explain = s.text.explain(&e)
-		s.text.mu.Unlock()
-	}
+	// Under s.mu: the annotator follows the events in the order they
+	// are written.
+	j.annotate(s.ann.Annotate(&e))
 	line, err := json.Marshal(j)
 	if err != nil {
 		return err

@@ -113,19 +113,15 @@ func (s *MermaidSink) packet(b *strings.Builder, e *Event) {
 }
 
 // participant returns the diagram's id for a peer, declaring it the first
-// time, named in the sink's language when its role is known (a peer seen
-// first at the other end of an arrow is declared by its name alone, and
-// only in English is that the same).
+// time, named in the sink's language (a peer seen first at the other end
+// of an arrow, its role unknown, by the role its name starts with).
 func (s *MermaidSink) participant(b *strings.Builder, peer string, role Role) string {
 	if id, ok := s.seen[peer]; ok {
 		return id
 	}
 	id := fmt.Sprintf("P%d", len(s.seen)+1)
 	s.seen[peer] = id
-	name := peer
-	if rest, ok := strings.CutPrefix(peer, string(role)); ok && role != "" {
-		name = s.lang.T("peer."+string(role)) + rest
-	}
+	name := PeerLabel(s.lang, peer, role)
 	fmt.Fprintf(b, "    participant %s as %s\n", id, mermaidText(name))
 	return id
 }

@@ -61,16 +61,16 @@ func sampleEvents() []Event {
 		packet("client", Client, "ACK", "server", 1, 1, 65536, nil),
 		{Peer: "client", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", FD: 4, Remote: "127.0.0.1:40000", Elapsed: 120 * time.Microsecond},
 		{Peer: "server", Role: Server, Op: OpAccept, Phase: End, Syscall: "accept4", FD: 3, Ret: 5, Remote: "127.0.0.1:50000", Elapsed: 2 * ms},
-		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "14", N: 14, Data: []byte("你好, server")},
-		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Arg: "14", Ret: 14, N: 14, Data: []byte("你好, server")},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "14", Offered: 14, N: 14, Data: []byte("你好, server")},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Arg: "14", Offered: 14, Ret: 14, N: 14, Data: []byte("你好, server")},
 		packet("client", Client, "PSH-ACK", "server", 1, 1, 65536, []byte("\x1b]0;pwned\a\x1b[2J\xff\u202e!")),
-		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 5, Arg: "1024", Ret: 20, N: 20, Data: []byte("\x1b]0;pwned\a\x1b[2J\xff\u202e!"), Elapsed: 30 * time.Microsecond},
-		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 5, Arg: "1024", Elapsed: ms},
+		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 5, Arg: "1024", Offered: 1024, Ret: 20, N: 20, Data: []byte("\x1b]0;pwned\a\x1b[2J\xff\u202e!"), Elapsed: 30 * time.Microsecond},
+		{Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 5, Arg: "1024", Offered: 1024, Elapsed: ms},
 		{Peer: "client-2", Role: Client, Op: OpConnect, Phase: End, Syscall: "connect", FD: 6, Remote: "127.0.0.1:1", Ret: -1, Err: syscall.ECONNREFUSED, Errno: "ECONNREFUSED"},
-		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "3000", N: 3000, Data: bytes.Repeat([]byte("ab"), 1500)},
-		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Arg: "3000", Ret: 1000, N: 1000, Data: bytes.Repeat([]byte("ab"), 500)},
-		{Peer: "server", Role: Server, Op: OpWrite, Phase: End, Syscall: "write", FD: 5, Arg: "2", Ret: -1, Err: syscall.EPIPE, Errno: "EPIPE", Data: []byte{}},
-		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "90", N: 90, Data: []byte(strings.Repeat("你", 30))},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "3000", Offered: 3000, N: 3000, Data: bytes.Repeat([]byte("ab"), 1500)},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 4, Arg: "3000", Offered: 3000, Ret: 1000, N: 1000, Data: bytes.Repeat([]byte("ab"), 500)},
+		{Peer: "server", Role: Server, Op: OpWrite, Phase: End, Syscall: "write", FD: 5, Arg: "2", Offered: 2, Ret: -1, Err: syscall.EPIPE, Errno: "EPIPE", Data: []byte{}},
+		{Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 4, Arg: "90", Offered: 90, N: 90, Data: []byte(strings.Repeat("你", 30))},
 		{Peer: "client", Role: Client, Op: OpShutdown, Phase: Begin, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
 		{Peer: "client", Role: Client, Op: OpShutdown, Phase: End, Syscall: "shutdown", FD: 4, Arg: "SHUT_WR"},
 		{Peer: "client", Role: Client, Op: OpClose, Phase: Begin, Syscall: "close", FD: 4},
@@ -505,7 +505,7 @@ func TestTextSinkMarksALatePacket(t *testing.T) {
 	late := packet("client", Client, "FIN-ACK", "server", 15, 23, 65536, nil)
 	late.Time = 1500 * time.Microsecond
 	for _, e := range []Event{
-		{Peer: "server", Role: Server, Op: OpRead, Phase: Begin, Step: 10, Syscall: "read", FD: 5, Arg: "1024", Time: 1620 * time.Microsecond},
+		{Peer: "server", Role: Server, Op: OpRead, Phase: Begin, Step: 10, Syscall: "read", FD: 5, Arg: "1024", Offered: 1024, Time: 1620 * time.Microsecond},
 		late,
 	} {
 		if err := s.Handle(e); err != nil {
@@ -524,8 +524,8 @@ func TestTextSinkMarksALatePacket(t *testing.T) {
 // no line has the field.
 func TestJSONSinkExplains(t *testing.T) {
 	events := []Event{
-		{Seq: 1, Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 3, Local: "127.0.0.1:5000", Remote: "127.0.0.1:80", N: 10, Arg: "10", Data: []byte("0123456789")},
-		{Seq: 2, Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 3, Local: "127.0.0.1:5000", Remote: "127.0.0.1:80", N: 10, Arg: "10", Ret: 10},
+		{Seq: 1, Peer: "client", Role: Client, Op: OpWrite, Phase: Begin, Syscall: "write", FD: 3, Local: "127.0.0.1:5000", Remote: "127.0.0.1:80", N: 10, Arg: "10", Offered: 10, Data: []byte("0123456789")},
+		{Seq: 2, Peer: "client", Role: Client, Op: OpWrite, Phase: End, Syscall: "write", FD: 3, Local: "127.0.0.1:5000", Remote: "127.0.0.1:80", N: 10, Arg: "10", Offered: 10, Ret: 10},
 		{Seq: 3, Peer: "server", Role: Server, Op: OpRead, Phase: End, Syscall: "read", FD: 4, Local: "127.0.0.1:80", Remote: "127.0.0.1:5000", N: 4, Ret: 4, Data: []byte("0123")},
 	}
 	for _, explain := range []bool{false, true} {

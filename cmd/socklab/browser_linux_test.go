@@ -229,6 +229,50 @@ func TestBrowserReplays(t *testing.T) {
 	}
 }
 
+// TestBrowserDrawsTheGivenCall feeds the page a trace whose bind carries a
+// call text app.js could never derive from the event's parts: the page
+// draws the text it is given, as the terminal showed it, rather than work
+// it out again.
+func TestBrowserDrawsTheGivenCall(t *testing.T) {
+	ctx := browser(t)
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"run", "basic", "--format=json"}, env{stdout: &out, stderr: &errOut}); code != 0 {
+		t.Fatalf("socklab run basic: exit %d: %s", code, errOut.String())
+	}
+	var lines [][]byte
+	given := 0
+	for _, line := range bytes.SplitAfter(out.Bytes(), []byte("\n")) {
+		var ev map[string]any
+		if len(line) > 0 && json.Unmarshal(line, &ev) == nil && ev["op"] == "bind" && ev["phase"] == "end" {
+			if call, _ := ev["call"].(string); !strings.HasPrefix(call, "bind(") {
+				t.Fatalf("the bind's line has no call text: %s", line)
+			}
+			ev["call"] = "bind(GIVEN)"
+			line, _ = json.Marshal(ev)
+			line = append(line, '\n')
+			given++
+		}
+		lines = append(lines, line)
+	}
+	if given != 1 {
+		t.Fatalf("found %d bind ends in the trace, want 1", given)
+	}
+	saved := filepath.Join(t.TempDir(), "given.jsonl")
+	if err := os.WriteFile(saved, bytes.Join(lines, nil), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := startWeb(t, "--replay", saved)
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the replay", `document.body.dataset.phase === "replay"`)
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#timeline"); s.value = s.max; s.dispatchEvent(new Event("input")); })()`))
+	waitFor(t, ctx, "the bind drawn", `!!document.querySelector('#diagram g.call[data-op="bind"]')`)
+	if got := evaluate[string](t, ctx, `document.querySelector('#diagram g.call[data-op="bind"]').textContent`); !strings.Contains(got, "bind(GIVEN)") {
+		t.Errorf("the bind's box says %q, want the call text the trace gave, bind(GIVEN)", got)
+	}
+}
+
 // runWatch is a page of the test's own, reading the run's messages.
 type runWatch struct {
 	events chan map[string]any

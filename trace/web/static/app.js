@@ -168,7 +168,11 @@
 
   const isRead = (op) => op === "read" || op === "recvfrom";
 
+  // callText is the call as the terminal writes it: the trace's own
+  // "call", which socklab's JSON carries on every line. A trace saved before
+  // the field existed is drawn from its parts.
   function callText(ev) {
+    if (ev.call && ev.op !== "packet") return ev.call;
     const name = ev.syscall || ev.op;
     const args = [];
     if (ev.fd != null && ev.op !== "create") args.push(String(ev.fd));

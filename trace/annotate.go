@@ -1,0 +1,496 @@
+package trace
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/socklab/socklab/trace/i18n"
+)
+
+// An Annotator is the stage between the tracer and the sinks that decides,
+// once per event, what the event means to a person: whether it gets a
+// line, the call as strace writes it, the notes that go with it, the
+// kernel's view worth showing and the explanation — the notes and the
+// explanation as catalogue keys with their arguments, not finished text.
+// Every sink that shows events (text, columns, JSON, Mermaid; the page
+// through JSON) owns one, as log/slog's handlers share commonHandler, and
+// only translates and lays out what it decided.
+//
+// An Annotator follows the run — the bytes written and not yet read, the
+// sockets that were reset, the state each socket last showed — so it must
+// see every event, shown or not, in sequence order. It is not safe for
+// concurrent use: its sink calls it under the sink's own lock.
+type Annotator struct {
+	opts   AnnotateOptions
+	states map[peerFD]string // the TCP state last shown for each socket
+	flows  map[flow][]int    // each direction's writes, in bytes, not yet all read
+	resets map[peerFD]bool   // sockets whose connection was reset
+	conns  map[peerFD]bool   // sockets that accept or connect gave a connection
+	latest time.Duration     // the latest time a line has shown
+}
+
+// AnnotateOptions configures [NewAnnotator]. The zero value is the default.
+type AnnotateOptions struct {
+	// Preview is how many bytes of data the call text shows; 0 means
+	// DefaultPreview.
+	Preview int
+	// Lang is the language of the call text's "…(+N bytes)"; "" means
+	// English. Notes and explanations stay catalogue keys.
+	Lang i18n.Lang
+	// Explain chooses each line's explanation. Without it the annotator
+	// follows nothing it would only need for that.
+	Explain bool
+	// Hidden annotates the events that get no line too (their call and
+	// notes), as a trace for programs carries every event.
+	Hidden bool
+}
+
+// NewAnnotator returns an annotator. opts may be nil.
+func NewAnnotator(opts *AnnotateOptions) *Annotator {
+	a := &Annotator{states: make(map[peerFD]string), flows: make(map[flow][]int),
+		resets: make(map[peerFD]bool), conns: make(map[peerFD]bool)}
+	if opts != nil {
+		a.opts = *opts
+	}
+	if a.opts.Preview <= 0 {
+		a.opts.Preview = DefaultPreview
+	}
+	if a.opts.Lang == "" {
+		a.opts.Lang = i18n.EN
+	}
+	return a
+}
+
+// An Annotation is what an [Annotator] decided about one event.
+type Annotation struct {
+	// Shown says whether the event gets a line (see shown).
+	Shown bool
+	// Call is the call as strace writes it, its data previewed:
+	// `write(5, "hi", 2)`. For a packet of the wire view, its numbers,
+	// options and payload: `seq 1, ack 1, win 65536, len 2  "hi"`.
+	Call string
+	// Notes are what the line says after the call (on a Begin) or after
+	// its result (on an End), in order.
+	Notes []Note
+	// State is the kernel's view the line shows: nil when the event has
+	// none, or it says what the last line about the same socket said
+	// ("ESTABLISHED" after every read would hide the changes that
+	// matter). After close it is always shown.
+	State *KernelView
+	// Waited marks the End of a call that may block, on a blocking
+	// descriptor: the line says how long it blocked (Event.Elapsed).
+	Waited bool
+	// Late marks a packet stamped before a line already shown: on a busy
+	// machine the sending CPU may be held between stamping a packet and
+	// queuing it for the capture, and it comes after calls made later.
+	Late bool
+	// Explain is the catalogue key of the sentence that explains the
+	// line, or "" (always "" without AnnotateOptions.Explain).
+	Explain string
+}
+
+// A Note is a remark on a line: a catalogue key and its arguments. An
+// argument may itself be a Note, translated first; a Note with no key is
+// its one argument, said as it is.
+type Note struct {
+	Key  string
+	Args []any
+}
+
+// In says the note in l.
+func (n Note) In(l i18n.Lang) string {
+	if n.Key == "" {
+		if len(n.Args) == 0 {
+			return ""
+		}
+		s, _ := n.Args[0].(string)
+		return s
+	}
+	args := n.Args
+	for i, a := range n.Args {
+		if inner, ok := a.(Note); ok {
+			if &args[0] == &n.Args[0] {
+				args = slices.Clone(n.Args) // never write to the annotation's own slice
+			}
+			args[i] = inner.In(l)
+		}
+	}
+	return l.T(n.Key, args...)
+}
+
+// PeerLabel is a peer's name in l: "client-2" is "客户端-2" in Chinese. A
+// role's name is translated when the peer's name starts with it (role ""
+// tries both, for a peer known only by name: a packet's receiver).
+func PeerLabel(l i18n.Lang, peer string, role Role) string {
+	roles := []Role{role}
+	if role == "" {
+		roles = []Role{Server, Client}
+	}
+	for _, r := range roles {
+		if rest, ok := strings.CutPrefix(peer, string(r)); ok && r != "" && (role != "" || rest == "" || rest[0] == '-') {
+			return l.T("peer."+string(r)) + rest
+		}
+	}
+	return peer
+}
+
+type peerFD struct {
+	peer string
+	fd   int
+}
+
+// A flow is one direction of a connection: from the writer's address to
+// the reader's.
+type flow struct{ from, to string }
+
+// Annotate decides what e means. It must see every event of the run, in
+// order.
+func (a *Annotator) Annotate(e *Event) Annotation {
+	var an Annotation
+	if a.opts.Explain {
+		an.Explain = a.explain(e) // from every event, shown or not: it follows the bytes
+	}
+	if an.Shown = shown(e); !an.Shown && !a.opts.Hidden {
+		return an
+	}
+	if e.Packet != nil {
+		an.Call = string(appendPacketFields(nil, a.opts.Lang, e, a.opts.Preview))
+		an.Late = an.Shown && e.Time < a.latest
+		a.latest = max(a.latest, e.Time)
+		return an
+	}
+	if an.Shown {
+		a.latest = max(a.latest, e.Time)
+		an.State = a.stateToShow(e)
+	}
+	an.Call = string(a.appendCall(nil, e))
+	an.Notes = notes(e)
+	an.Waited = e.Phase == End && e.Op.Blocks() && !e.Nonblock
+	return an
+}
+
+// stateToShow returns the kernel's view e's line shows, or nil (see
+// Annotation.State).
+func (a *Annotator) stateToShow(e *Event) *KernelView {
+	if e.Kernel.State == "" || e.Phase != End {
+		return nil
+	}
+	key := peerFD{e.Peer, e.FD}
+	if e.Op == OpAccept {
+		key.fd = e.Ret // the state is the new socket's
+	}
+	if e.Op == OpClose {
+		delete(a.states, key)
+	} else {
+		if a.states[key] == e.Kernel.State {
+			return nil
+		}
+		a.states[key] = e.Kernel.State
+	}
+	k := e.Kernel
+	return &k
+}
+
+// shown decides which events get a line. Calls that can block (accept,
+// connect, read) get one when they begin and one when they end. Calls the
+// other peer may be waiting on (write, shutdown, close) get theirs when they
+// begin: the other peer's read can return, and be printed, before the writer
+// is back from write, and a line must never appear after its own effect.
+// Their End gets a line only when it has news: an error or a short write.
+// Every other call gets one line, when it ends, with its result; so does a
+// call on a non-blocking descriptor, which never waits.
+func shown(e *Event) bool {
+	switch {
+	case e.Op == OpPacket:
+		return true
+	case e.Op.Blocks() && !e.Nonblock:
+		return true
+	case e.Op == OpWrite || e.Op == OpSendto || e.Op == OpShutdown || e.Op == OpClose:
+		return e.Phase == Begin || e.Err != nil || (e.Op == OpWrite && e.N < offered(e)) || (e.Op == OpClose && e.Kernel.State != "")
+	}
+	return e.Phase == End
+}
+
+// offered is how many bytes a write was given.
+func offered(e *Event) int {
+	if e.Offered == 0 {
+		return e.N
+	}
+	return e.Offered
+}
+
+// sameAs names, for the calls that a stream socket's write and read may be
+// made with, the note that says so; the ops map to their own key, so
+// that a datagram's sendto (OpSendto) gets none.
+var sameAs = map[string]string{
+	"sendto": "note.is_write", "send": "note.is_write", "sendmsg": "note.is_write", "writev": "note.is_write",
+	"sendmmsg": "note.is_write", string(OpWrite): "note.is_write",
+	"recvfrom": "note.is_read", "recv": "note.is_read", "recvmsg": "note.is_read", "readv": "note.is_read",
+	"recvmmsg": "note.is_read", string(OpRead): "note.is_read",
+}
+
+// waiting names, for a blocking call's Begin line, what the call waits for.
+var waiting = map[Op]string{
+	OpAccept:   "wait.accept",
+	OpConnect:  "wait.connect",
+	OpRead:     "wait.read",
+	OpRecvfrom: "wait.recvfrom",
+}
+
+// notes returns what e's line says after its call or result, in order.
+func notes(e *Event) []Note {
+	var ns []Note
+	if e.Phase == Begin {
+		if w := waiting[e.Op]; w != "" {
+			if e.Op == OpConnect && e.Kind == "unix" {
+				w = "wait.connect.unix" // no handshake: the kernel joins the sockets
+			}
+			ns = append(ns, Note{Key: w})
+		}
+		if key := sameAs[e.Syscall]; key != "" && key == sameAs[string(e.Op)] && e.Syscall != string(e.Op) {
+			// Python's sendall is sendto, its recv recvfrom: on a
+			// connected TCP socket, a write and a read.
+			ns = append(ns, Note{Key: key, Args: []any{e.Syscall}})
+		}
+		if e.Op == OpClose && e.Copies > 0 {
+			ns = append(ns, Note{Key: "note.copies", Args: []any{e.Copies}})
+		}
+		return ns
+	}
+	switch {
+	case e.Err != nil: // the result says it: the errno, in words
+	case e.Op == OpAccept && e.Remote != "":
+		ns = append(ns, Note{Key: "note.accepted", Args: []any{e.Remote}})
+	case e.Op == OpRecvfrom && e.Remote != "":
+		ns = append(ns, Note{Key: "note.from", Args: []any{e.Remote}})
+	case e.Op == OpGetsockname && e.Local != "":
+		ns = append(ns, Note{Key: "note.local", Args: []any{e.Local}})
+	case e.EOF():
+		ns = append(ns, Note{Key: "note.eof"})
+	case e.Interrupt != "":
+	case e.Op == OpRead && e.Ret > 0 && e.Offered == e.Ret:
+		ns = append(ns, Note{Key: "note.buffer_full"})
+	case e.Op == OpRead && e.Ret > 0 && !utf8.Valid(e.Data):
+		ns = append(ns, Note{Key: "note.not_utf8"})
+	case e.Op == OpWrite && e.N < offered(e):
+		ns = append(ns, Note{Key: "note.short_write", Args: []any{e.N, offered(e)}})
+	}
+	if e.Interrupt != "" {
+		reason := Note{Args: []any{e.Interrupt}}
+		if key := "interrupt." + e.Interrupt; i18n.EN.Has(key) {
+			reason = Note{Key: key}
+		}
+		ns = append(ns, Note{Key: "note.woken", Args: []any{reason}})
+	}
+	return ns
+}
+
+// explain returns the catalogue key of the sentence that explains e's
+// line, or "", chosen from what the call really did in its context: a read
+// that got part of one write, or bytes of two, or half a character; a
+// close after the connection was reset, which sends nothing; a close whose
+// other end, not this one, waits in TIME_WAIT. It follows every event, so
+// it must see them all, shown or not.
+func (a *Annotator) explain(e *Event) string {
+	if e.Op == OpPacket {
+		return packetExplanation(e)
+	}
+	fd := peerFD{e.Peer, e.FD}
+	switch {
+	case e.Op == OpWrite && e.Phase == Begin:
+		f := flow{e.Local, e.Remote}
+		a.flows[f] = append(a.flows[f], e.N)
+	case e.Op == OpWrite && e.Phase == End:
+		// The Begin counted the bytes offered; the kernel may have taken
+		// fewer, and sends only those.
+		// The writer makes one call at a time: its last entry is this
+		// write's, and no read can have taken bytes it did not send.
+		f := flow{e.Local, e.Remote}
+		if e.Offered > e.Ret {
+			if w := a.flows[f]; len(w) > 0 {
+				if w[len(w)-1] -= e.Offered - max(e.Ret, 0); w[len(w)-1] <= 0 {
+					a.flows[f] = w[:len(w)-1] // a failed write sent nothing
+				}
+			}
+		}
+	case e.Op == OpAccept && e.Phase == End && e.Ret >= 0:
+		a.conns[peerFD{e.Peer, e.Ret}] = true
+	case e.Op == OpConnect && e.Phase == End && e.Err == nil:
+		a.conns[fd] = true
+	case e.Op == OpClose && e.Phase == End:
+		delete(a.resets, fd) // the number may be given to a new socket
+		delete(a.conns, fd)
+		// What was written and never read is gone with the connection.
+		delete(a.flows, flow{e.Local, e.Remote})
+		delete(a.flows, flow{e.Remote, e.Local})
+	}
+	// Only a reset says the connection is gone: EPIPE also follows this
+	// side's own shutdown, after which close still sends FIN.
+	if e.Phase == End && e.Errno == "ECONNRESET" {
+		a.resets[fd] = true
+	}
+	switch {
+	case e.Op == OpRead && e.Phase == End && e.Err == nil && e.Ret > 0:
+		joined, partial := a.consume(flow{e.Remote, e.Local}, e.Ret)
+		switch {
+		case endsMidCharacter(e.Data):
+			return "explain.read.split_char"
+		case joined:
+			return "explain.read.joined"
+		case partial:
+			return "explain.read.partial"
+		}
+	case e.Op == OpRead && e.Phase == End && e.Interrupt != "" && e.Err == nil:
+		return "explain.read.interrupted"
+	case e.Op == OpConnect && e.Phase == End && e.Interrupt == "connect-timeout":
+		return "explain.connect.interrupted"
+	case e.Op == OpClose && e.Phase == Begin && a.resets[fd] && !e.Abort:
+		return "explain.close.after_reset"
+	case e.Op == OpClose && e.Phase == Begin && e.Kind == "unix" && a.conns[fd]:
+		// A Unix socket's peer has no address to show: the connection
+		// is known from the accept or connect that made it.
+		return "explain.close.unix"
+	case e.Op == OpClose && e.Phase == End && e.Kernel.State != "TIME_WAIT" && e.Kernel.PeerState == "TIME_WAIT":
+		return "explain.close.state.other"
+	}
+	return explanation(e)
+}
+
+// consume takes n bytes read from what f's writes carried, and reports
+// whether they came from two writes or more (joined), or were only part of
+// one, whose rest waits for the next read (partial).
+func (a *Annotator) consume(f flow, n int) (joined, partial bool) {
+	writes := a.flows[f]
+	touched, rest := 0, false
+	for n > 0 && len(writes) > 0 {
+		take := min(n, writes[0])
+		writes[0] -= take
+		n -= take
+		touched++
+		if writes[0] > 0 {
+			rest = true
+			break
+		}
+		writes = writes[1:]
+	}
+	if len(writes) == 0 {
+		delete(a.flows, f)
+	} else {
+		a.flows[f] = writes
+	}
+	return touched > 1, touched == 1 && rest
+}
+
+// endsMidCharacter reports whether b ends with the first bytes of a UTF-8
+// character whose other bytes have not come yet.
+func endsMidCharacter(b []byte) bool {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			// FullRune is false only for a valid start cut short.
+			return !utf8.FullRune(b[i:])
+		}
+	}
+	return false
+}
+
+// appendCall renders the call as strace would show it, shortened.
+func (a *Annotator) appendCall(b []byte, e *Event) []byte {
+	preview := a.opts.Preview
+	b = append(b, e.Syscall...)
+	b = append(b, '(')
+	start := len(b)
+	// sep separates arguments; a call with no descriptor yet (net.Dial's
+	// Begin) starts with the next one.
+	sep := func(b []byte) []byte {
+		if len(b) > start {
+			return append(b, ", "...)
+		}
+		return b
+	}
+	if e.Op != OpCreate && e.FD >= 0 {
+		b = strconv.AppendInt(b, int64(e.FD), 10)
+	}
+	switch e.Op {
+	case OpCreate:
+		b = append(b, e.Arg...)
+	case OpBind:
+		b = append(sep(b), e.Local...)
+	case OpConnect:
+		b = append(sep(b), e.Remote...)
+	case OpListen, OpShutdown, OpSetsockopt, OpFcntl:
+		b = append(sep(b), e.Arg...)
+	case OpWrite:
+		b = append(b, ", "...)
+		b = appendQuotedPreview(b, a.opts.Lang, e.Data, preview)
+		b = append(append(b, ", "...), e.Arg...) // the bytes offered
+	case OpSendto:
+		b = append(b, ", "...)
+		b = appendQuotedPreview(b, a.opts.Lang, e.Data, preview)
+		b = append(append(b, ", "...), e.Arg...)
+		b = append(append(b, ", "...), e.Remote...)
+	case OpRead, OpRecvfrom:
+		b = append(b, ", "...)
+		if e.Phase == End && e.Err == nil {
+			b = appendQuotedPreview(b, a.opts.Lang, e.Data, preview)
+		} else {
+			b = append(b, "…"...)
+		}
+		b = append(append(b, ", "...), e.Arg...) // the buffer's size
+	}
+	return append(b, ')')
+}
+
+// appendPacketFields renders a packet's numbers, options and payload, as
+// tcpdump writes them, so that a student who meets tcpdump later reads it
+// already: relative seq and ack, the window in bytes, the payload's
+// length and a preview of it, the handshake's options.
+func appendPacketFields(b []byte, l i18n.Lang, e *Event, preview int) []byte {
+	p := e.Packet
+	if p.Proto == "tcp" {
+		b = append(b, "seq "...)
+		b = strconv.AppendUint(b, uint64(p.Seq), 10)
+		if strings.Contains(p.Flags, "ACK") {
+			b = append(b, ", ack "...)
+			b = strconv.AppendUint(b, uint64(p.Ack), 10)
+		}
+		b = append(b, ", win "...)
+		b = strconv.AppendInt(b, int64(p.Window), 10)
+		b = append(b, ", len "...)
+		b = strconv.AppendInt(b, int64(e.N), 10)
+	} else {
+		b = append(b, "len "...)
+		b = strconv.AppendInt(b, int64(e.N), 10)
+	}
+	var opts []string
+	if p.MSS >= 0 {
+		opts = append(opts, "mss "+strconv.Itoa(p.MSS))
+	}
+	if p.SACK {
+		opts = append(opts, "sackOK")
+	}
+	if p.WScale >= 0 {
+		opts = append(opts, "wscale "+strconv.Itoa(p.WScale))
+	}
+	if len(opts) > 0 {
+		b = append(append(append(b, " ["...), strings.Join(opts, ", ")...), ']')
+	}
+	if e.N > 0 {
+		b = append(append(b, "  "...), appendQuotedPreview(nil, l, e.Data, preview)...)
+	}
+	return b
+}
+
+// appendQuotedPreview appends data quoted, at most preview bytes of it,
+// and how many more there were, in l.
+func appendQuotedPreview(b []byte, l i18n.Lang, data []byte, preview int) []byte {
+	b = append(b, '"')
+	b = AppendPreview(b, data, preview)
+	b = append(b, '"')
+	if shown := previewCut(data, preview); shown < len(data) {
+		b = append(b, l.T("note.more_bytes", len(data)-shown)...)
+	}
+	return b
+}
