@@ -229,10 +229,10 @@ func TestBrowserReplays(t *testing.T) {
 	}
 }
 
-// TestBrowserDrawsTheGivenCall feeds the page a trace whose bind carries a
-// call text app.js could never derive from the event's parts: the page
-// draws the text it is given, as the terminal showed it, rather than work
-// it out again.
+// TestBrowserDrawsTheGivenCall feeds the page a trace whose bind (both its
+// events) carries a call text app.js could never derive from the event's
+// parts: the page draws the text it is given, as the terminal showed it,
+// rather than work it out again.
 func TestBrowserDrawsTheGivenCall(t *testing.T) {
 	ctx := browser(t)
 	var out, errOut bytes.Buffer
@@ -243,7 +243,7 @@ func TestBrowserDrawsTheGivenCall(t *testing.T) {
 	given := 0
 	for _, line := range bytes.SplitAfter(out.Bytes(), []byte("\n")) {
 		var ev map[string]any
-		if len(line) > 0 && json.Unmarshal(line, &ev) == nil && ev["op"] == "bind" && ev["phase"] == "end" {
+		if len(line) > 0 && json.Unmarshal(line, &ev) == nil && ev["op"] == "bind" {
 			if call, _ := ev["call"].(string); !strings.HasPrefix(call, "bind(") {
 				t.Fatalf("the bind's line has no call text: %s", line)
 			}
@@ -254,8 +254,8 @@ func TestBrowserDrawsTheGivenCall(t *testing.T) {
 		}
 		lines = append(lines, line)
 	}
-	if given != 1 {
-		t.Fatalf("found %d bind ends in the trace, want 1", given)
+	if given != 2 {
+		t.Fatalf("found %d bind events in the trace, want its begin and end", given)
 	}
 	saved := filepath.Join(t.TempDir(), "given.jsonl")
 	if err := os.WriteFile(saved, bytes.Join(lines, nil), 0o644); err != nil {
@@ -265,9 +265,9 @@ func TestBrowserDrawsTheGivenCall(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, ctx, "the replay", `document.body.dataset.phase === "replay"`)
+	waitFor(t, ctx, "the replay's events", fmt.Sprintf(`document.body.dataset.phase === "replay" && +document.querySelector("#timeline").max === %d`, len(lines)-1))
 	act(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#timeline"); s.value = s.max; s.dispatchEvent(new Event("input")); })()`))
-	waitFor(t, ctx, "the bind drawn", `!!document.querySelector('#diagram g.call[data-op="bind"]')`)
+	waitFor(t, ctx, "the whole trace drawn", fmt.Sprintf(`document.body.dataset.events === "%d"`, len(lines)-1))
 	if got := evaluate[string](t, ctx, `document.querySelector('#diagram g.call[data-op="bind"]').textContent`); !strings.Contains(got, "bind(GIVEN)") {
 		t.Errorf("the bind's box says %q, want the call text the trace gave, bind(GIVEN)", got)
 	}
