@@ -13,7 +13,7 @@ import (
 
 var basic = Lesson{
 	Name:    "basic",
-	Summary: "the 11 steps: a server and a client exchange one message and one reply, then close",
+	Summary: summary("basic"),
 	Run:     runBasic,
 	Uses:    []string{"message", "reply"},
 	Script:  elevenSteps,

@@ -13,7 +13,7 @@ import (
 
 var httpLesson = Lesson{
 	Name:    "http",
-	Summary: "net/http on traced sockets: the client asks for the time three times, each on a new connection, then three times on one keep-alive connection; the server speaks only when asked",
+	Summary: summary("http"),
 	Run:     runHTTP,
 	Wire:    measureWire,
 }

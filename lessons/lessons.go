@@ -19,12 +19,15 @@ import (
 	"sync"
 
 	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 // A Lesson is one scenario.
 type Lesson struct {
-	Name    string
-	Summary string // one line, for `socklab list`
+	Name string
+	// Summary is the lesson's one line, for `socklab list` and its page's
+	// title: the catalogue's (trace/i18n, key lesson.NAME), in English.
+	Summary string
 	// Run plays the lesson, tracing every call through tr. It returns nil
 	// when the lesson's story happened.
 	Run func(ctx context.Context, tr *trace.Tracer, opts Options) error
@@ -43,6 +46,10 @@ type Lesson struct {
 	// `socklab trace --expect` checks a program against; nil for the rest.
 	Expect *Expectation
 }
+
+// summary is the Summary of the lesson called name: the catalogue holds
+// it, in every language, under lesson.NAME.
+func summary(name string) string { return i18n.EN.T("lesson." + name) }
 
 // Options are what a user may change in a lesson. The zero value gives the
 // defaults.

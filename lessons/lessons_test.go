@@ -423,6 +423,9 @@ func TestTimeoutWaitsForTheDeadline(t *testing.T) {
 
 func TestSummariesAreInTheCatalogue(t *testing.T) {
 	for _, l := range All() {
+		if !i18n.EN.Has("lesson." + l.Name) {
+			t.Errorf("lesson %s has no English summary (key lesson.%[1]s in trace/i18n/en.go)", l.Name)
+		}
 		if got := i18n.EN.T("lesson." + l.Name); got != l.Summary {
 			t.Errorf("lesson %s: catalogue says %q, Summary says %q", l.Name, got, l.Summary)
 		}

@@ -14,7 +14,7 @@ import (
 
 var websocketLesson = Lesson{
 	Name:    "websocket",
-	Summary: "one HTTP Upgrade handshake, then a TCP connection both sides send on at will: the server pushes three messages unasked, the client sends one, then a close frame each way",
+	Summary: summary("websocket"),
 	Run:     runWebSocket,
 	Uses:    []string{"message"},
 	Wire:    measureWire,
