@@ -27,6 +27,7 @@ func unorderedCalls(events []trace.Event, peer string) []string {
 	return calls
 }
 
+// The calls of the http and websocket rows of orderTests.
 var (
 	listenerCalls = func(accepts int) []string {
 		calls := []string{"create", "bind", "listen", "getsockname", "fcntl", "fcntl", "close"}
@@ -45,38 +46,6 @@ var (
 		return all
 	}
 )
-
-func init() {
-	orderTests = append(orderTests,
-		orderTest{
-			lesson:    "http",
-			unordered: true,
-			calls: map[string][]string{
-				"server":   listenerCalls(4),
-				"server-1": {"fcntl", "fcntl", "write", "close"},
-				"server-2": {"fcntl", "fcntl", "write", "close"},
-				"server-3": {"fcntl", "fcntl", "write", "close"},
-				"server-4": {"fcntl", "fcntl", "write", "write", "write", "close"},
-				"client-1": slices.Concat(dialCalls, []string{"write", "close"}),
-				"client-2": slices.Concat(dialCalls, []string{"write", "close"}),
-				"client-3": slices.Concat(dialCalls, []string{"write", "close"}),
-				// Closed once told its idle connection is done.
-				"client-4": slices.Concat(dialCalls, repeat(3, "write"), []string{"close"}),
-			},
-		},
-		orderTest{
-			lesson:    "websocket",
-			unordered: true,
-			calls: map[string][]string{
-				"server": listenerCalls(1),
-				// The 101 response, three pushes, the close frame.
-				"server-1": slices.Concat([]string{"fcntl", "fcntl", "close"}, repeat(5, "write")),
-				// The Upgrade request, the message, the close frame.
-				"client-1": slices.Concat(dialCalls, []string{"write", "write", "write", "close"}),
-			},
-		},
-	)
-}
 
 // connection is one TCP connection's two peers in the web lessons.
 type connection struct{ client, server string }
