@@ -50,7 +50,7 @@ var (
 // connection is one TCP connection's two peers in the web lessons.
 type connection struct{ client, server string }
 
-func webConnections(n int) []connection {
+func protocolConnections(n int) []connection {
 	var conns []connection
 	for i := 1; i <= n; i++ {
 		conns = append(conns, connection{fmt.Sprintf("client-%d", i), fmt.Sprintf("server-%d", i)})
@@ -79,7 +79,7 @@ func TestWebStreamsIntact(t *testing.T) {
 	}{{"http", 4}, {"websocket", 1}} {
 		t.Run(tt.lesson, func(t *testing.T) {
 			events := runLesson(t, tt.lesson, Options{})
-			for _, c := range webConnections(tt.conns) {
+			for _, c := range protocolConnections(tt.conns) {
 				for _, dir := range [][2]string{{c.client, c.server}, {c.server, c.client}} {
 					wrote, read := streamOf(events, dir[0], trace.OpWrite), streamOf(events, dir[1], trace.OpRead)
 					if len(wrote) == 0 || !bytes.Equal(wrote, read) {
@@ -108,7 +108,7 @@ func seqOf(events []trace.Event, peer string, op trace.Op, phase trace.Phase, pa
 // server to speak first.
 func TestHTTPAnswersOnlyWhenAsked(t *testing.T) {
 	events := runLesson(t, "http", Options{})
-	for _, c := range webConnections(4) {
+	for _, c := range protocolConnections(4) {
 		var heard, responses []uint64 // when request k was read whole; when response k began
 		var read []byte
 		for _, e := range events {
@@ -189,8 +189,8 @@ func TestWebSocketPushesUnasked(t *testing.T) {
 	}
 }
 
-// TestWireTable: the tables of both lessons, measured from real runs.
-func TestWireTable(t *testing.T) {
+// TestTrafficTable: the tables of both lessons, measured from real runs.
+func TestTrafficTable(t *testing.T) {
 	for _, tt := range []struct {
 		lesson string
 		want   map[string][3]int // what → messages, payload, connections
@@ -213,7 +213,7 @@ func TestWireTable(t *testing.T) {
 			}
 			onWire := 0
 			for _, r := range table.Rows {
-				onWire += r.Wire
+				onWire += r.Written
 				want, ok := tt.want[r.What]
 				if !ok {
 					t.Errorf("unexpected row %s", r.What)
