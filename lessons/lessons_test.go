@@ -33,10 +33,14 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
+// An orderTest is a lesson's row in orderTests.
 type orderTest struct {
 	lesson string
 	calls  map[string][]string // peer → its calls, in order
-	rules  []trace.Rule
+	// rules are the lesson's causal rules across peers; for a lesson with
+	// an expectation, those it adds to the expectation's (which are
+	// checked too, and not written here again).
+	rules []trace.Rule
 	// endsOnly compares the ops of End events alone, for a lesson whose
 	// calls nest (gonet sees socket() only from inside net.Dial).
 	endsOnly bool
