@@ -14,7 +14,7 @@ import (
 
 var addrinuse = Lesson{
 	Name:    "addrinuse",
-	Summary: "a second bind to a port fails with EADDRINUSE, also while the port's last connection is in TIME_WAIT; SO_REUSEADDR allows the latter",
+	Summary: summary("addrinuse"),
 	Run:     runAddrinuse,
 }
 

@@ -9,7 +9,7 @@ import (
 
 var backlogLesson = Lesson{
 	Name:    "backlog",
-	Summary: "clients finish their handshake before the server calls accept: connect returns, and the backlog queues them",
+	Summary: summary("backlog"),
 	Run:     runBacklog,
 	Uses:    []string{"clients"},
 }

@@ -13,34 +13,20 @@ import (
 
 var basic = Lesson{
 	Name:    "basic",
-	Summary: "the 11 steps: a server and a client exchange one message and one reply, then close",
+	Summary: summary("basic"),
 	Run:     runBasic,
 	Uses:    []string{"message", "reply"},
 	Script:  elevenSteps,
 	Expect:  elevenStepsExpected,
 }
 
-// elevenSteps is the canonical story, 1 to 11, the teaching order of the
-// basic exchange (and of ipv6, the same calls). Steps 7 and 8 are not
-// turns: they are calls returning, which happens when the kernel is done,
-// and that is the lesson of 5 to 8: connect returns (7) as soon as the
-// handshake is over, before the server's accept has even begun (6).
-var elevenSteps = []trace.Point{
-	trace.BeginOf("server", trace.OpCreate),  // 1
-	trace.BeginOf("server", trace.OpBind),    // 2
-	trace.BeginOf("server", trace.OpListen),  // 3
-	trace.BeginOf("client", trace.OpCreate),  // 4
-	trace.BeginOf("client", trace.OpConnect), // 5, then 7
-	trace.BeginOf("server", trace.OpAccept),  // 6, then 8
-	trace.BeginOf("client", trace.OpWrite),   // 9
-	trace.BeginOf("server", trace.OpRead),    // 10
-	trace.BeginOf("server", trace.OpWrite),   // 9
-	trace.BeginOf("client", trace.OpRead),    // 10
-	trace.BeginOf("server", trace.OpRead),    // 10, until end of file
-	trace.BeginOf("client", trace.OpClose),   // 11
-	trace.BeginOf("server", trace.OpClose),   // 11, the connection
-	trace.BeginOf("server", trace.OpClose),   // 11, the listener
-}
+// elevenSteps is the teaching order of the basic exchange (and of ipv6,
+// the same calls): the story as elevenStepsExpected tells it (expect.go),
+// one turn for each of its calls. Steps 7 and 8 are not turns: they are
+// calls returning, which happens when the kernel is done, and that is the
+// lesson of 5 to 8: connect returns (7) as soon as the handshake is over,
+// before the server's accept has even begun (6).
+var elevenSteps = elevenStepsExpected.Script()
 
 // The basic lesson is the classic exchange: the [Server] and the [Client]
 // (below, where each step is explained) run at the same time, as two

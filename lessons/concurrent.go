@@ -12,7 +12,7 @@ import (
 
 var concurrent = Lesson{
 	Name:    "concurrent",
-	Summary: "one listening socket, one goroutine per accepted connection: each connection keeps its order while they interleave",
+	Summary: summary("concurrent"),
 	Run:     runConcurrent,
 	Uses:    []string{"clients"},
 }

@@ -9,7 +9,7 @@ import (
 
 var echo = Lesson{
 	Name:    "echo",
-	Summary: "the server reads and echoes until read returns 0: how a server learns the client is done",
+	Summary: summary("echo"),
 	Run:     runEcho,
 }
 

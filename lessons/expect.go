@@ -1,11 +1,18 @@
 package lessons
 
-import "github.com/socklab/socklab/trace"
+import (
+	"slices"
+
+	"github.com/socklab/socklab/trace"
+)
 
 // An Expectation is a lesson's story as `socklab trace --expect` checks
 // another program against it: the calls each peer makes, in order, and the
-// rules across the peers that causality guarantees. The lesson's own tests
-// check the lesson against the very same rules.
+// rules across the peers that causality guarantees. It is the one place
+// the story is written: the lesson's --step script is its calls
+// ([Expectation.Script]), the lesson-plan step of each call comes from
+// trace.StepOf (see numbered), and the lesson's own tests check the lesson
+// against the very same rules ([Expectation.Rules]).
 type Expectation struct {
 	Calls  []ExpectedCall
 	Checks []Check
@@ -16,7 +23,8 @@ type ExpectedCall struct {
 	Peer string
 	Op   trace.Op
 	// Steps are the lesson-plan steps the call shows (6 and 8 for an
-	// accept that waited and returned).
+	// accept that waited and returned), as trace.StepOf numbers them for
+	// the peer's role: filled in by numbered, never written by hand.
 	Steps []int
 	// What narrows the call down: "data" for a read that got bytes,
 	// "eof" for one that returned 0, "connection" or "listener" for a
@@ -47,23 +55,25 @@ var (
 )
 
 // elevenStepsExpected is the basic exchange, as any program may make it:
-// Python's sendall and recv are write and read.
-var elevenStepsExpected = &Expectation{
+// Python's sendall and recv are write and read. It is the canonical story,
+// 1 to 11, and the teaching order of the basic lesson (and of ipv6, the
+// same calls): their --step script is its calls (elevenSteps, basic.go).
+var elevenStepsExpected = numbered(&Expectation{
 	Calls: []ExpectedCall{
-		{Peer: "server", Op: trace.OpCreate, Steps: []int{1}, Missing: "expect.miss.server.create"},
-		{Peer: "server", Op: trace.OpBind, Steps: []int{2}, Missing: "expect.miss.server.bind"},
-		{Peer: "server", Op: trace.OpListen, Steps: []int{3}, Missing: "expect.miss.server.listen"},
-		{Peer: "client", Op: trace.OpCreate, Steps: []int{4}, Missing: "expect.miss.client.create"},
-		{Peer: "client", Op: trace.OpConnect, Steps: []int{5, 7}, Missing: "expect.miss.client.connect"},
-		{Peer: "server", Op: trace.OpAccept, Steps: []int{6, 8}, Missing: "expect.miss.server.accept"},
-		{Peer: "client", Op: trace.OpWrite, Steps: []int{9}, Missing: "expect.miss.client.write"},
-		{Peer: "server", Op: trace.OpRead, Steps: []int{10}, What: "data", Missing: "expect.miss.server.read"},
-		{Peer: "server", Op: trace.OpWrite, Steps: []int{9}, Missing: "expect.miss.server.write"},
-		{Peer: "client", Op: trace.OpRead, Steps: []int{10}, What: "data", Missing: "expect.miss.client.read"},
-		{Peer: "server", Op: trace.OpRead, Steps: []int{10}, What: "eof", Optional: true, Missing: "expect.miss.server.read_eof"},
-		{Peer: "client", Op: trace.OpClose, Steps: []int{11}, What: "connection", Missing: "expect.miss.client.close"},
-		{Peer: "server", Op: trace.OpClose, Steps: []int{11}, What: "connection", Missing: "expect.miss.server.close"},
-		{Peer: "server", Op: trace.OpClose, Steps: []int{11}, What: "listener", Optional: true, Anywhere: true, Missing: "expect.miss.server.close_listener"},
+		{Peer: "server", Op: trace.OpCreate, Missing: "expect.miss.server.create"},
+		{Peer: "server", Op: trace.OpBind, Missing: "expect.miss.server.bind"},
+		{Peer: "server", Op: trace.OpListen, Missing: "expect.miss.server.listen"},
+		{Peer: "client", Op: trace.OpCreate, Missing: "expect.miss.client.create"},
+		{Peer: "client", Op: trace.OpConnect, Missing: "expect.miss.client.connect"},
+		{Peer: "server", Op: trace.OpAccept, Missing: "expect.miss.server.accept"},
+		{Peer: "client", Op: trace.OpWrite, Missing: "expect.miss.client.write"},
+		{Peer: "server", Op: trace.OpRead, What: "data", Missing: "expect.miss.server.read"},
+		{Peer: "server", Op: trace.OpWrite, Missing: "expect.miss.server.write"},
+		{Peer: "client", Op: trace.OpRead, What: "data", Missing: "expect.miss.client.read"},
+		{Peer: "server", Op: trace.OpRead, What: "eof", Optional: true, Missing: "expect.miss.server.read_eof"},
+		{Peer: "client", Op: trace.OpClose, What: "connection", Missing: "expect.miss.client.close"},
+		{Peer: "server", Op: trace.OpClose, What: "connection", Missing: "expect.miss.server.close"},
+		{Peer: "server", Op: trace.OpClose, What: "listener", Optional: true, Anywhere: true, Missing: "expect.miss.server.close_listener"},
 	},
 	Checks: []Check{
 		// The client starts once the server listens (the lesson waits for
@@ -77,6 +87,44 @@ var elevenStepsExpected = &Expectation{
 		// The server reads end of file only after the client closed.
 		{Rule: trace.Rule{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()}, Broken: "expect.broken.close_eof", Optional: true},
 	},
+})
+
+// numbered fills in the lesson-plan steps of each call of x, as
+// trace.StepOf numbers the call of its peer's role: the step of its Begin
+// and, when it differs (5 then 7 for connect, 6 then 8 for accept), the
+// step of its End. It returns x.
+func numbered(x *Expectation) *Expectation {
+	for i := range x.Calls {
+		c := &x.Calls[i]
+		role := trace.Role(c.Peer)
+		c.Steps = nil
+		for _, phase := range []trace.Phase{trace.Begin, trace.End} {
+			if s := trace.StepOf(role, c.Op, phase, false); s != 0 && !slices.Contains(c.Steps, s) {
+				c.Steps = append(c.Steps, s)
+			}
+		}
+	}
+	return x
+}
+
+// Script is the teaching order the story gives a trace.Conductor (--step,
+// --delay, the web view's Next): the Begin of each call, in the story's
+// order.
+func (x *Expectation) Script() []trace.Point {
+	script := make([]trace.Point, len(x.Calls))
+	for i, c := range x.Calls {
+		script[i] = trace.BeginOf(c.Peer, c.Op)
+	}
+	return script
+}
+
+// Rules are the story's causal rules, as trace.CheckOrder takes them.
+func (x *Expectation) Rules() []trace.Rule {
+	rules := make([]trace.Rule, len(x.Checks))
+	for i, c := range x.Checks {
+		rules[i] = c.Rule
+	}
+	return rules
 }
 
 // A Report is what Expectation.Check found.

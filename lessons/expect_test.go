@@ -1,6 +1,7 @@
 package lessons
 
 import (
+	"slices"
 	"testing"
 
 	"github.com/socklab/socklab/trace"
@@ -69,5 +70,38 @@ func TestExpectationCatchesWhatIsMissing(t *testing.T) {
 	swapped[w].Seq, swapped[r2].Seq = swapped[r2].Seq, swapped[w].Seq
 	if elevenStepsExpected.Check(swapped).OK() {
 		t.Error("a read before its write passed")
+	}
+}
+
+// The story is written once: a lesson that has an expectation follows it
+// under the conductor (its --step script is the expectation's calls), and
+// every call of it is a step of the lesson plan (trace.Steps). The 11-step
+// story shows every step of the plan.
+func TestExpectationIsTheStory(t *testing.T) {
+	for _, l := range All() {
+		if l.Expect == nil {
+			continue
+		}
+		t.Run(l.Name, func(t *testing.T) {
+			if got, want := l.Script, l.Expect.Script(); !slices.Equal(got, want) {
+				t.Errorf("Script:\ngot  %v\nwant %v (the expectation's calls)", got, want)
+			}
+			for _, c := range l.Expect.Calls {
+				if len(c.Steps) == 0 {
+					t.Errorf("%s %s is no step of the lesson plan", c.Peer, c.Op)
+				}
+			}
+		})
+	}
+	shown := map[int]bool{}
+	for _, c := range elevenStepsExpected.Calls {
+		for _, s := range c.Steps {
+			shown[s] = true
+		}
+	}
+	for _, s := range trace.Steps {
+		if !shown[s.Num] {
+			t.Errorf("step %d (%s %s) is not in the 11-step story", s.Num, s.Role, s.Call)
+		}
 	}
 }

@@ -16,7 +16,7 @@ import (
 
 var gonet = Lesson{
 	Name:    "gonet",
-	Summary: "the same exchange with Go's net package: net.Listen is socket+bind+listen in one call, and blocked calls park goroutines, not threads",
+	Summary: summary("gonet"),
 	Run:     runGonet,
 	Uses:    []string{"message", "reply"},
 }

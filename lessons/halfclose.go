@@ -9,7 +9,7 @@ import (
 
 var halfclose = Lesson{
 	Name:    "halfclose",
-	Summary: "shutdown(SHUT_WR): the client says it is done sending, yet still reads the server's reply",
+	Summary: summary("halfclose"),
 	Run:     runHalfclose,
 	Uses:    []string{"message", "reply"},
 }

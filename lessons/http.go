@@ -13,9 +13,9 @@ import (
 
 var httpLesson = Lesson{
 	Name:    "http",
-	Summary: "net/http on traced sockets: the client asks for the time three times, each on a new connection, then three times on one keep-alive connection; the server speaks only when asked",
+	Summary: summary("http"),
 	Run:     runHTTP,
-	Wire:    measureWire,
+	Wire:    measureTraffic,
 }
 
 // HTTP is request and response: the server cannot send anything it was
@@ -24,31 +24,31 @@ var httpLesson = Lesson{
 // accept, read, write and close they make is a line of the trace.
 func runHTTP(ctx context.Context, tr *trace.Tracer, _ Options) error {
 	// The server answers every request with the time.
-	ctx, cancel := withinWebBound(ctx, tr)
+	ctx, cancel := withinProtocolBound(ctx, tr)
 	defer cancel()
-	web, err := startWeb(ctx, tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, err := startHTTPServer(ctx, tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, clock())
 	}))
 	if err != nil {
 		return err
 	}
-	defer web.stop()
+	defer srv.stop()
 
 	// First the client says "Connection: close": each request opens a
 	// connection (create, connect) and each response ends it (close).
-	if err := askTimes(ctx, web.client(tr, false), web.url, false); err != nil {
+	if err := askTimes(ctx, srv.client(tr, false), srv.url, false); err != nil {
 		return err
 	}
 
 	// Then with keep-alive, the default: one connection carries all three
 	// exchanges, and is closed only when the client is done with it.
-	keepAlive := web.client(tr, true)
-	if err := askTimes(ctx, keepAlive, web.url, true); err != nil {
+	keepAlive := srv.client(tr, true)
+	if err := askTimes(ctx, keepAlive, srv.url, true); err != nil {
 		return err
 	}
 	keepAlive.CloseIdleConnections()
-	return web.finish(ctx)
+	return srv.finish(ctx)
 }
 
 // askTimes asks the server for the time three times, one request after the

@@ -8,7 +8,7 @@ import (
 
 var ipv6 = Lesson{
 	Name:    "ipv6",
-	Summary: "the basic exchange over IPv6, on ::1: the same 11 steps with AF_INET6",
+	Summary: summary("ipv6"),
 	Run:     runIPv6,
 	Uses:    []string{"message", "reply"},
 	Script:  elevenSteps,

@@ -9,7 +9,12 @@
 // run as two programs. What several lessons share sits in files named for
 // what it does: loopback.go (the first steps, on loopback), announce.go
 // (telling clients where the server listens), exchange.go (writing,
-// reading, echoing), timelimits.go, peererrors.go and story.go.
+// reading, echoing), timelimits.go, peererrors.go, story.go, expect.go
+// (the stories socklab trace --expect checks, and the --step scripts they
+// give), httpserver.go (the HTTP server and clients the http and websocket
+// lessons run on traced sockets) and traffic.go (the table of what their
+// writes carried). docs/adding-a-lesson.md lists every place a lesson
+// lives.
 package lessons
 
 import (
@@ -19,12 +24,15 @@ import (
 	"sync"
 
 	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/i18n"
 )
 
 // A Lesson is one scenario.
 type Lesson struct {
-	Name    string
-	Summary string // one line, for `socklab list`
+	Name string
+	// Summary is the lesson's one line, for `socklab list` and its page's
+	// title: the catalogue's (trace/i18n, key lesson.NAME), in English.
+	Summary string
 	// Run plays the lesson, tracing every call through tr. It returns nil
 	// when the lesson's story happened.
 	Run func(ctx context.Context, tr *trace.Tracer, opts Options) error
@@ -36,13 +44,18 @@ type Lesson struct {
 	// gives their turns to, one at a time, in this order (--step, --delay).
 	Script []trace.Point
 	// Wire, for the lessons that carry a protocol (http, websocket),
-	// measures from a run's events what crossed the wire. Whoever runs the
-	// lesson records the events and shows the table.
-	Wire func(events []trace.Event) (WireTable, error)
+	// measures from a run's events the bytes their writes handed the
+	// kernel, message by message (a TrafficTable; not a packet capture).
+	// Whoever runs the lesson records the events and shows the table.
+	Wire func(events []trace.Event) (TrafficTable, error)
 	// Expect, for the lessons any program can follow, is the story
 	// `socklab trace --expect` checks a program against; nil for the rest.
 	Expect *Expectation
 }
+
+// summary is the Summary of the lesson called name: the catalogue holds
+// it, in every language, under lesson.NAME.
+func summary(name string) string { return i18n.EN.T("lesson." + name) }
 
 // Options are what a user may change in a lesson. The zero value gives the
 // defaults.

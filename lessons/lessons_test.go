@@ -33,14 +33,14 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-var (
-	serverListen = trace.EndOf("server", trace.OpListen)
-)
-
+// An orderTest is a lesson's row in orderTests.
 type orderTest struct {
 	lesson string
 	calls  map[string][]string // peer → its calls, in order
-	rules  []trace.Rule
+	// rules are the lesson's causal rules across peers; for a lesson with
+	// an expectation, those it adds to the expectation's (which are
+	// checked too, and not written here again).
+	rules []trace.Rule
 	// endsOnly compares the ops of End events alone, for a lesson whose
 	// calls nest (gonet sees socket() only from inside net.Dial).
 	endsOnly bool
@@ -53,32 +53,205 @@ type orderTest struct {
 	unordered bool
 }
 
-// orderTests holds, for every lesson, what each peer does (a total order:
-// one goroutine per peer) and the rules across peers that causality
-// guarantees (cause.Begin < effect.End; see trace.Rule).
+// orderTests has one row for every lesson, in teaching order: what each
+// peer does (a total order: one goroutine per peer) and the rules across
+// peers that causality guarantees (cause.Begin < effect.End; see
+// trace.Rule). A lesson with an expectation (Lesson.Expect) is checked
+// against its rules too, and its row's calls must contain the
+// expectation's (TestOrderTableFollowsTheExpectations): rules is only
+// what the lesson adds to that story.
 var orderTests = []orderTest{
 	{
 		lesson: "basic",
+		calls:  elevenStepsCalls,
+		rules:  []trace.Rule{clientWaitsForListen},
+	},
+	{
+		lesson: "echo",
 		calls: map[string][]string{
-			"server": {"create", "bind", "getsockname", "listen", "accept", "read", "write", "read(EOF)", "close", "close"},
-			"client": {"create", "connect", "getsockname", "write", "read", "close"},
+			"server": {"create", "bind", "getsockname", "listen", "accept", "read", "write", "read", "write", "read", "write", "read(EOF)", "close", "close"},
+			"client": {"create", "connect", "getsockname", "write", "read", "write", "read", "write", "read", "close"},
 		},
-		// The rules socklab trace --expect basic checks a program
-		// against, and one the lesson adds: its client waits for the
-		// listen to create its socket.
-		rules: append([]trace.Rule{{Before: serverListen, After: trace.BeginOf("client", trace.OpCreate)}},
-			expectedRules(elevenStepsExpected)...),
+		rules: rulesEcho(),
+	},
+	{
+		lesson: "stream",
+		// The server's reads are checked by TestStreamHasNoBoundaries: part
+		// 2 takes one read or two.
+		calls: map[string][]string{
+			"client": {"create", "connect", "getsockname", "write", "write", "write", "write", "write", "close"},
+		},
+		rules: []trace.Rule{
+			{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)},
+			{Before: trace.BeginOf("client", trace.OpWrite).Nth(2), After: trace.EndOf("server", trace.OpRead).Nth(4)},
+			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
+		},
+	},
+	{
+		lesson: "halfclose",
+		calls: map[string][]string{
+			"server": {"create", "bind", "getsockname", "listen", "accept", "read", "read(EOF)", "write", "close", "close"},
+			"client": {"create", "connect", "getsockname", "write", "shutdown", "read", "read(EOF)", "close"},
+		},
+		rules: []trace.Rule{
+			{Before: trace.BeginOf("client", trace.OpShutdown), After: trace.EndOf("server", trace.OpRead).AtEOF()},
+			{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpRead)},
+			{Before: trace.BeginOf("server", trace.OpClose), After: trace.EndOf("client", trace.OpRead).AtEOF()},
+		},
+	},
+	{
+		lesson: "concurrent",
+		calls:  concurrentCalls(),
+		// Each connection's rules: TestConcurrentConnectionsKeepTheirOrder.
+	},
+	{
+		lesson: "backlog",
+		calls:  backlogCalls(),
+		rules:  backlogRules(),
+	},
+	{
+		lesson: "refused",
+		calls: map[string][]string{
+			"server": {"create", "bind", "getsockname", "close"},
+			"client": {"create", "connect", "close"},
+		},
+		// One goroutine makes every call: its order is the per-peer
+		// sequences'; there is no causal rule across peers to check.
+	},
+	{
+		lesson: "addrinuse",
+		calls: map[string][]string{
+			"server":   {"create", "bind", "setsockopt", "getsockname", "listen", "accept", "close", "close"},
+			"server-2": {"create", "bind", "close"},
+			"client":   {"create", "connect", "getsockname", "read(EOF)", "close"},
+			"server-3": {"create", "bind", "close", "create", "setsockopt", "bind", "close"},
+		},
+		rules: []trace.Rule{
+			{Before: trace.BeginOf("server", trace.OpClose), After: trace.EndOf("client", trace.OpRead).AtEOF()},
+		},
+	},
+	{
+		lesson: "timewait",
+		calls: map[string][]string{
+			"server":   {"create", "bind", "getsockname", "listen", "accept", "read(EOF)", "close", "accept", "close", "close"},
+			"client-1": {"create", "connect", "getsockname", "close"},
+			"client-2": {"create", "connect", "getsockname", "read(EOF)", "close"},
+		},
+		rules: []trace.Rule{
+			{Before: trace.BeginOf("client-1", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
+			{Before: trace.BeginOf("server", trace.OpClose).Nth(2), After: trace.EndOf("client-2", trace.OpRead).AtEOF()},
+		},
+	},
+	{
+		lesson: "reset",
+		calls: map[string][]string{
+			"server": {"create", "bind", "getsockname", "listen", "accept", "read", "close", "close"},
+			"client": {"create", "connect", "getsockname", "setsockopt", "close"},
+		},
+		rules: []trace.Rule{
+			{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpAccept)},
+			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead)},
+		},
+	},
+	{
+		lesson: "timeout",
+		calls: map[string][]string{
+			"server": {"create", "bind", "getsockname", "listen", "accept", "read(EOF)", "close", "close"},
+			"client": {"create", "connect", "getsockname", "setsockopt", "read", "close"},
+		},
+		rules: []trace.Rule{{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()}},
+	},
+	{
+		lesson: "udp",
+		calls: map[string][]string{
+			"server": {"create", "bind", "getsockname", "recvfrom", "recvfrom", "sendto", "close"},
+			"client": {"create", "sendto", "sendto", "recvfrom", "close"},
+		},
+		rules: []trace.Rule{
+			{Before: trace.EndOf("server", trace.OpGetsockname), After: trace.BeginOf("client", trace.OpSendto)},
+			{Before: trace.BeginOf("client", trace.OpSendto), After: trace.EndOf("server", trace.OpRecvfrom)},
+			{Before: trace.BeginOf("client", trace.OpSendto).Nth(2), After: trace.EndOf("server", trace.OpRecvfrom).Nth(2)},
+			{Before: trace.BeginOf("server", trace.OpSendto), After: trace.EndOf("client", trace.OpRecvfrom)},
+		},
+	},
+	{
+		lesson: "unix",
+		calls: map[string][]string{
+			"server": {"create", "bind", "listen", "accept", "read", "write", "read(EOF)", "close", "close"},
+			"client": {"create", "connect", "write", "read", "close"},
+		},
+		rules: []trace.Rule{
+			{Before: trace.EndOf("server", trace.OpListen), After: trace.BeginOf("client", trace.OpConnect)},
+			{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpAccept)},
+			{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)},
+			{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpRead)},
+			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
+		},
+	},
+	{
+		// The same calls as basic's, over IPv6.
+		lesson: "ipv6",
+		calls:  elevenStepsCalls,
+		rules:  []trace.Rule{clientWaitsForListen},
+	},
+	{
+		lesson:   "gonet",
+		endsOnly: true,
+		calls: map[string][]string{
+			// socket() is seen from inside net.Listen and net.Dial, which
+			// return after it: create ends first.
+			"server": {"create", "listen", "accept", "read", "write", "read(EOF)", "close", "close"},
+			"client": {"create", "connect", "write", "read", "close"},
+		},
+		rules: []trace.Rule{
+			{Before: trace.EndOf("server", trace.OpListen), After: trace.BeginOf("client", trace.OpConnect)},
+			{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpAccept)},
+			{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)},
+			{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpRead)},
+			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
+		},
+	},
+	{
+		lesson:    "http",
+		unordered: true,
+		calls: map[string][]string{
+			"server":   listenerCalls(4),
+			"server-1": {"fcntl", "fcntl", "write", "close"},
+			"server-2": {"fcntl", "fcntl", "write", "close"},
+			"server-3": {"fcntl", "fcntl", "write", "close"},
+			"server-4": {"fcntl", "fcntl", "write", "write", "write", "close"},
+			"client-1": slices.Concat(dialCalls, []string{"write", "close"}),
+			"client-2": slices.Concat(dialCalls, []string{"write", "close"}),
+			"client-3": slices.Concat(dialCalls, []string{"write", "close"}),
+			// Closed once told its idle connection is done.
+			"client-4": slices.Concat(dialCalls, repeat(3, "write"), []string{"close"}),
+		},
+	},
+	{
+		lesson:    "websocket",
+		unordered: true,
+		calls: map[string][]string{
+			"server": listenerCalls(1),
+			// The 101 response, three pushes, the close frame.
+			"server-1": slices.Concat([]string{"fcntl", "fcntl", "close"}, repeat(5, "write")),
+			// The Upgrade request, the message, the close frame.
+			"client-1": slices.Concat(dialCalls, []string{"write", "write", "write", "close"}),
+		},
 	},
 }
 
-// expectedRules are the rules of an expectation.
-func expectedRules(x *Expectation) []trace.Rule {
-	var rules []trace.Rule
-	for _, c := range x.Checks {
-		rules = append(rules, c.Rule)
-	}
-	return rules
+// elevenStepsCalls are the calls of the basic exchange (basic, ipv6):
+// the story's (elevenStepsExpected), and the getsockname each peer adds
+// to learn its address.
+var elevenStepsCalls = map[string][]string{
+	"server": {"create", "bind", "getsockname", "listen", "accept", "read", "write", "read(EOF)", "close", "close"},
+	"client": {"create", "connect", "getsockname", "write", "read", "close"},
 }
+
+// clientWaitsForListen is the rule serverAndClient adds to the 11-step
+// story (basic, ipv6): its client waits for the listen to create its
+// socket.
+var clientWaitsForListen = trace.Rule{Before: trace.EndOf("server", trace.OpListen), After: trace.BeginOf("client", trace.OpCreate)}
 
 // rulesEcho: each message is read after it was written, each echo after
 // it was written back.
@@ -93,165 +266,43 @@ func rulesEcho() []trace.Rule {
 	return append(rules, trace.Rule{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()})
 }
 
-func init() {
-	orderTests = append(orderTests,
-		orderTest{
-			lesson: "echo",
-			calls: map[string][]string{
-				"server": {"create", "bind", "getsockname", "listen", "accept", "read", "write", "read", "write", "read", "write", "read(EOF)", "close", "close"},
-				"client": {"create", "connect", "getsockname", "write", "read", "write", "read", "write", "read", "close"},
-			},
-			rules: rulesEcho(),
-		},
-		orderTest{
-			lesson: "halfclose",
-			calls: map[string][]string{
-				"server": {"create", "bind", "getsockname", "listen", "accept", "read", "read(EOF)", "write", "close", "close"},
-				"client": {"create", "connect", "getsockname", "write", "shutdown", "read", "read(EOF)", "close"},
-			},
-			rules: []trace.Rule{
-				{Before: trace.BeginOf("client", trace.OpShutdown), After: trace.EndOf("server", trace.OpRead).AtEOF()},
-				{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpRead)},
-				{Before: trace.BeginOf("server", trace.OpClose), After: trace.EndOf("client", trace.OpRead).AtEOF()},
-			},
-		},
-		orderTest{
-			lesson: "refused",
-			calls: map[string][]string{
-				"server": {"create", "bind", "getsockname", "close"},
-				"client": {"create", "connect", "close"},
-			},
-			// One goroutine makes every call: its order is the per-peer
-			// sequences'; there is no causal rule across peers to check.
-		},
-		orderTest{
-			lesson: "reset",
-			calls: map[string][]string{
-				"server": {"create", "bind", "getsockname", "listen", "accept", "read", "close", "close"},
-				"client": {"create", "connect", "getsockname", "setsockopt", "close"},
-			},
-			rules: []trace.Rule{
-				{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpAccept)},
-				{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead)},
-			},
-		},
-		orderTest{
-			lesson: "timeout",
-			calls: map[string][]string{
-				"server": {"create", "bind", "getsockname", "listen", "accept", "read(EOF)", "close", "close"},
-				"client": {"create", "connect", "getsockname", "setsockopt", "read", "close"},
-			},
-			rules: []trace.Rule{{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()}},
-		},
-		orderTest{
-			lesson: "addrinuse",
-			calls: map[string][]string{
-				"server":   {"create", "bind", "setsockopt", "getsockname", "listen", "accept", "close", "close"},
-				"server-2": {"create", "bind", "close"},
-				"client":   {"create", "connect", "getsockname", "read(EOF)", "close"},
-				"server-3": {"create", "bind", "close", "create", "setsockopt", "bind", "close"},
-			},
-			rules: []trace.Rule{
-				{Before: trace.BeginOf("server", trace.OpClose), After: trace.EndOf("client", trace.OpRead).AtEOF()},
-			},
-		},
-	)
-}
+// clientCalls are what each client of backlog and concurrent does.
+var clientCalls = []string{"create", "connect", "getsockname", "write", "read", "close"}
 
-func init() {
-	clientCalls := []string{"create", "connect", "getsockname", "write", "read", "close"}
-	backlogServer := []string{"create", "bind", "getsockname", "listen"}
-	concurrentServer := []string{"create", "bind", "getsockname", "listen"}
-	backlogRules := []trace.Rule{}
+// backlogCalls: one server serves DefaultClients clients in turn.
+func backlogCalls() map[string][]string {
+	server := []string{"create", "bind", "getsockname", "listen"}
 	calls := map[string][]string{}
-	concurrentCalls := map[string][]string{}
 	for i := range DefaultClients {
-		name := clientName(i)
-		calls[name] = clientCalls
-		concurrentCalls[name] = clientCalls
-		concurrentCalls[fmt.Sprintf("server-%d", i+1)] = []string{"read", "write", "read(EOF)", "close"}
-		backlogServer = append(backlogServer, "accept", "read", "write", "read(EOF)", "close")
-		concurrentServer = append(concurrentServer, "accept")
-		// What the lesson shows: every connect returned before any accept.
-		backlogRules = append(backlogRules, trace.Rule{Before: trace.EndOf(name, trace.OpConnect), After: trace.BeginOf("server", trace.OpAccept)})
+		calls[clientName(i)] = clientCalls
+		server = append(server, "accept", "read", "write", "read(EOF)", "close")
 	}
-	calls["server"] = append(backlogServer, "close")
-	concurrentCalls["server"] = append(concurrentServer, "close")
-	orderTests = append(orderTests,
-		orderTest{lesson: "backlog", calls: calls, rules: backlogRules},
-		orderTest{lesson: "concurrent", calls: concurrentCalls},
-		orderTest{
-			lesson: "ipv6",
-			calls: map[string][]string{
-				"server": {"create", "bind", "getsockname", "listen", "accept", "read", "write", "read(EOF)", "close", "close"},
-				"client": {"create", "connect", "getsockname", "write", "read", "close"},
-			},
-			rules: orderTests[0].rules, // basic's
-		},
-	)
+	calls["server"] = append(server, "close")
+	return calls
 }
 
-func init() {
-	orderTests = append(orderTests, orderTest{
-		lesson: "stream",
-		// The server's reads are checked by TestStreamHasNoBoundaries: part
-		// 2 takes one read or two.
-		calls: map[string][]string{
-			"client": {"create", "connect", "getsockname", "write", "write", "write", "write", "write", "close"},
-		},
-		rules: []trace.Rule{
-			{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)},
-			{Before: trace.BeginOf("client", trace.OpWrite).Nth(2), After: trace.EndOf("server", trace.OpRead).Nth(4)},
-			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
-		},
-	})
+// backlogRules: what the lesson shows, every connect returned before any
+// accept.
+func backlogRules() []trace.Rule {
+	rules := []trace.Rule{}
+	for i := range DefaultClients {
+		rules = append(rules, trace.Rule{Before: trace.EndOf(clientName(i), trace.OpConnect), After: trace.BeginOf("server", trace.OpAccept)})
+	}
+	return rules
 }
 
-func init() {
-	orderTests = append(orderTests, orderTest{
-		lesson: "timewait",
-		calls: map[string][]string{
-			"server":   {"create", "bind", "getsockname", "listen", "accept", "read(EOF)", "close", "accept", "close", "close"},
-			"client-1": {"create", "connect", "getsockname", "close"},
-			"client-2": {"create", "connect", "getsockname", "read(EOF)", "close"},
-		},
-		rules: []trace.Rule{
-			{Before: trace.BeginOf("client-1", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
-			{Before: trace.BeginOf("server", trace.OpClose).Nth(2), After: trace.EndOf("client-2", trace.OpRead).AtEOF()},
-		},
-	})
-}
-
-func init() {
-	orderTests = append(orderTests,
-		orderTest{
-			lesson: "udp",
-			calls: map[string][]string{
-				"server": {"create", "bind", "getsockname", "recvfrom", "recvfrom", "sendto", "close"},
-				"client": {"create", "sendto", "sendto", "recvfrom", "close"},
-			},
-			rules: []trace.Rule{
-				{Before: trace.EndOf("server", trace.OpGetsockname), After: trace.BeginOf("client", trace.OpSendto)},
-				{Before: trace.BeginOf("client", trace.OpSendto), After: trace.EndOf("server", trace.OpRecvfrom)},
-				{Before: trace.BeginOf("client", trace.OpSendto).Nth(2), After: trace.EndOf("server", trace.OpRecvfrom).Nth(2)},
-				{Before: trace.BeginOf("server", trace.OpSendto), After: trace.EndOf("client", trace.OpRecvfrom)},
-			},
-		},
-		orderTest{
-			lesson: "unix",
-			calls: map[string][]string{
-				"server": {"create", "bind", "listen", "accept", "read", "write", "read(EOF)", "close", "close"},
-				"client": {"create", "connect", "write", "read", "close"},
-			},
-			rules: []trace.Rule{
-				{Before: trace.EndOf("server", trace.OpListen), After: trace.BeginOf("client", trace.OpConnect)},
-				{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpAccept)},
-				{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)},
-				{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpRead)},
-				{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
-			},
-		},
-	)
+// concurrentCalls: the server accepts DefaultClients clients, each served
+// by a handler of its own.
+func concurrentCalls() map[string][]string {
+	server := []string{"create", "bind", "getsockname", "listen"}
+	calls := map[string][]string{}
+	for i := range DefaultClients {
+		calls[clientName(i)] = clientCalls
+		calls[fmt.Sprintf("server-%d", i+1)] = []string{"read", "write", "read(EOF)", "close"}
+		server = append(server, "accept")
+	}
+	calls["server"] = append(server, "close")
+	return calls
 }
 
 // TestUDPKeepsDatagramBoundaries: two sends, two receives, each whole.
@@ -289,26 +340,6 @@ func endOps(events []trace.Event, peer string) []string {
 		}
 	}
 	return ops
-}
-
-func init() {
-	orderTests = append(orderTests, orderTest{
-		lesson:   "gonet",
-		endsOnly: true,
-		calls: map[string][]string{
-			// socket() is seen from inside net.Listen and net.Dial, which
-			// return after it: create ends first.
-			"server": {"create", "listen", "accept", "read", "write", "read(EOF)", "close", "close"},
-			"client": {"create", "connect", "write", "read", "close"},
-		},
-		rules: []trace.Rule{
-			{Before: trace.EndOf("server", trace.OpListen), After: trace.BeginOf("client", trace.OpConnect)},
-			{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpAccept)},
-			{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead)},
-			{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpRead)},
-			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
-		},
-	})
 }
 
 // TestStreamHasNoBoundaries checks what each of the server's reads got.
@@ -423,6 +454,9 @@ func TestTimeoutWaitsForTheDeadline(t *testing.T) {
 
 func TestSummariesAreInTheCatalogue(t *testing.T) {
 	for _, l := range All() {
+		if !i18n.EN.Has("lesson." + l.Name) {
+			t.Errorf("lesson %s has no English summary (key lesson.%[1]s in trace/i18n/en.go)", l.Name)
+		}
 		if got := i18n.EN.T("lesson." + l.Name); got != l.Summary {
 			t.Errorf("lesson %s: catalogue says %q, Summary says %q", l.Name, got, l.Summary)
 		}
@@ -435,6 +469,14 @@ func TestSummariesAreInTheCatalogue(t *testing.T) {
 func TestLessonOrder(t *testing.T) {
 	for _, tt := range orderTests {
 		t.Run(tt.lesson, func(t *testing.T) {
+			l, ok := Lookup(tt.lesson)
+			if !ok {
+				t.Fatalf("no lesson %q", tt.lesson)
+			}
+			rules := tt.rules
+			if l.Expect != nil {
+				rules = append(l.Expect.Rules(), tt.rules...)
+			}
 			events := runLesson(t, tt.lesson, Options{})
 			for peer, want := range tt.calls {
 				got, err := trace.PeerCalls(events, peer)
@@ -451,7 +493,7 @@ func TestLessonOrder(t *testing.T) {
 					t.Errorf("%s's calls:\ngot  %q\nwant %q", peer, got, want)
 				}
 			}
-			if err := trace.CheckOrder(events, tt.rules...); err != nil {
+			if err := trace.CheckOrder(events, rules...); err != nil {
 				t.Error(err)
 			}
 		})
@@ -463,6 +505,63 @@ func TestOrderTestsCoverEveryLesson(t *testing.T) {
 		if !slices.ContainsFunc(orderTests, func(o orderTest) bool { return o.lesson == l.Name }) {
 			t.Errorf("lesson %q has no row in orderTests", l.Name)
 		}
+	}
+	// One row a lesson, in teaching order: a row for a lesson that is
+	// gone, or a second row, would be a story written twice.
+	var rows, names []string
+	for _, o := range orderTests {
+		rows = append(rows, o.lesson)
+	}
+	for _, l := range All() {
+		names = append(names, l.Name)
+	}
+	if !slices.Equal(rows, names) {
+		t.Errorf("orderTests' rows are\n%q\nwant one a lesson, in teaching order (All):\n%q", rows, names)
+	}
+}
+
+// TestOrderTableFollowsTheExpectations: for a lesson with an expectation,
+// each peer's calls in its row of orderTests hold the expectation's calls,
+// in the expectation's order (a call that may come anywhere, anywhere):
+// the row adds only what the story leaves out (getsockname), so the two
+// cannot tell different stories.
+func TestOrderTableFollowsTheExpectations(t *testing.T) {
+	for _, tt := range orderTests {
+		l, _ := Lookup(tt.lesson)
+		if l.Expect == nil {
+			continue
+		}
+		t.Run(tt.lesson, func(t *testing.T) {
+			for _, c := range l.Expect.Calls {
+				if _, ok := tt.calls[c.Peer]; !ok {
+					t.Errorf("the row has no calls of %s, whose %s the expectation names", c.Peer, c.Op)
+				}
+			}
+			for peer, calls := range tt.calls {
+				rest := calls
+				for _, c := range l.Expect.Calls {
+					if c.Peer != peer {
+						continue
+					}
+					name := string(c.Op)
+					if c.What == "eof" {
+						name += "(EOF)"
+					}
+					if c.Anywhere {
+						if !slices.Contains(calls, name) {
+							t.Errorf("%s: the expectation's %s is not among the row's calls %q", peer, name, calls)
+						}
+						continue
+					}
+					i := slices.Index(rest, name)
+					if i < 0 {
+						t.Errorf("%s: the expectation's %s (%s) is not in the row's calls %q after the calls before it", peer, name, c.Missing, calls)
+						break
+					}
+					rest = rest[i+1:]
+				}
+			}
+		})
 	}
 }
 

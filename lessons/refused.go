@@ -11,7 +11,7 @@ import (
 
 var refused = Lesson{
 	Name:    "refused",
-	Summary: "connect where nobody listens: the kernel answers the SYN with RST, ECONNREFUSED",
+	Summary: summary("refused"),
 	Run:     runRefused,
 }
 

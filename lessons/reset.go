@@ -11,7 +11,7 @@ import (
 
 var reset = Lesson{
 	Name:    "reset",
-	Summary: "close with SO_LINGER 0 sends RST instead of FIN: the other side's read fails with ECONNRESET",
+	Summary: summary("reset"),
 	Run:     runReset,
 }
 

@@ -13,7 +13,7 @@ import (
 
 var stream = Lesson{
 	Name:    "stream",
-	Summary: "TCP is a byte stream: one write can take several reads, two writes can come in one read; framing and UTF-8 across reads",
+	Summary: summary("stream"),
 	Run:     runStream,
 }
 

@@ -12,7 +12,7 @@ import (
 
 var timeout = Lesson{
 	Name:    "timeout",
-	Summary: "SO_RCVTIMEO: a read on a silent peer gives up after a deadline, with EAGAIN",
+	Summary: summary("timeout"),
 	Run:     runTimeout,
 }
 

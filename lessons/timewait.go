@@ -9,7 +9,7 @@ import (
 
 var timewait = Lesson{
 	Name:    "timewait",
-	Summary: "the side that closes first is the one left in TIME_WAIT: once the client closes first, then the server",
+	Summary: summary("timewait"),
 	Run:     runTimewait,
 }
 

@@ -10,7 +10,7 @@ import (
 
 var udp = Lesson{
 	Name:    "udp",
-	Summary: "UDP: socket(SOCK_DGRAM), bind, sendto, recvfrom; no listen, no accept, no connect, and each datagram keeps its boundaries",
+	Summary: summary("udp"),
 	Run:     runUDP,
 	Uses:    []string{"reply"},
 }

@@ -11,7 +11,7 @@ import (
 
 var unixLesson = Lesson{
 	Name:    "unix",
-	Summary: "the basic exchange over a Unix domain socket: the address is a file's path, and the file is removed afterwards",
+	Summary: summary("unix"),
 	Run:     runUnix,
 	Uses:    []string{"message", "reply"},
 }

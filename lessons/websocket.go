@@ -14,10 +14,10 @@ import (
 
 var websocketLesson = Lesson{
 	Name:    "websocket",
-	Summary: "one HTTP Upgrade handshake, then a TCP connection both sides send on at will: the server pushes three messages unasked, the client sends one, then a close frame each way",
+	Summary: summary("websocket"),
 	Run:     runWebSocket,
 	Uses:    []string{"message"},
-	Wire:    measureWire,
+	Wire:    measureTraffic,
 }
 
 // WebSocket starts as HTTP: the client asks to upgrade the connection
@@ -30,23 +30,23 @@ var websocketLesson = Lesson{
 func runWebSocket(ctx context.Context, tr *trace.Tracer, opts Options) error {
 	message := opts.message()
 	served := make(chan error, 1)
-	ctx, cancel := withinWebBound(ctx, tr)
+	ctx, cancel := withinProtocolBound(ctx, tr)
 	defer cancel()
-	web, err := startWeb(ctx, tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	srv, err := startHTTPServer(ctx, tr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		served <- pushTimes(r.Context(), w, r, message)
 	}))
 	if err != nil {
 		return err
 	}
-	defer web.stop()
+	defer srv.stop()
 
-	if err := listenToPushes(ctx, web.client(tr, true), web.url, message); err != nil {
+	if err := listenToPushes(ctx, srv.client(tr, true), srv.url, message); err != nil {
 		return err
 	}
 	if err := <-served; err != nil {
 		return err
 	}
-	return web.finish(ctx)
+	return srv.finish(ctx)
 }
 
 // pushTimes is the server: it accepts the upgrade, pushes three messages

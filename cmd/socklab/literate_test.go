@@ -35,7 +35,7 @@ import (
 // lines up to the next such comment, or the end of the function.
 type segment struct {
 	file       string // base name, e.g. "basic.go"
-	function   string // "Server", or "(*web).finish"
+	function   string // "Server", or "(*httpServer).finish"
 	first      bool   // the function's first segment
 	start, end int    // the lines it covers, with its comment
 	prose      string // the comment's text, "" if the code has none

@@ -11,17 +11,17 @@ import (
 )
 
 // writeWireTable shows what a run of lesson put on the wire
-// (lessons.WireTable) as an aligned table in l: one row per kind of
+// (lessons.TrafficTable) as an aligned table in l: one row per kind of
 // traffic, numbers right-aligned, widths counted in terminal columns so
 // that Chinese stays aligned, and the lesson's note under it.
-func writeWireTable(w io.Writer, l i18n.Lang, lesson string, t lessons.WireTable) error {
+func writeWireTable(w io.Writer, l i18n.Lang, lesson string, t lessons.TrafficTable) error {
 	rows := [][]string{{l.T("wire.col.what"), l.T("wire.col.messages"), l.T("wire.col.payload"), l.T("wire.col.wire"), l.T("wire.col.overhead"), l.T("wire.col.connections")}}
 	for _, r := range t.Rows {
 		overhead := "–"
 		if r.Messages > 0 {
 			overhead = strconv.Itoa(r.Overhead())
 		}
-		rows = append(rows, []string{l.T(r.What), strconv.Itoa(r.Messages), strconv.Itoa(r.Payload), strconv.Itoa(r.Wire), overhead, strconv.Itoa(r.Connections)})
+		rows = append(rows, []string{l.T(r.What), strconv.Itoa(r.Messages), strconv.Itoa(r.Payload), strconv.Itoa(r.Written), overhead, strconv.Itoa(r.Connections)})
 	}
 	widths := make([]int, len(rows[0]))
 	for _, row := range rows {

@@ -12,16 +12,17 @@ import (
 	"github.com/socklab/socklab/trace"
 )
 
-// A WireTable says what crossed the wire in a run of the http or websocket
-// lesson, measured from its trace: the bytes each write really handed the
-// kernel, parsed back into the HTTP messages and WebSocket frames they
-// carried. Nothing in it is typed in.
-type WireTable struct {
-	Rows []WireRow
+// A TrafficTable says what a run of the http or websocket lesson sent,
+// measured from its trace: the bytes each write really handed the kernel,
+// parsed back into the HTTP messages and WebSocket frames they carried.
+// Nothing in it is typed in, and nothing in it is captured: it counts
+// what write() was given, not packets (the packets are trace/wire's).
+type TrafficTable struct {
+	Rows []TrafficRow
 }
 
-// A WireRow is one kind of traffic.
-type WireRow struct {
+// A TrafficRow is one kind of traffic.
+type TrafficRow struct {
 	// What names the traffic, as a catalogue key: "wire.http.close" (HTTP,
 	// a connection per request), "wire.http.keepalive", "wire.ws.handshake"
 	// (the HTTP Upgrade), "wire.ws.server" and "wire.ws.client" (messages
@@ -30,17 +31,17 @@ type WireRow struct {
 	What        string
 	Messages    int // responses, or WebSocket messages, or close frames
 	Payload     int // the bytes the application meant to send: bodies, frame payloads
-	Wire        int // every byte written, both directions
+	Written     int // every byte written, both directions
 	Connections int // TCP connections opened for it
 }
 
 // Overhead is the bytes each message cost beyond its payload: headers, the
 // request that asked for it, frame headers (0 when there is no message).
-func (r WireRow) Overhead() int {
+func (r TrafficRow) Overhead() int {
 	if r.Messages == 0 {
 		return 0
 	}
-	return (r.Wire - r.Payload) / r.Messages
+	return (r.Written - r.Payload) / r.Messages
 }
 
 // carried is what one connection carried, each direction in order.
@@ -79,16 +80,16 @@ func streams(events []trace.Event) (order []string, byConn map[string]*carried, 
 	return order, byConn, nil
 }
 
-// measureWire builds the table from a run's events.
-func measureWire(events []trace.Event) (WireTable, error) {
+// measureTraffic builds the table from a run's events.
+func measureTraffic(events []trace.Event) (TrafficTable, error) {
 	order, byConn, err := streams(events)
 	if err != nil {
-		return WireTable{}, err
+		return TrafficTable{}, err
 	}
-	rows := map[string]*WireRow{}
-	row := func(what string) *WireRow {
+	rows := map[string]*TrafficRow{}
+	row := func(what string) *TrafficRow {
 		if rows[what] == nil {
-			rows[what] = &WireRow{What: what}
+			rows[what] = &TrafficRow{What: what}
 		}
 		return rows[what]
 	}
@@ -96,15 +97,15 @@ func measureWire(events []trace.Event) (WireTable, error) {
 		s := byConn[key]
 		if isUpgrade(s.toServer) {
 			if err := measureWebSocket(s, row); err != nil {
-				return WireTable{}, fmt.Errorf("connection from %s: %w", key, err)
+				return TrafficTable{}, fmt.Errorf("connection from %s: %w", key, err)
 			}
 			continue
 		}
 		if err := measureHTTP(s, row); err != nil {
-			return WireTable{}, fmt.Errorf("connection from %s: %w", key, err)
+			return TrafficTable{}, fmt.Errorf("connection from %s: %w", key, err)
 		}
 	}
-	var t WireTable
+	var t TrafficTable
 	for _, what := range []string{"wire.http.close", "wire.http.keepalive", "wire.ws.handshake", "wire.ws.server", "wire.ws.client", "wire.ws.close"} {
 		if r := rows[what]; r != nil {
 			t.Rows = append(t.Rows, *r)
@@ -133,10 +134,10 @@ func (c *counting) Read(b []byte) (int, error) {
 
 // measureHTTP parses the requests and responses one connection carried,
 // with net/http's own parsers.
-func measureHTTP(s *carried, row func(string) *WireRow) error {
+func measureHTTP(s *carried, row func(string) *TrafficRow) error {
 	reqs, resps := &counting{r: bytes.NewReader(s.toServer)}, &counting{r: bytes.NewReader(s.toClient)}
 	reqR, respR := bufio.NewReader(reqs), bufio.NewReader(resps)
-	var r *WireRow
+	var r *TrafficRow
 	for {
 		req, err := http.ReadRequest(reqR)
 		if errors.Is(err, io.EOF) {
@@ -165,7 +166,7 @@ func measureHTTP(s *carried, row func(string) *WireRow) error {
 		r.Payload += len(body)
 	}
 	if r != nil {
-		r.Wire += len(s.toServer) + len(s.toClient)
+		r.Written += len(s.toServer) + len(s.toClient)
 	}
 	return nil
 }
@@ -173,7 +174,7 @@ func measureHTTP(s *carried, row func(string) *WireRow) error {
 // measureWebSocket parses one WebSocket connection: the HTTP Upgrade
 // request and its 101 response, then the frames each way (RFC 6455,
 // section 5.2).
-func measureWebSocket(s *carried, row func(string) *WireRow) error {
+func measureWebSocket(s *carried, row func(string) *TrafficRow) error {
 	reqs, resps := &counting{r: bytes.NewReader(s.toServer)}, &counting{r: bytes.NewReader(s.toClient)}
 	reqR, respR := bufio.NewReader(reqs), bufio.NewReader(resps)
 	req, err := http.ReadRequest(reqR)
@@ -189,7 +190,7 @@ func measureWebSocket(s *carried, row func(string) *WireRow) error {
 	}
 	hs := row("wire.ws.handshake")
 	hs.Connections++
-	hs.Wire += reqs.n - reqR.Buffered() + resps.n - respR.Buffered()
+	hs.Written += reqs.n - reqR.Buffered() + resps.n - respR.Buffered()
 	for _, dir := range []struct {
 		r    *bufio.Reader
 		what string
@@ -207,7 +208,7 @@ func measureWebSocket(s *carried, row func(string) *WireRow) error {
 				what = "wire.ws.close"
 			}
 			w := row(what)
-			w.Wire += f.size
+			w.Written += f.size
 			if f.fin && f.opcode != opContinuation {
 				w.Messages++
 			}
@@ -279,11 +280,11 @@ func readFrame(r *bufio.Reader) (frame, error) {
 
 // String shows the table in English, for tests and logs; socklab prints
 // it from its catalogues.
-func (t WireTable) String() string {
+func (t TrafficTable) String() string {
 	var b strings.Builder
 	for _, r := range t.Rows {
 		fmt.Fprintf(&b, "%s: %d messages, %d payload bytes, %d bytes on the wire, %d overhead bytes per message, %d connections\n",
-			r.What, r.Messages, r.Payload, r.Wire, r.Overhead(), r.Connections)
+			r.What, r.Messages, r.Payload, r.Written, r.Overhead(), r.Connections)
 	}
 	return b.String()
 }

@@ -25,10 +25,10 @@ import (
 // non-blocking: a call that would wait fails with EAGAIN and the goroutine
 // waits on the runtime's poller instead, which the trace shows.
 
-// A web is an HTTP server on a traced listener, and the bookkeeping that
-// lets a lesson end only when every connection either side opened is
-// closed, so that its trace is complete.
-type web struct {
+// An httpServer is an HTTP server on a traced listener, and the
+// bookkeeping that lets a lesson end only when every connection either
+// side opened is closed, so that its trace is complete.
+type httpServer struct {
 	server  *http.Server
 	url     string
 	served  chan error // what Serve returned
@@ -45,37 +45,43 @@ type web struct {
 	clients  int            // connections dialed, to name their peers
 }
 
-// WebBound bounds a whole protocol lesson (http, websocket), in machine time (a person's
-// pause does not count): the libraries wait on Go's poller, not in a
-// blocking call, where the stall watch cannot see them, so a lesson
-// changed so that both sides wait would otherwise wait for ever. Unpaused,
-// either lesson takes milliseconds.
-const WebBound = 20 * time.Second
+// ProtocolBound bounds a whole protocol lesson (http, websocket), in
+// machine time (a person's pause does not count): the libraries wait on
+// Go's poller, not in a blocking call, where the stall watch cannot see
+// them, so a lesson changed so that both sides wait would otherwise wait
+// for ever. Unpaused, either lesson takes milliseconds.
+const ProtocolBound = 20 * time.Second
 
-// ErrLessonTooLong is the cause of a protocol lesson stopped by WebBound.
-var ErrLessonTooLong error = reasonError{"lesson-bound", fmt.Sprintf("the lesson did not finish within %v", WebBound)}
+// WebBound is ProtocolBound's old name: the bound has nothing to do with
+// socklab web.
+//
+// Deprecated: use ProtocolBound.
+const WebBound = ProtocolBound
 
-// withinWebBound returns ctx bounded by WebBound on tr's stopwatch.
-func withinWebBound(ctx context.Context, tr *trace.Tracer) (context.Context, context.CancelFunc) {
-	return tr.Stopwatch().Within(ctx, WebBound, ErrLessonTooLong)
+// ErrLessonTooLong is the cause of a protocol lesson stopped by ProtocolBound.
+var ErrLessonTooLong error = reasonError{"lesson-bound", fmt.Sprintf("the lesson did not finish within %v", ProtocolBound)}
+
+// withinProtocolBound returns ctx bounded by ProtocolBound on tr's stopwatch.
+func withinProtocolBound(ctx context.Context, tr *trace.Tracer) (context.Context, context.CancelFunc) {
+	return tr.Stopwatch().Within(ctx, ProtocolBound, ErrLessonTooLong)
 }
 
-// errWebStopped is what a dial or an accept gets once the lesson is
+// errHTTPStopping is what a dial or an accept gets once the lesson is
 // stopping: no new connection may slip past stop's count.
-var errWebStopped = errors.New("the lesson is stopping")
+var errHTTPStopping = errors.New("the lesson is stopping")
 
 // keep records a connection the lesson must close, or closes it at once if
 // the lesson is already stopping.
-func (w *web) keep(list *[]*sock.Conn, c *sock.Conn) error {
-	w.mu.Lock()
-	stopping := w.stopping
+func (s *httpServer) keep(list *[]*sock.Conn, c *sock.Conn) error {
+	s.mu.Lock()
+	stopping := s.stopping
 	if !stopping {
 		*list = append(*list, c)
 	}
-	w.mu.Unlock()
+	s.mu.Unlock()
 	if stopping {
 		c.Close() // not under the lock: a traced close may wait (--step)
-		return errWebStopped
+		return errHTTPStopping
 	}
 	return nil
 }
@@ -84,7 +90,7 @@ func (w *web) keep(list *[]*sock.Conn, c *sock.Conn) error {
 // net/http sees it, so that stop can close each one.
 type trackingListener struct {
 	*sock.Listener
-	w *web
+	srv *httpServer
 }
 
 func (l trackingListener) Accept() (net.Conn, error) {
@@ -92,46 +98,46 @@ func (l trackingListener) Accept() (net.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.w.keep(&l.w.accepted, c.(*sock.Conn)); err != nil {
+	if err := l.srv.keep(&l.srv.accepted, c.(*sock.Conn)); err != nil {
 		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: net.ErrClosed}
 	}
 	return c, nil
 }
 
-// startWeb listens on the loopback address, on a port the kernel chooses,
+// startHTTPServer listens on the loopback address, on a port the kernel chooses,
 // and serves handler until stop, which ctx's end calls too. The listening
 // socket traces as "server"; each connection it accepts as a peer of its
 // own, "server-1", "server-2", ….
-func startWeb(ctx context.Context, tr *trace.Tracer, handler http.Handler) (*web, error) {
+func startHTTPServer(ctx context.Context, tr *trace.Tracer, handler http.Handler) (*httpServer, error) {
 	ln, err := sock.Listen(tr.Peer("server", trace.Server), loopback4, backlog)
 	if err != nil {
 		return nil, err
 	}
-	w := &web{url: "http://" + ln.Addr().String(), served: make(chan error, 1)}
+	s := &httpServer{url: "http://" + ln.Addr().String(), served: make(chan error, 1)}
 	ln.ConnPeer = func() *trace.Peer {
-		w.mu.Lock()
-		defer w.mu.Unlock()
-		w.servers++
-		return tr.Peer(fmt.Sprintf("server-%d", w.servers), trace.Server)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.servers++
+		return tr.Peer(fmt.Sprintf("server-%d", s.servers), trace.Server)
 	}
-	w.server = &http.Server{
+	s.server = &http.Server{
 		Handler: handler,
 		// The library must not print: a lesson never does.
 		ErrorLog: log.New(io.Discard, "", 0),
 	}
-	go func() { w.served <- w.server.Serve(trackingListener{ln, w}) }()
+	go func() { s.served <- s.server.Serve(trackingListener{ln, s}) }()
 	// Under the lock: with ctx already done, the AfterFunc's stop runs at
 	// once, on another goroutine, and reads unwatch.
-	w.mu.Lock()
-	w.unwatch = context.AfterFunc(ctx, func() { w.stop() })
-	w.mu.Unlock()
-	return w, nil
+	s.mu.Lock()
+	s.unwatch = context.AfterFunc(ctx, func() { s.stop() })
+	s.mu.Unlock()
+	return s, nil
 }
 
 // client returns an HTTP client whose connections are traced sockets, each
 // a peer of its own: "client-1", "client-2", …. keepAlive false sends
 // "Connection: close" and opens a connection per request.
-func (w *web) client(tr *trace.Tracer, keepAlive bool) *http.Client {
+func (s *httpServer) client(tr *trace.Tracer, keepAlive bool) *http.Client {
 	return &http.Client{Transport: &http.Transport{
 		DisableKeepAlives: !keepAlive,
 		DialContext: func(ctx context.Context, _, address string) (net.Conn, error) {
@@ -139,16 +145,16 @@ func (w *web) client(tr *trace.Tracer, keepAlive bool) *http.Client {
 			if err != nil {
 				return nil, err
 			}
-			w.mu.Lock()
-			if w.stopping {
-				w.mu.Unlock()
-				return nil, errWebStopped
+			s.mu.Lock()
+			if s.stopping {
+				s.mu.Unlock()
+				return nil, errHTTPStopping
 			}
-			w.clients++
-			peer := tr.Peer(fmt.Sprintf("client-%d", w.clients), trace.Client)
-			w.dialing.Add(1)
-			w.mu.Unlock()
-			defer w.dialing.Done()
+			s.clients++
+			peer := tr.Peer(fmt.Sprintf("client-%d", s.clients), trace.Client)
+			s.dialing.Add(1)
+			s.mu.Unlock()
+			defer s.dialing.Done()
 			// The transport dials on a goroutine of its own, which may
 			// outlive the request that asked for it: the lesson waits for
 			// it in stop.
@@ -156,7 +162,7 @@ func (w *web) client(tr *trace.Tracer, keepAlive bool) *http.Client {
 			if err != nil {
 				return nil, err
 			}
-			if err := w.keep(&w.dialed, c); err != nil {
+			if err := s.keep(&s.dialed, c); err != nil {
 				return nil, err
 			}
 			return c, nil
@@ -169,8 +175,8 @@ func (w *web) client(tr *trace.Tracer, keepAlive bool) *http.Client {
 // its idle connections are done, the server when it reads the client's end
 // of file), then stops the server and closes the listening socket. If ctx
 // ends first, it closes what is left itself.
-func (w *web) finish(ctx context.Context) error {
-	for _, c := range w.conns() {
+func (s *httpServer) finish(ctx context.Context) error {
+	for _, c := range s.conns() {
 		select {
 		case <-c.Done():
 		case <-ctx.Done():
@@ -178,40 +184,40 @@ func (w *web) finish(ctx context.Context) error {
 		}
 	}
 	if ctx.Err() != nil {
-		return errors.Join(w.stop(), context.Cause(ctx)) // interrupted: say so
+		return errors.Join(s.stop(), context.Cause(ctx)) // interrupted: say so
 	}
-	return w.stop()
+	return s.stop()
 }
 
 // stop closes the listening socket and any connection still open, and
 // waits until the server has stopped. It is safe to call twice, and from
 // two goroutines at once (the lesson's defer and ctx's end).
-func (w *web) stop() error {
-	w.stopped.Do(func() {
-		w.mu.Lock()
-		w.stopping = true
-		unwatch := w.unwatch
-		w.mu.Unlock()
+func (s *httpServer) stop() error {
+	s.stopped.Do(func() {
+		s.mu.Lock()
+		s.stopping = true
+		unwatch := s.unwatch
+		s.mu.Unlock()
 		unwatch()
-		w.server.Close()
-		w.dialing.Wait()
-		for _, c := range w.conns() {
+		s.server.Close()
+		s.dialing.Wait()
+		for _, c := range s.conns() {
 			c.Close() // hijacked connections are the lesson's; the server does not track them
 		}
 		// Serve returns ErrServerClosed, or the listener's net.ErrClosed
 		// when stop began just before the server was closed.
-		if err := <-w.served; !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
-			w.stopErr = err
+		if err := <-s.served; !errors.Is(err, http.ErrServerClosed) && !errors.Is(err, net.ErrClosed) {
+			s.stopErr = err
 		}
 	})
-	return w.stopErr
+	return s.stopErr
 }
 
 // conns lists the connections both sides made so far.
-func (w *web) conns() []*sock.Conn {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return slices.Concat(w.dialed, w.accepted)
+func (s *httpServer) conns() []*sock.Conn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Concat(s.dialed, s.accepted)
 }
 
 // clock is what the servers of both lessons say: the time, to the

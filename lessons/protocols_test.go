@@ -27,6 +27,7 @@ func unorderedCalls(events []trace.Event, peer string) []string {
 	return calls
 }
 
+// The calls of the http and websocket rows of orderTests.
 var (
 	listenerCalls = func(accepts int) []string {
 		calls := []string{"create", "bind", "listen", "getsockname", "fcntl", "fcntl", "close"}
@@ -46,42 +47,10 @@ var (
 	}
 )
 
-func init() {
-	orderTests = append(orderTests,
-		orderTest{
-			lesson:    "http",
-			unordered: true,
-			calls: map[string][]string{
-				"server":   listenerCalls(4),
-				"server-1": {"fcntl", "fcntl", "write", "close"},
-				"server-2": {"fcntl", "fcntl", "write", "close"},
-				"server-3": {"fcntl", "fcntl", "write", "close"},
-				"server-4": {"fcntl", "fcntl", "write", "write", "write", "close"},
-				"client-1": slices.Concat(dialCalls, []string{"write", "close"}),
-				"client-2": slices.Concat(dialCalls, []string{"write", "close"}),
-				"client-3": slices.Concat(dialCalls, []string{"write", "close"}),
-				// Closed once told its idle connection is done.
-				"client-4": slices.Concat(dialCalls, repeat(3, "write"), []string{"close"}),
-			},
-		},
-		orderTest{
-			lesson:    "websocket",
-			unordered: true,
-			calls: map[string][]string{
-				"server": listenerCalls(1),
-				// The 101 response, three pushes, the close frame.
-				"server-1": slices.Concat([]string{"fcntl", "fcntl", "close"}, repeat(5, "write")),
-				// The Upgrade request, the message, the close frame.
-				"client-1": slices.Concat(dialCalls, []string{"write", "write", "write", "close"}),
-			},
-		},
-	)
-}
-
 // connection is one TCP connection's two peers in the web lessons.
 type connection struct{ client, server string }
 
-func webConnections(n int) []connection {
+func protocolConnections(n int) []connection {
 	var conns []connection
 	for i := 1; i <= n; i++ {
 		conns = append(conns, connection{fmt.Sprintf("client-%d", i), fmt.Sprintf("server-%d", i)})
@@ -110,7 +79,7 @@ func TestWebStreamsIntact(t *testing.T) {
 	}{{"http", 4}, {"websocket", 1}} {
 		t.Run(tt.lesson, func(t *testing.T) {
 			events := runLesson(t, tt.lesson, Options{})
-			for _, c := range webConnections(tt.conns) {
+			for _, c := range protocolConnections(tt.conns) {
 				for _, dir := range [][2]string{{c.client, c.server}, {c.server, c.client}} {
 					wrote, read := streamOf(events, dir[0], trace.OpWrite), streamOf(events, dir[1], trace.OpRead)
 					if len(wrote) == 0 || !bytes.Equal(wrote, read) {
@@ -139,7 +108,7 @@ func seqOf(events []trace.Event, peer string, op trace.Op, phase trace.Phase, pa
 // server to speak first.
 func TestHTTPAnswersOnlyWhenAsked(t *testing.T) {
 	events := runLesson(t, "http", Options{})
-	for _, c := range webConnections(4) {
+	for _, c := range protocolConnections(4) {
 		var heard, responses []uint64 // when request k was read whole; when response k began
 		var read []byte
 		for _, e := range events {
@@ -220,8 +189,8 @@ func TestWebSocketPushesUnasked(t *testing.T) {
 	}
 }
 
-// TestWireTable: the tables of both lessons, measured from real runs.
-func TestWireTable(t *testing.T) {
+// TestTrafficTable: the tables of both lessons, measured from real runs.
+func TestTrafficTable(t *testing.T) {
 	for _, tt := range []struct {
 		lesson string
 		want   map[string][3]int // what → messages, payload, connections
@@ -244,7 +213,7 @@ func TestWireTable(t *testing.T) {
 			}
 			onWire := 0
 			for _, r := range table.Rows {
-				onWire += r.Wire
+				onWire += r.Written
 				want, ok := tt.want[r.What]
 				if !ok {
 					t.Errorf("unexpected row %s", r.What)
