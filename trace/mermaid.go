@@ -16,8 +16,9 @@ import (
 // arrows: the handshake when connect returns, the bytes when a read (or
 // recvfrom) got them, the end of file when a read returned 0.
 //
-// It writes as events come, one line each; Close writes nothing and only
-// exists for symmetry with sinks that buffer.
+// It writes as events come, each event's lines in one Write, and keeps
+// nothing to write at the end: a diagram cut short is still a diagram, and
+// there is no Close.
 type MermaidSink struct {
 	w    io.Writer
 	lang i18n.Lang
