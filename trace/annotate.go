@@ -72,6 +72,10 @@ type Annotation struct {
 	// `write(5, "hi", 2)`. For a packet of the wire view, its numbers,
 	// options and payload: `seq 1, ack 1, win 65536, len 2  "hi"`.
 	Call string
+	// Result is what the call returned, as strace writes it, on an End:
+	// "= 3", "= -1 ECONNREFUSED" (the errno's words are the sink's to
+	// say, in its language).
+	Result string
 	// Notes are what the line says after the call (on a Begin) or after
 	// its result (on an End), in order.
 	Notes []Note
@@ -167,9 +171,21 @@ func (a *Annotator) Annotate(e *Event) Annotation {
 		an.State = a.stateToShow(e)
 	}
 	an.Call = string(a.appendCall(nil, e))
+	if e.Phase == End {
+		an.Result = result(e)
+	}
 	an.Notes = notes(e)
 	an.Waited = e.Phase == End && e.Op.Blocks() && !e.Nonblock
 	return an
+}
+
+// result is what e's call returned, as strace writes it.
+func result(e *Event) string {
+	r := "= " + strconv.Itoa(e.Ret)
+	if e.Err != nil && e.Errno != "" {
+		r += " " + e.Errno
+	}
+	return r
 }
 
 // stateToShow returns the kernel's view e's line shows, or nil (see

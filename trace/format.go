@@ -39,7 +39,7 @@ func appendBody(b []byte, l i18n.Lang, e *Event, an *Annotation, withOp bool) []
 	}
 	b = append(b, an.Call...)
 	if e.Phase == End {
-		b = appendResult(b, l, e)
+		b = appendResult(b, l, e, an)
 	}
 	for _, n := range an.Notes {
 		b = append(append(b, "  "...), n.In(l)...)
@@ -55,19 +55,14 @@ func appendBody(b []byte, l i18n.Lang, e *Event, an *Annotation, withOp bool) []
 }
 
 // appendResult renders what a call returned, as strace writes it: its
-// result and, when it failed, the errno and what it means.
-func appendResult(b []byte, l i18n.Lang, e *Event) []byte {
-	b = append(b, " = "...)
-	b = strconv.AppendInt(b, int64(e.Ret), 10)
+// result and, when it failed, what the errno means.
+func appendResult(b []byte, l i18n.Lang, e *Event, an *Annotation) []byte {
+	b = append(append(b, ' '), an.Result...)
 	switch {
 	case e.Err != nil && e.Errno != "" && e.Interrupt != "":
 		// Woken by our own shutdown: the errno is the kernel's truth, but
 		// its usual words ("reset by peer") would blame a peer.
-		b = append(b, ' ')
-		b = append(b, e.Errno...)
 	case e.Err != nil && e.Errno != "":
-		b = append(b, ' ')
-		b = append(b, e.Errno...)
 		b = append(b, " ("...)
 		b = append(b, errnoText(l, e)...)
 		b = append(b, ')')

@@ -95,13 +95,15 @@ type JSONEvent struct {
 	// What the terminal shows for the event (see [Annotation]), so that a
 	// reader draws it without working it out again: Shown says whether
 	// the text view gives the event a line; Call is the call as that line
-	// writes it (`accept4(3, …)`; a packet's numbers); Notes are the
+	// writes it (`accept4(3, …)`; a packet's numbers); Result what it
+	// returned, as strace writes it (`= -1 ECONNREFUSED`); Notes are the
 	// remarks after it, as catalogue keys with their arguments; Late
 	// marks a packet that reached the capture after a later line.
-	Shown bool       `json:"shown"`
-	Call  string     `json:"call,omitempty"`
-	Notes []JSONNote `json:"notes,omitempty"`
-	Late  bool       `json:"late,omitempty"`
+	Shown  bool       `json:"shown"`
+	Call   string     `json:"call,omitempty"`
+	Result string     `json:"result,omitempty"`
+	Notes  []JSONNote `json:"notes,omitempty"`
+	Late   bool       `json:"late,omitempty"`
 }
 
 // A JSONNote is a [Note] in the JSON trace: its catalogue key and
@@ -129,7 +131,7 @@ func jsonNote(n Note) JSONNote {
 
 // annotate adds to j what an says.
 func (j *JSONEvent) annotate(an Annotation) {
-	j.Explain, j.Shown, j.Call, j.Late = an.Explain, an.Shown, an.Call, an.Late
+	j.Explain, j.Shown, j.Call, j.Result, j.Late = an.Explain, an.Shown, an.Call, an.Result, an.Late
 	for _, n := range an.Notes {
 		j.Notes = append(j.Notes, jsonNote(n))
 	}

@@ -201,13 +201,16 @@
   }
 
   // result is what the End says: "= 0", "= -1 ECONNREFUSED", "EOF".
+  // The text is the trace's own "result" when it has one (as strace writes
+  // it, the terminal's words); a trace saved before the field existed is
+  // read from its parts.
   function result(end, wire) {
     if (end.errno || (end.ret != null && end.ret < 0)) {
-      return { text: "= " + (end.ret ?? -1) + " " + (end.errno || end.err || ""), cls: "err", kind: "error" };
+      return { text: end.result || "= " + (end.ret ?? -1) + " " + (end.errno || end.err || ""), cls: "err", kind: "error" };
     }
-    if (isRead(end.op) && end.eof) return { text: "= 0 " + T("web.result.eof"), cls: "eof", kind: "eof" };
+    if (isRead(end.op) && end.eof) return { text: (end.result || "= 0") + " " + T("web.result.eof"), cls: "eof", kind: "eof" };
     // extra is what may go when the label has no room for it.
-    let s = end.ret != null ? "= " + end.ret : "✓";
+    let s = end.result || (end.ret != null ? "= " + end.ret : "✓");
     let extra = "";
     if (end.op === "accept" && end.remote) extra = " ← " + end.remote;
     if (end.op === "getsockname" && end.local) extra = " → " + end.local;
