@@ -97,8 +97,8 @@ type Annotation struct {
 }
 
 // A Note is a remark on a line: a catalogue key and its arguments. An
-// argument may itself be a Note, translated first; a Note with no key is
-// its one argument, said as it is.
+// argument may itself be a Note, or a list of them ([]Note), said first; a
+// Note with no key is its one argument, said as it is.
 type Note struct {
 	Key  string
 	Args []any
@@ -115,12 +115,23 @@ func (n Note) In(l i18n.Lang) string {
 	}
 	args := n.Args
 	for i, a := range n.Args {
-		if inner, ok := a.(Note); ok {
-			if &args[0] == &n.Args[0] {
-				args = slices.Clone(n.Args) // never write to the annotation's own slice
+		var said string
+		switch a := a.(type) {
+		case Note:
+			said = a.In(l)
+		case []Note: // a list, said in the language's way
+			parts := make([]string, len(a))
+			for j, n := range a {
+				parts[j] = n.In(l)
 			}
-			args[i] = inner.In(l)
+			said = strings.Join(parts, l.T("note.list_sep"))
+		default:
+			continue
 		}
+		if &args[0] == &n.Args[0] {
+			args = slices.Clone(n.Args) // never write to the annotation's own slice
+		}
+		args[i] = said
 	}
 	return l.T(n.Key, args...)
 }
@@ -260,7 +271,12 @@ var waiting = map[Op]string{
 func notes(e *Event) []Note {
 	var ns []Note
 	if e.Phase == Begin {
-		if w := waiting[e.Op]; w != "" {
+		switch w := waiting[e.Op]; {
+		case e.QueueKnown && (e.Op == OpAccept || e.Op == OpRead || e.Op == OpRecvfrom):
+			ns = append(ns, queueNote(e))
+		case e.Op == OpPoll:
+			ns = append(ns, Note{Key: "wait.poll", Args: []any{waitNotes(e.Waits, false)}})
+		case w != "":
 			if e.Op == OpConnect && e.Kind == "unix" {
 				w = "wait.connect.unix" // no handshake: the kernel joins the sockets
 			}
@@ -277,7 +293,29 @@ func notes(e *Event) []Note {
 		return ns
 	}
 	switch {
+	case e.Errno == "EAGAIN" && e.Nonblock && e.Interrupt == "":
+		ns = append(ns, Note{Key: "note.eagain"})
+	case e.Errno == "EINPROGRESS":
+		ns = append(ns, Note{Key: "note.inprogress"})
 	case e.Err != nil: // the result says it: the errno, in words
+	case e.Op == OpPoll && e.Ret == 0:
+		ns = append(ns, Note{Key: "note.poll.timeout"})
+	case e.Op == OpPoll:
+		ns = append(ns, Note{Key: "note.ready", Args: []any{waitNotes(e.Waits, true)}})
+	case e.Op == OpEpollCreate:
+		ns = append(ns, Note{Key: "note.epoll.create"})
+	case e.Op == OpEpollCtl && len(e.Waits) == 1 && e.Waits[0].Remove:
+		ns = append(ns, Note{Key: "note.epoll.del", Args: []any{e.Waits[0].FD}})
+	case e.Op == OpEpollCtl && len(e.Waits) == 1:
+		ns = append(ns, Note{Key: "note.epoll.add", Args: []any{waitNotes(e.Waits, false)}})
+	case e.Op == OpIoctl && e.Command == "FIONBIO" && e.Value != 0:
+		ns = append(ns, Note{Key: "note.fionbio.on"})
+	case e.Op == OpIoctl && e.Command == "FIONBIO":
+		ns = append(ns, Note{Key: "note.fionbio.off"})
+	case e.Op == OpGetsockopt && e.Option == "SO_ERROR" && e.Connected:
+		ns = append(ns, Note{Key: "note.so_error.connected"})
+	case e.Op == OpGetsockopt && e.Option == "SO_ERROR" && e.Value != 0:
+		ns = append(ns, Note{Key: "note.so_error.failed"})
 	case e.Op == OpAccept && e.Remote != "":
 		ns = append(ns, Note{Key: "note.accepted", Args: []any{e.Remote}})
 	case e.Op == OpRecvfrom && e.Remote != "":
@@ -302,6 +340,24 @@ func notes(e *Event) []Note {
 		ns = append(ns, Note{Key: "note.woken", Args: []any{reason}})
 	}
 	return ns
+}
+
+// queueNote says, on the Begin of an accept or a read, what the kernel
+// already holds for it, and so whether the call will wait.
+func queueNote(e *Event) Note {
+	switch {
+	case e.Op == OpAccept && e.Queued > 0:
+		return Note{Key: "queue.accept.some", Args: []any{e.Queued}}
+	case e.Op == OpAccept:
+		return Note{Key: "queue.accept.none"}
+	case e.Op == OpRecvfrom && e.Queued > 0:
+		return Note{Key: "queue.recvfrom.some", Args: []any{e.Queued}}
+	case e.Op == OpRecvfrom:
+		return Note{Key: "queue.recvfrom.none"}
+	case e.Queued > 0:
+		return Note{Key: "queue.read.some", Args: []any{e.Queued}}
+	}
+	return Note{Key: "queue.read.none"}
 }
 
 // explain returns the catalogue key of the sentence that explains e's
@@ -436,8 +492,25 @@ func (a *Annotator) appendCall(b []byte, e *Event) []byte {
 		b = append(sep(b), e.Local...)
 	case OpConnect:
 		b = append(sep(b), e.Remote...)
-	case OpListen, OpShutdown, OpSetsockopt, OpFcntl:
-		b = append(sep(b), e.Arg...)
+	case OpListen, OpShutdown, OpSetsockopt, OpFcntl, OpIoctl, OpGetsockopt, OpEpollCreate:
+		if e.Arg != "" {
+			b = append(sep(b), e.Arg...)
+		}
+	case OpPoll:
+		b = appendWaits(sep(b), e.Waits)
+		if e.Arg != "" {
+			b = append(append(b, ", "...), e.Arg...) // the timeout, as the call takes it
+		}
+	case OpEpollCtl:
+		if e.Command != "" {
+			b = append(sep(b), e.Command...)
+		}
+		for _, w := range e.Waits { // one: the descriptor added, changed or removed
+			b = strconv.AppendInt(sep(b), int64(w.FD), 10)
+			if ev := w.events(); ev != "" {
+				b = append(append(b, ", "...), ev...)
+			}
+		}
 	case OpWrite:
 		b = append(b, ", "...)
 		b = appendQuotedPreview(b, a.opts.Lang, e.Data, preview)

@@ -33,8 +33,9 @@ type AsyncSink struct {
 }
 
 type asyncSlot struct {
-	e    Event
-	data []byte // e.Data's copy; its array is kept for the next event
+	e     Event
+	data  []byte // e.Data's copy; its array is kept for the next event
+	waits []Wait // e.Waits's, the same way
 }
 
 // asyncKeep is the largest data buffer a queue slot keeps for reuse; a
@@ -74,6 +75,10 @@ func (a *AsyncSink) Handle(e Event) error {
 		if s.data == nil {
 			e.Data = []byte{}
 		}
+	}
+	if e.Waits != nil {
+		s.waits = append(s.waits[:0], e.Waits...)
+		e.Waits = s.waits[:len(e.Waits):len(e.Waits)]
 	}
 	s.e = e
 	a.in++

@@ -26,6 +26,21 @@ const (
 	// OpFcntl changes the descriptor's flags: fcntl(F_SETFL, O_NONBLOCK)
 	// makes it non-blocking, as Go's net package does with every socket.
 	OpFcntl Op = "fcntl"
+	// OpPoll waits until descriptors are ready: poll, ppoll, select,
+	// pselect6, epoll_wait, epoll_pwait, epoll_pwait2 ([Event.Waits] says
+	// for what). It is where a non-blocking program really waits.
+	OpPoll Op = "poll"
+	// OpEpollCreate makes an epoll instance (a descriptor standing for a
+	// set of descriptors to wait on); OpEpollCtl adds one to the set,
+	// changes what it is watched for, or removes it.
+	OpEpollCreate Op = "epoll_create"
+	OpEpollCtl    Op = "epoll_ctl"
+	// OpIoctl is an ioctl on a socket: FIONBIO, which Python's settimeout
+	// and setblocking use to make a socket non-blocking or blocking again.
+	OpIoctl Op = "ioctl"
+	// OpGetsockopt reads a socket option: SO_ERROR, which a non-blocking
+	// connect's program asks to learn whether the handshake succeeded.
+	OpGetsockopt Op = "getsockopt"
 	// OpPacket is not a call but a packet on the wire (the wire view):
 	// its event has no phase, and [Event.Packet] says what it carried.
 	OpPacket Op = "packet"
@@ -34,7 +49,7 @@ const (
 // Blocks reports whether a call of this operation routinely waits for the
 // other peer, so that its Begin event is worth showing on its own.
 func (op Op) Blocks() bool {
-	return op == OpAccept || op == OpConnect || op == OpRead || op == OpRecvfrom
+	return op == OpAccept || op == OpConnect || op == OpRead || op == OpRecvfrom || op == OpPoll
 }
 
 // Phase says whether an event was recorded before or after the syscall.
@@ -92,8 +107,31 @@ type Event struct {
 	Option  string
 	Command string
 	Abort   bool
-	Local   string // local address when known
-	Remote  string // peer address when known
+	// Value is the value a getsockopt read (SO_ERROR's pending error: 0
+	// when a non-blocking connect succeeded, else an errno) or an ioctl
+	// set (FIONBIO: 1 non-blocking, 0 blocking).
+	Value int
+	// Waits are, on a poll (OpPoll), the descriptors it waits on and for
+	// what (Begin) and those that became ready (End); on an epoll_ctl,
+	// the one descriptor added, changed or removed. Like Data, the slice
+	// is the caller's, valid only during Handle.
+	Waits []Wait
+	// Timeout is a poll's: how long it may wait (negative: for ever; 0:
+	// it only looks, and Nonblock is set too).
+	Timeout time.Duration
+	// Queued is, on the Begin of an accept or a read, what the kernel
+	// already holds for it, when QueueKnown says it was asked: the
+	// connections completed and waiting in the listener's accept queue
+	// (TCP_INFO's tcpi_unacked), or the bytes waiting to be read
+	// (SIOCINQ). So the line can say whether the call will wait.
+	Queued     int
+	QueueKnown bool
+	// Connected marks the End of the call through which a program whose
+	// connect was non-blocking learned that the handshake was done (its
+	// getsockopt(SO_ERROR) = 0): step 7, where it really happens.
+	Connected bool
+	Local     string // local address when known
+	Remote    string // peer address when known
 	// Ret is the syscall's result on End: the new descriptor for create and
 	// accept, the byte count for read and write, 0 for success, -1 on error.
 	Ret int

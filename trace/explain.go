@@ -77,6 +77,8 @@ func explanation(e *Event) string {
 			return "explain.connect.begin"
 		case e.Errno == "ECONNREFUSED":
 			return "explain.connect.refused"
+		case e.Errno == "EINPROGRESS":
+			return "explain.connect.inprogress"
 		case e.Err == nil && e.Kind == "unix":
 			return "explain.connect.end.unix"
 		case e.Err == nil:
@@ -86,10 +88,12 @@ func explanation(e *Event) string {
 		switch {
 		case begin && e.Kind == "unix":
 			return "explain.accept.begin.unix"
+		case begin && e.QueueKnown && e.Queued > 0:
+			return "explain.accept.queued"
 		case begin:
 			return "explain.accept.begin"
 		case e.Errno == "EAGAIN" && e.Nonblock:
-			return "explain.nonblock.eagain"
+			return eagain(e)
 		case e.Err == nil && e.Interrupt == "":
 			return "explain.accept.end"
 		}
@@ -99,10 +103,12 @@ func explanation(e *Event) string {
 		}
 	case OpRead:
 		switch {
+		case begin && e.QueueKnown && e.Queued > 0:
+			return "explain.read.queued"
 		case begin:
 			return "explain.read.begin"
 		case e.Errno == "EAGAIN" && e.Nonblock:
-			return "explain.nonblock.eagain"
+			return eagain(e)
 		case e.EOF():
 			return "explain.read.eof"
 		case e.Errno == "ECONNRESET":
@@ -123,6 +129,30 @@ func explanation(e *Event) string {
 	case OpRecvfrom:
 		if !begin && e.Err == nil {
 			return "explain.recvfrom"
+		}
+	case OpPoll:
+		switch {
+		case begin:
+			return "explain.poll.begin"
+		case e.Err == nil && e.Ret == 0:
+			return "explain.poll.timeout"
+		case e.Err == nil:
+			return "explain.poll.end"
+		}
+	case OpEpollCreate:
+		return "explain.epoll.create"
+	case OpEpollCtl:
+		return "explain.epoll.ctl"
+	case OpIoctl:
+		if e.Command == "FIONBIO" {
+			return "explain.ioctl.fionbio"
+		}
+	case OpGetsockopt:
+		switch {
+		case e.Option == "SO_ERROR" && e.Connected:
+			return "explain.getsockopt.connected"
+		case e.Option == "SO_ERROR":
+			return "explain.getsockopt.so_error"
 		}
 	case OpClose:
 		switch {
@@ -146,4 +176,14 @@ func explanation(e *Event) string {
 		return "explain.interrupted"
 	}
 	return ""
+}
+
+// eagain is the explanation of a non-blocking call's EAGAIN: Go's net
+// waits on its runtime's poller, another program in a poll or epoll of its
+// own (a traced program's events carry its PID).
+func eagain(e *Event) string {
+	if e.PID != 0 {
+		return "explain.nonblock.eagain.program"
+	}
+	return "explain.nonblock.eagain"
 }

@@ -85,6 +85,15 @@ type JSONEvent struct {
 	PeerState     string  `json:"peer_state,omitempty"`
 	PeerTimerNS   int64   `json:"peer_state_timer_ns,omitempty"`
 	StateFrom     string  `json:"state_from,omitempty"`
+	// The waits of a poll or epoll_ctl, a poll's timeout, the value a
+	// getsockopt read or an ioctl set, what the kernel held when an
+	// accept or read began, and the call where a non-blocking connect's
+	// program learned it was done (see [Event]).
+	Waits     []Wait `json:"waits,omitempty"`
+	TimeoutNS *int64 `json:"timeout_ns,omitempty"`
+	Value     *int   `json:"value,omitempty"`
+	Queued    *int   `json:"queued,omitempty"`
+	Connected bool   `json:"connected,omitempty"`
 	// Packet is a packet of the wire view (op "packet"), which has no
 	// phase and no syscall.
 	Packet *Packet `json:"packet,omitempty"`
@@ -156,6 +165,17 @@ func ToJSON(e *Event, preview int) JSONEvent {
 		j.N = &e.N
 	}
 	j.Packet = e.Packet
+	j.Waits, j.Connected = e.Waits, e.Connected
+	if e.Op == OpPoll {
+		d := int64(e.Timeout)
+		j.TimeoutNS = &d
+	}
+	if e.Op == OpGetsockopt || e.Op == OpIoctl {
+		j.Value = &e.Value
+	}
+	if e.QueueKnown {
+		j.Queued = &e.Queued
+	}
 	if e.Data != nil {
 		d, truncated := Preview(e.Data, preview)
 		j.Data, j.DataTruncated = &d, truncated

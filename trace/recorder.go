@@ -36,6 +36,7 @@ type Recorder struct {
 	cache   [64]stringRef // indexes of strings by where their bytes are
 	errs    []error       // the errors kept; record.err is an index + 1
 	packets []Packet      // the packets kept (the wire view); record.packet is an index + 1
+	waits   [][]Wait      // the polls' waits kept; record.waits is an index + 1
 }
 
 // DefaultDataLimit is a Recorder's DataLimit when none is set: a lesson's
@@ -84,6 +85,10 @@ type record struct {
 	data                                      dataRef
 	err                                       uint32 // 0 for nil, else errs[err-1]
 	packet                                    uint32 // 0 for nil, else packets[packet-1]
+	waits                                     uint32 // 0 for nil, else waits[waits-1]
+	timeout                                   time.Duration
+	value, queued                             int
+	queueKnown, connected                     bool
 	str                                       [numStrs]uint32
 	nonblock, abort                           bool
 }
@@ -108,7 +113,8 @@ func (r *Recorder) Handle(e Event) error {
 	rec := record{
 		seq: e.Seq, time: e.Time, elapsed: e.Elapsed, stateTimer: e.Kernel.Timer, peerStateTimer: e.Kernel.PeerTimer,
 		step: e.Step, fd: e.FD, ret: e.Ret, n: e.N, pid: e.PID, copies: e.Copies, nonblock: e.Nonblock,
-		offered: e.Offered, abort: e.Abort,
+		offered: e.Offered, abort: e.Abort, timeout: e.Timeout, value: e.Value, queued: e.Queued,
+		queueKnown: e.QueueKnown, connected: e.Connected,
 		data: r.keepData(e.Data),
 	}
 	if e.Err != nil {
@@ -118,6 +124,10 @@ func (r *Recorder) Handle(e Event) error {
 	if e.Packet != nil {
 		r.packets = append(r.packets, *e.Packet)
 		rec.packet = uint32(len(r.packets))
+	}
+	if e.Waits != nil {
+		r.waits = append(r.waits, slices.Clone(e.Waits)) // the caller's, like Data
+		rec.waits = uint32(len(r.waits))
 	}
 	strs := [numStrs]string{
 		strPeer: e.Peer, strRole: string(e.Role), strOp: string(e.Op), strPhase: string(e.Phase),
@@ -204,12 +214,16 @@ func (r *Recorder) event(rec *record) Event {
 		Arg: r.strs[rec.str[strArg]], Local: r.strs[rec.str[strLocal]], Remote: r.strs[rec.str[strRemote]],
 		Errno: r.strs[rec.str[strErrno]], Interrupt: r.strs[rec.str[strInterrupt]],
 		Signal: r.strs[rec.str[strSignal]], Option: r.strs[rec.str[strOption]], Command: r.strs[rec.str[strCommand]],
-		Offered: rec.offered, Abort: rec.abort,
+		Offered: rec.offered, Abort: rec.abort, Timeout: rec.timeout, Value: rec.value, Queued: rec.queued,
+		QueueKnown: rec.queueKnown, Connected: rec.connected,
 		Kernel: KernelView{State: r.strs[rec.str[strState]], Timer: rec.stateTimer,
 			PeerState: r.strs[rec.str[strPeerState]], PeerTimer: rec.peerStateTimer, From: r.strs[rec.str[strStateFrom]]},
 	}
 	if rec.err != 0 {
 		e.Err = r.errs[rec.err-1]
+	}
+	if rec.waits != 0 {
+		e.Waits = r.waits[rec.waits-1]
 	}
 	if rec.packet != 0 {
 		p := r.packets[rec.packet-1]

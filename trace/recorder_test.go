@@ -37,6 +37,10 @@ func fillFields(t *testing.T, v reflect.Value, i int) {
 		case reflect.Bool:
 			field.SetBool(true)
 		case reflect.Slice:
+			if field.Type().Elem().Kind() == reflect.Struct { // []Wait: a poll's
+				field.Set(reflect.ValueOf([]Wait{{FD: i, Read: true, Socket: true, Listens: i%2 == 0}, {FD: i + 1, Write: true}}))
+				break
+			}
 			field.SetBytes([]byte(name + strconv.Itoa(i)))
 		case reflect.Interface:
 			field.Set(reflect.ValueOf(fmt.Errorf("error %d", i)))

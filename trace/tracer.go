@@ -361,10 +361,15 @@ func (p *Peer) EndMeasured(e *Event, elapsed time.Duration) {
 }
 
 // stepOf is e's step: StepOf, except that a close of one copy of a
-// socket whose other copies live on (Event.Copies) is not step 11.
+// socket whose other copies live on (Event.Copies) is not step 11, and the
+// call through which a program learns that its non-blocking connect is
+// done (Event.Connected) is step 7.
 func stepOf(role Role, e *Event, phase Phase) int {
 	if e.Op == OpClose && e.Copies > 0 {
 		return 0
+	}
+	if e.Connected && role == Client && phase == End {
+		return 7 // where a non-blocking connect's program learns it is done
 	}
 	return StepOf(role, e.Op, phase, phase == End && e.Err != nil)
 }
