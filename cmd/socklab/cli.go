@@ -762,7 +762,7 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 		if werr != nil {
 			return failure("", "err.wire", werr.Error())
 		}
-		if werr := writeWireTable(e.stdout, e.lang, lesson.Name, table); werr != nil {
+		if werr := writeBytesTable(e.stdout, e.lang, lesson.Name, table); werr != nil {
 			return failure("", "err.trace_write", werr.Error())
 		}
 	}
