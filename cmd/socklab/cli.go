@@ -24,7 +24,6 @@ import (
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
-	"github.com/socklab/socklab/trace/sock"
 )
 
 // Exit codes.
@@ -116,9 +115,10 @@ type message struct {
 	usage    bool // a mistake in the command line: exit status 2
 }
 
-func (m *message) Error() string { return m.say(i18n.EN) }
+func (m *message) Error() string { return m.Say(i18n.EN) }
 
-func (m *message) say(l i18n.Lang) string {
+// Say says the message in l (i18n.Sayer).
+func (m *message) Say(l i18n.Lang) string {
 	text := l.T(m.key, m.args...)
 	if m.hint != "" {
 		text = l.T("line.hint", text, l.T(m.hint, m.hintArgs...))
@@ -391,7 +391,7 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 	case c.step:
 		l := c.env.lang
 		return trace.NewConductor(ctx, script, func(ctx context.Context, e *trace.Event) error {
-			prompt := l.T("prompt.step", e.Step, peerName(l, e.Peer), l.T(stepKey(l, e, "call")), l.T(stepKey(l, e, "what")))
+			prompt := l.T("prompt.step", e.Step, trace.PeerName(l, e.Peer), l.T(stepKey(l, e, "call")), l.T(stepKey(l, e, "what")))
 			if w := c.env.termWidth; w > 20 {
 				// Wrapped here, between words (or Chinese characters),
 				// not by the terminal in the middle of one.
@@ -840,119 +840,25 @@ func (c *command) traceDone(tr *trace.Tracer, err error) error {
 }
 
 // say renders an error in l: what went wrong and, where we know, what to
-// try, on one line.
+// try, on one line. Each error says itself (i18n.Sayer), wherever it is in
+// the chain; errors that came together (errors.Join: peers that failed at
+// once) are said each in turn.
 func say(l i18n.Lang, err error) string {
-	var m *message
-	var resolve *resolveError
-	var call *sock.CallError
-	var timeout *lessons.ConnectTimeoutError
-	var readTimeout *lessons.ReadTimeoutError
-	var closedEarly *lessons.ClosedEarlyError
-	var stall *trace.StallError
-	var diverged *trace.DivergenceError
-	joined, isJoined := err.(interface{ Unwrap() []error })
-	switch {
-	case errors.As(err, &m):
-		return m.say(l)
-	case errors.As(err, &stall):
-		hint := "hint.stall"
-		if kind := stall.Kind(); kind != "" {
-			hint += "." + kind
-		}
-		return l.T("line.hint", sayStall(l, stall), l.T(hint))
-	case errors.As(err, &diverged):
-		want := peerName(l, diverged.Want.Peer)
-		return l.T("line.hint", l.T("err.diverged", want, diverged.Want.Op, want, diverged.Got), l.T("hint.diverged"))
-	case errors.As(err, &resolve):
-		return resolve.say(l)
-	case isJoined:
-		// Several peers may fail at once: say each.
+	if joined, ok := err.(interface{ Unwrap() []error }); ok {
 		var parts []string
 		for _, e := range joined.Unwrap() {
 			parts = append(parts, say(l, e))
 		}
 		return strings.Join(parts, l.T("line.join"))
-	case errors.Is(err, sock.ErrUnsupported):
-		return l.T("err.unsupported")
-	case errors.As(err, &timeout):
-		return l.T("line.hint", l.T("err.connect_timeout", timeout.Addr, timeout.Timeout), l.T("hint.connect_timeout"))
-	case errors.As(err, &readTimeout):
-		return l.T("line.hint", l.T("err.read_timeout", readTimeout.Timeout), l.T("hint.read_timeout"))
-	case errors.As(err, &closedEarly):
-		// The hint's nc line names the port this server listens on.
-		host, port := defaultHost, "1234"
-		if a := closedEarly.Server; a.IsValid() {
-			host, port = a.Addr().String(), strconv.Itoa(int(a.Port()))
-			if a.Addr().IsUnspecified() {
-				host = defaultHost
-			}
-		}
-		return l.T("line.hint", l.T("err.closed_before_sending"), l.T("hint.closed_before_sending", host, port))
-	case errors.Is(err, lessons.ErrNoTimeWait):
-		return l.T("line.hint", l.T("err.no_time_wait"), l.T("hint.no_time_wait"))
-	case errors.Is(err, lessons.ErrLessonTooLong):
+	}
+	// ErrLessonTooLong is a context cause of a kind shared with causes
+	// that have no sentence (lessons/web.go): it cannot say itself yet.
+	if errors.Is(err, lessons.ErrLessonTooLong) {
 		return l.T("line.hint", l.T("err.lesson_too_long", lessons.WebBound), l.T("hint.lesson_too_long"))
-	case errors.Is(err, lessons.ErrReplyUndelivered):
-		return l.T("line.hint", l.T("err.reply_undelivered"), l.T("hint.reply_undelivered"))
-	case errors.Is(err, lessons.ErrClosedWithoutReply):
-		return l.T("line.hint", l.T("err.closed_without_reply"), l.T("hint.closed_without_reply"))
-	case errors.As(err, &call):
-		return sayCall(l, call)
+	}
+	var s i18n.Sayer
+	if errors.As(err, &s) {
+		return s.Say(l)
 	}
 	return err.Error()
-}
-
-// sayStall says who waited in what when a run stalled.
-func sayStall(l i18n.Lang, stall *trace.StallError) string {
-	if kind := stall.Kind(); kind != "" {
-		key := "err.stall." + kind
-		if len(stall.Peers) > 2 {
-			key += ".all"
-		}
-		return l.T(key)
-	}
-	var parts []string
-	for _, p := range stall.Peers {
-		key := "stall.in"
-		if p.Turn {
-			key = "stall.turn"
-		}
-		parts = append(parts, l.T(key, peerName(l, p.Peer), p.Op))
-	}
-	return l.T("err.stall", strings.Join(parts, l.T("line.join")))
-}
-
-// peerName says a peer's name in l: "server", "client-2", "客户端-2".
-func peerName(l i18n.Lang, name string) string {
-	for _, role := range []trace.Role{trace.Server, trace.Client} {
-		if rest, ok := strings.CutPrefix(name, string(role)); ok {
-			return l.T("peer."+string(role)) + rest
-		}
-	}
-	return name
-}
-
-// sayCall says which call failed, how, and what to try.
-func sayCall(l i18n.Lang, call *sock.CallError) string {
-	why := call.Err.Error()
-	name := sock.ErrnoName(call.Err)
-	if name != "" {
-		if l.Has("errno." + name) {
-			why = l.T("errno." + name)
-		} else {
-			var errno syscall.Errno
-			if errors.As(call.Err, &errno) {
-				why = errno.Error()
-			}
-		}
-		why = l.T("err.errno", why, name)
-	}
-	text := l.T("err.call", call.Call, why)
-	if call.Addr != "" {
-		text = l.T("err.call_addr", call.Call, call.Addr, why)
-	}
-	if name != "" && l.Has("hint."+name) {
-		text = l.T("line.hint", text, l.T("hint."+name))
-	}
-	return text
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/i18n"
 	"github.com/socklab/socklab/trace/ptrace"
 )
 
@@ -52,13 +53,13 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	default:
 		words, err := commandWords(server)
 		if err != nil {
-			return usage("hint.trace_quote", "err.trace_quote", "--server", e.lang.T(err.Error(), wordsArg(err)...))
+			return usage("hint.trace_quote", "err.trace_quote", "--server", say(e.lang, err))
 		}
 		programs = append(programs, ptrace.Program{Argv: words, Role: trace.Server})
 		for _, cl := range clients {
 			words, err := commandWords(cl)
 			if err != nil {
-				return usage("hint.trace_quote", "err.trace_quote", "--client", e.lang.T(err.Error(), wordsArg(err)...))
+				return usage("hint.trace_quote", "err.trace_quote", "--client", say(e.lang, err))
 			}
 			// A client's standard input is not the terminal: the server
 			// has it (the tutorial's server asks for its reply there).
@@ -384,21 +385,21 @@ func splitWords(command string) ([]string, error) {
 	return words, nil
 }
 
-// A wordsError is why a command could not be split into words: its
-// Error is a catalogue key, said in the user's language.
+// A wordsError is why a command could not be split into words: a
+// catalogue key and its argument, if any.
 type wordsError struct {
 	key string
 	arg any
 }
 
-func (e *wordsError) Error() string { return e.key }
+func (e *wordsError) Error() string { return e.Say(i18n.EN) }
 
-// wordsArg is the argument of a wordsError's sentence, if any.
-func wordsArg(err error) []any {
-	if w, ok := err.(*wordsError); ok && w.arg != nil {
-		return []any{w.arg}
+// Say says the error in l (i18n.Sayer).
+func (e *wordsError) Say(l i18n.Lang) string {
+	if e.arg == nil {
+		return l.T(e.key)
 	}
-	return nil
+	return l.T(e.key, e.arg)
 }
 
 // devNull is an open /dev/null, for a program's standard input.

@@ -17,7 +17,6 @@ package sock
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -36,7 +35,7 @@ var ErrInterrupted = errors.New("interrupted")
 var ErrClosed = errors.New("socket already closed")
 
 // ErrUnsupported is returned by [Create] on systems socklab cannot trace.
-var ErrUnsupported = fmt.Errorf("socklab needs a Unix-like system (Linux or macOS): %w", errors.ErrUnsupported)
+var ErrUnsupported error = unsupportedError{}
 
 // A CallError is the error of a traced call: which call, on what address
 // (if it had one), and the error, usually a syscall.Errno.
