@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -13,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -24,6 +22,7 @@ import (
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
+	"github.com/socklab/socklab/trace/sock"
 )
 
 // Exit codes.
@@ -47,16 +46,6 @@ type env struct {
 	// whether the trace is for people (text) or for programs.
 	made      *socketCount
 	textTrace bool
-}
-
-// socketCount is a sink that counts the sockets a run made.
-type socketCount struct{ n atomic.Int64 }
-
-func (c *socketCount) Handle(e trace.Event) error {
-	if e.Phase == trace.End && (e.Op == trace.OpCreate || e.Op == trace.OpAccept) && e.Ret >= 0 {
-		c.n.Add(1)
-	}
-	return nil
 }
 
 // closedNote says where the closes of an interrupted run are: in the
@@ -329,10 +318,7 @@ type command struct {
 	layout   string
 	wire     bool
 	pcap     string
-	web      bool             // run --web: the run goes to a browser page
-	wireEnd  func()           // ends the wire view, once startWire began it
-	pcapEnd  func() error     // closes the --pcap file, once sink opened it
-	async    *trace.AsyncSink // the trace's queue, once asyncTrace made it
+	web      bool // run --web: the run goes to a browser page
 }
 
 func newCommand(e *env, name, synopsis string) *command {
@@ -636,58 +622,6 @@ func ignoreHelp(err error) error {
 	return err
 }
 
-// The two-column view needs room: by default it is chosen on terminals at
-// least columnsMinWidth wide; asked for where the width is not known (a
-// pipe), it is defaultColumnsWidth wide.
-const (
-	columnsMinWidth     = 100
-	defaultColumnsWidth = 100
-)
-
-// sink returns the trace's sink: the one --format asks for and, with
-// --pcap, the capture file's beside it.
-func (c *command) sink() (trace.Sink, error) {
-	s, err := c.formatSink()
-	if err != nil || c.pcap == "" {
-		return s, err
-	}
-	return c.pcapSink(s)
-}
-
-// formatSink returns the sink --format, --color, --lang and --explain ask for.
-func (c *command) formatSink() (trace.Sink, error) {
-	useColor, err := c.colorOn()
-	if err != nil {
-		return nil, err
-	}
-	switch c.format {
-	case "text":
-		// server and client show a whole read buffer: a teacher must be
-		// able to read the message a student sent, to answer it. A
-		// lesson's bytes are its own: a line shows their start and how
-		// many more there are, not a wall of a thousand digits.
-		preview := trace.DefaultPreview
-		if c.name == "server" || c.name == "client" {
-			preview = lessons.ReadBuffer
-		}
-		opts := trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain, Preview: preview, Width: c.env.termWidth}
-		switch layout := c.layout; {
-		// Two columns by default only where there are two peers to show:
-		// socklab server and socklab client trace one.
-		case layout == "columns" || layout == "" && c.env.termWidth >= columnsMinWidth && (c.name == "run" || c.name == "trace"):
-			return trace.NewColumnsSink(c.env.stdout, &trace.ColumnsOptions{TextOptions: opts, Width: cmp.Or(c.env.termWidth, defaultColumnsWidth)}), nil
-		case layout == "lines" || layout == "":
-			return trace.NewTextSink(c.env.stdout, &opts), nil
-		}
-		return nil, usage("hint.layout", "err.layout", c.layout)
-	case "json":
-		return trace.NewJSONSink(c.env.stdout, &trace.JSONOptions{Explain: c.explain}), nil
-	case "mermaid":
-		return trace.NewMermaidSink(c.env.stdout, &trace.MermaidOptions{Lang: c.env.lang}), nil
-	}
-	return nil, usage("hint.format", "err.format", c.format)
-}
-
 // runLesson runs `socklab run [LESSON] [flags]`.
 func runLesson(ctx context.Context, args []string, e *env) error {
 	c := newCommand(e, "run", "usage.synopsis.run")
@@ -732,12 +666,11 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	// block, as the lessons teach them): a client and its server's handler
 	// may both be blocked at once, past Go's default bound of 10,000.
 	debug.SetMaxThreads(max(10000, 2*(*clients)+1000))
-	sink, err := c.sink()
+	s, err := c.openSession()
 	if err != nil {
 		return err
 	}
-	sink = c.asyncTrace(sink)
-	defer c.async.Close() // on every return; traceDone closes it first
+	defer s.Close()
 	gate, err := c.gate(ctx, lesson.Script, newLineReader(e.stdin, e.stderr, e.stdinTerminal))
 	if err != nil {
 		return err
@@ -745,18 +678,16 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	// A lesson that carries a protocol ends with a table of what crossed
 	// the wire, measured from the run's own events.
 	var recorded *trace.Recorder
+	var also []trace.Sink
 	if lesson.Wire != nil && c.format == "text" {
 		// The table counts every byte that crossed: keep all the data
 		// (a Recorder keeps DefaultDataLimit bytes of each event's).
 		recorded = &trace.Recorder{DataLimit: -1}
-		sink = trace.Multi(sink, recorded)
+		also = append(also, recorded)
 	}
-	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
-	c.startWire(tr)
-	defer c.stopWire() // on every return; stopped first below
+	tr := s.start(gate, true, also...)
 	err = lesson.Run(ctx, tr, lessons.Options{Message: *message, Reply: *reply, Clients: *clients})
-	c.stopWire()
-	c.async.Close() // every trace line is out before what follows them
+	s.Close() // every trace line is out before what follows them
 	if err == nil && recorded != nil {
 		table, werr := lesson.Wire(recorded.Events())
 		if werr != nil {
@@ -772,7 +703,7 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	if optErr := (*lessons.OptionError)(nil); errors.As(err, &optErr) {
 		return usage("", "err.too_long", e.lang.T("what."+optErr.Option), optErr.Bytes, lessons.ReadBuffer)
 	}
-	return c.traceDone(tr, err)
+	return s.done(err)
 }
 
 // defaultLesson is what `socklab` runs: basic, or on Windows, where
@@ -787,56 +718,13 @@ var defaultLesson = func() string {
 // maxClients bounds --clients: each client is a socket and a goroutine.
 const maxClients = 5000
 
-// traceQueue is how many events the trace's queue holds: more than any
-// lesson's burst (basic makes about 50), so that a slow terminal holds no
-// call of a lesson; the concurrent lesson's hundreds of clients may fill
-// it, and then go at the terminal's pace (trace.AsyncSink keeps every
-// event).
-const traceQueue = 1024
-
-// asyncTrace puts sink behind a queue, so that a slow terminal does not
-// hold the socket calls (see trace.Async), and returns the queued sink.
-// From then on, whatever the command writes to standard error (a step's
-// prompt, a warning, the final error line) first waits until the trace
-// lines queued before it are out: the terminal reads in the order things
-// happened. traceDone, or c.async.Close, drains the queue.
-func (c *command) asyncTrace(sink trace.Sink) trace.Sink {
-	c.env.textTrace = c.format == "text"
-	c.env.made = new(socketCount)
-	c.async = trace.Async(trace.Multi(sink, c.env.made), traceQueue)
-	c.env.stderr = flushFirst{c.env.stderr, c.async}
-	return c.async
-}
-
-// flushFirst is a writer that flushes a trace's queue before each write.
-type flushFirst struct {
-	w     io.Writer
-	trace *trace.AsyncSink
-}
-
-func (f flushFirst) Write(p []byte) (int, error) {
-	f.trace.Flush()
-	return f.w.Write(p)
-}
-
-// traceDone writes out what the trace still has queued and adds to a run's
-// error the trace's own: a trace that could not be written (standard output
-// closed) is a failure too. It is called before the exit status is decided
-// and before any error line is printed.
-func (c *command) traceDone(tr *trace.Tracer, err error) error {
-	c.stopWire()
-	var traceErr error
-	if c.async != nil {
-		traceErr = c.async.Close()
+// fileError says why a file could not be written, in l: the system's
+// error by its errno, in words from the catalogue when it has them.
+func fileError(l i18n.Lang, err error) string {
+	if name := sock.ErrnoName(err); name != "" && l.Has("errno."+name) {
+		return l.T("errno."+name) + " (" + name + ")"
 	}
-	traceErr = cmp.Or(traceErr, c.closePcap())
-	if err != nil {
-		return err
-	}
-	if err := cmp.Or(traceErr, tr.Err()); err != nil {
-		return failure("", "err.trace_write", err.Error())
-	}
-	return nil
+	return err.Error()
 }
 
 // say renders an error in l: what went wrong and, where we know, what to

@@ -43,11 +43,11 @@ func runServer(ctx context.Context, args []string, e *env) error {
 		return durationOutOfRange("read-timeout", readTimeout)
 	}
 	readTimeout, waiting := c.patience(readTimeout, "message")
-	addr, tr, input, err := c.peerSetup(ctx, spec)
+	addr, s, input, err := c.peerSetup(ctx, spec)
 	if err != nil {
 		return err
 	}
-	err = lessons.Server(ctx, tr.Peer("server", trace.Server), lessons.ServerConfig{
+	err = lessons.Server(ctx, s.tr.Peer("server", trace.Server), lessons.ServerConfig{
 		Addr:           addr,
 		Forever:        forever,
 		ReuseAddr:      reuse,
@@ -75,7 +75,7 @@ func runServer(ctx context.Context, args []string, e *env) error {
 		// No person typed it: the client closed without reading.
 		err = failure("hint.reply_undelivered.flag", "err.reply_undelivered")
 	}
-	return c.traceDone(tr, err)
+	return s.done(err)
 }
 
 // runClient runs `socklab client`.
@@ -107,11 +107,11 @@ func runClient(ctx context.Context, args []string, e *env) error {
 		return usage("hint.message_empty", "err.message_empty")
 	}
 	readTimeout, waiting := c.patience(readTimeout, "reply")
-	addr, tr, input, err := c.peerSetup(ctx, spec)
+	addr, s, input, err := c.peerSetup(ctx, spec)
 	if err != nil {
 		return err
 	}
-	err = lessons.Client(ctx, tr.Peer("client", trace.Client), lessons.ClientConfig{
+	err = lessons.Client(ctx, s.tr.Peer("client", trace.Client), lessons.ClientConfig{
 		Addr:           addr,
 		ConnectTimeout: timeout,
 		ReadTimeout:    readTimeout,
@@ -123,7 +123,7 @@ func runClient(ctx context.Context, args []string, e *env) error {
 			return input.text(ctx, e.lang, "prompt.message", "what.message")
 		},
 	})
-	return c.traceDone(tr, err)
+	return s.done(err)
 }
 
 // durationOutOfRange is the usage error of a duration flag that is zero or
@@ -181,28 +181,27 @@ func (c *command) patience(timeout time.Duration, what string) (time.Duration, f
 const waitingEvery = 15 * time.Second
 
 // peerSetup does what server and client both do once their flags are
-// read: choose the sink, resolve the address, and make the tracer, with a
-// conductor if --step or --delay asked for one, and the reader of typed
-// texts. The caller ends with c.traceDone.
-func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort, *trace.Tracer, *lineReader, error) {
-	sink, err := c.sink()
+// read: open the session, resolve the address, and start the tracer, with
+// a conductor if --step or --delay asked for one, and the reader of typed
+// texts. The caller ends with the session's done.
+func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort, *session, *lineReader, error) {
+	s, err := c.openSession()
 	if err != nil {
 		return netip.AddrPort{}, nil, nil, err
 	}
 	addr, err := spec.resolve(ctx)
 	if err != nil {
+		s.Close()
 		return netip.AddrPort{}, nil, nil, err
 	}
-	sink = c.asyncTrace(sink) // before the input, whose prompts must flush it
-	input := newLineReader(c.env.stdin, c.env.stderr, c.env.stdinTerminal)
+	input := newLineReader(c.env.stdin, c.env.stderr, c.env.stdinTerminal) // after the queue: its prompts flush it
 	gate, err := c.gate(ctx, nil, input)
 	if err != nil {
-		c.async.Close()
+		s.Close()
 		return netip.AddrPort{}, nil, nil, err
 	}
-	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
-	c.startWire(tr)
-	return addr, tr, input, nil
+	s.start(gate, true)
+	return addr, s, input, nil
 }
 
 // text reads a text to send, prompting with the catalogue's prompt. On a

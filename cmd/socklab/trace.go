@@ -112,17 +112,17 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		}
 		return serveWeb(ctx, c, c.tracePage(programs, all), "", defaultHost+":0", false)
 	}
-	sink, err := c.sink()
+	s, err := c.openSession()
 	if err != nil {
 		return err
 	}
+	defer s.Close()
+	var also []trace.Sink
 	var recorded *trace.Recorder
 	if expect != "" {
 		recorded = &trace.Recorder{}
-		sink = trace.Multi(sink, recorded)
+		also = append(also, recorded)
 	}
-	sink = c.asyncTrace(sink)
-	defer c.async.Close()
 	var input *lineReader
 	if c.step {
 		// The keys come from the terminal itself: the programs keep
@@ -138,17 +138,14 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	tr := trace.New(sink).SetGate(gate)
-	c.startWire(tr)
-	defer c.stopWire() // on every return; stopped first below
+	tr := s.start(gate, false, also...)
 	session, played, err := playTrace(ctx, tr, programs, all, gate != nil, e)
 	if err != nil {
 		return err
 	}
 	stoppedServer, interrupted := played.stoppedServer, played.interrupted
 	exits := session.Wait()
-	c.stopWire()
-	c.async.Close()
+	s.Close() // every trace line is out before what follows them
 	for _, x := range exits {
 		if x.Untraced32 {
 			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))))
@@ -165,7 +162,7 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 			return exitWith(exitFailure, nil)
 		}
 	}
-	if err := c.traceDone(tr, nil); err != nil {
+	if err := s.done(nil); err != nil {
 		return err
 	}
 	// The programs' own status, as a shell reports it: the first that

@@ -149,11 +149,9 @@ func (c *command) webRunner(opts lessons.Options) web.Runner {
 			return usage("hint.unknown_lesson", "err.unknown_lesson", name) // the server offers only lessons
 		}
 		gate := trace.NewConductor(ctx, lesson.Script, pace).Settle(settleTime)
-		tr := trace.New(trace.Multi(sink, c.env.made)).SetKernelState(true).SetGate(gate)
-		c.startWire(tr)
-		err := lesson.Run(ctx, tr, opts)
-		c.stopWire()
-		return err
+		s := c.pageSession(sink)
+		defer s.Close()
+		return lesson.Run(ctx, s.start(gate, true), opts)
 	}
 }
 
@@ -205,10 +203,9 @@ func (c *command) tracePage(programs []ptrace.Program, all bool) web.Options {
 		// No script: each call that is a step waits for Next, in the order
 		// the programs make them.
 		gate := trace.NewConductor(ctx, nil, pace).Settle(settleTime)
-		tr := trace.New(trace.Multi(sink, c.env.made)).SetGate(gate)
-		c.startWire(tr)
-		defer c.stopWire()
-		session, _, err := playTrace(ctx, tr, programs, all, true, c.env)
+		s := c.pageSession(sink)
+		defer s.Close()
+		session, _, err := playTrace(ctx, s.start(gate, false), programs, all, true, c.env)
 		if err != nil {
 			return err
 		}
