@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"net/netip"
 	"sync"
@@ -226,14 +225,4 @@ func (r *lineReader) text(ctx context.Context, l i18n.Lang, prompt, what string)
 			return "", failure("hint.stdin_closed", "err.stdin_empty", l.T(what))
 		}
 	}
-}
-
-func flagGiven(fs *flag.FlagSet, name string) bool {
-	given := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			given = true
-		}
-	})
-	return given
 }

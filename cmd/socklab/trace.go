@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -286,38 +285,6 @@ func launchFailed(p ptrace.Program, err error) error {
 		return failure("hint.ptrace_refused", "err.ptrace_refused")
 	}
 	return failure("", "err.trace_start", p.Argv[0], err.Error())
-}
-
-// exitError is an error that sets the exit status; msg, if not nil, is
-// the line to print.
-type exitError struct {
-	code int
-	msg  *message
-}
-
-func (e *exitError) Error() string {
-	if e.msg == nil {
-		return strconv.Itoa(e.code) // the status says it all
-	}
-	return e.msg.Error()
-}
-
-func (e *exitError) Unwrap() error {
-	if e.msg == nil {
-		return nil
-	}
-	return e.msg
-}
-
-func exitWith(code int, msg *message) error { return &exitError{code: code, msg: msg} }
-
-// stringList is a flag that may be given more than once.
-type stringList []string
-
-func (l *stringList) String() string { return strings.Join(*l, ", ") }
-func (l *stringList) Set(s string) error {
-	*l = append(*l, s)
-	return nil
 }
 
 // commandWords splits a --server or --client command into words, as a shell
