@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/socklab/socklab/trace"
-	"github.com/socklab/socklab/trace/i18n"
 )
 
 // gate returns the conductor --step or --delay ask for, or nil: in the
@@ -25,13 +23,7 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 	case c.step:
 		l := c.env.lang
 		return trace.NewConductor(ctx, script, func(ctx context.Context, e *trace.Event) error {
-			prompt := l.T("prompt.step", e.Step, trace.PeerName(l, e.Peer), l.T(stepKey(l, e, "call")), l.T(stepKey(l, e, "what")))
-			if w := c.env.termWidth; w > 20 {
-				// Wrapped here, between words (or Chinese characters),
-				// not by the terminal in the middle of one.
-				prompt = strings.Join(trace.Wrap(strings.TrimRight(prompt, " "), w-1), "\n")
-			}
-			line, err := input.askOwnLine(ctx, prompt)
+			line, err := input.askOwnLine(ctx, trace.StepPrompt(l, e, c.env.termWidth))
 			switch {
 			case errors.Is(err, errInputClosed):
 				return trace.ErrStopped
@@ -43,14 +35,7 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 			return nil
 		}).Settle(settleTime), nil
 	case c.delay > 0:
-		return trace.NewConductor(ctx, script, func(ctx context.Context, _ *trace.Event) error {
-			select {
-			case <-time.After(c.delay):
-				return nil
-			case <-ctx.Done():
-				return context.Cause(ctx)
-			}
-		}).Settle(settleTime), nil
+		return trace.NewConductor(ctx, script, trace.Delay(c.delay)).Settle(settleTime), nil
 	}
 	return nil, nil
 }
@@ -64,18 +49,3 @@ const maxDelay = 10 * time.Minute
 // handshake is done) prints its line first, so that the class reads the
 // steps in order (trace.Conductor.Settle).
 const settleTime = 20 * time.Millisecond
-
-// stepKey returns the catalogue key of part ("call" or "what") of the
-// step e is about to take: the step's own words, or those for a
-// non-blocking socket (it will not wait) or for a close with no connection
-// (it sends nothing).
-func stepKey(l i18n.Lang, e *trace.Event, part string) string {
-	key := "step." + strconv.Itoa(e.Step) + "." + part
-	switch {
-	case e.Nonblock && l.Has(key+".nonblock"):
-		return key + ".nonblock"
-	case e.Op == trace.OpClose && e.Remote == "" && l.Has(key+".unconnected"):
-		return key + ".unconnected"
-	}
-	return key
-}
