@@ -5,12 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
-	"time"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -115,25 +111,12 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 	}
 	url := srv.URL(host)
 	fmt.Fprintln(e.stdout, e.lang.T("line.web_url", url))
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
 	if open {
-		if err := openBrowser(url); err != nil {
+		if err := web.OpenBrowser(url); err != nil {
 			fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.web_open", err)))
 		}
 	}
-	select {
-	case <-ctx.Done():
-	case err = <-served:
-	}
-	// The run in progress stops (its sockets closed, its closes sent to
-	// the pages), then the pages and the server.
-	srv.Close()
-	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	hs.Shutdown(shutdown)
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(ctx, ln); err != nil {
 		return failure("hint.web_listen", "err.web_listen", addr, err.Error())
 	}
 	return context.Cause(ctx)
@@ -153,26 +136,6 @@ func (c *command) webRunner(opts lessons.Options) web.Runner {
 		defer s.Close()
 		return lesson.Run(ctx, s.start(gate, true), opts)
 	}
-}
-
-// openBrowser asks the system to open url in its browser.
-func openBrowser(url string) error {
-	var cmd *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
-		cmd = exec.Command("open", url)
-	case "windows":
-		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
-	default:
-		cmd = exec.Command("xdg-open", url)
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	// Reaped in the background: the opener returns at once, the browser
-	// lives on its own.
-	go cmd.Wait()
-	return nil
 }
 
 // webAlone refuses, with --web, the flags of a terminal's trace: the page
