@@ -81,6 +81,12 @@ func (e *env) printError(text string) {
 	fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(text)))
 }
 
+// warn writes a line of the catalogue's to standard error, beside the
+// trace: a warning, or what socklab does or waits for.
+func (e *env) warn(key string, args ...any) {
+	fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T(key, args...)))
+}
+
 // safeLine escapes whatever in an error line is not printable text: the
 // line may quote what a user typed or a peer sent, and it goes to a
 // terminal.

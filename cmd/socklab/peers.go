@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -57,7 +56,7 @@ func runServer(ctx context.Context, args []string, e *env) error {
 		ConfirmDelivery: true,
 		Listening: func(bound netip.AddrPort) {
 			if !bound.Addr().IsLoopback() { // said once it is true: the socket listens
-				fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.public", bound)))
+				e.warn("warn.public", bound)
 			}
 		},
 		Reply: func(ctx context.Context, _ []byte) (string, error) {
@@ -67,7 +66,7 @@ func runServer(ctx context.Context, args []string, e *env) error {
 			return input.text(ctx, e.lang, "prompt.reply", "what.reply")
 		},
 		ClientFailed: func(err error) {
-			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.client_failed", say(e.lang, err)))))
+			e.printError(e.lang.T("warn.client_failed", say(e.lang, err)))
 		},
 	})
 	if errors.Is(err, lessons.ErrReplyUndelivered) && replyGiven {
@@ -152,7 +151,7 @@ func (c *command) patience(timeout time.Duration, what string) (time.Duration, f
 		l := c.env.lang
 		// c.env.stderr is read here, not before: once the trace is
 		// queued, it is the writer that lets the trace's lines out first.
-		fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("wait."+what)))
+		c.env.warn("wait." + what)
 		start := time.Now()
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -164,7 +163,7 @@ func (c *command) patience(timeout time.Duration, what string) (time.Duration, f
 				case <-stop:
 					return
 				case <-tick.C:
-					fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("wait.still", l.T("what."+what), time.Since(start).Round(time.Second))))
+					c.env.warn("wait.still", l.T("what."+what), time.Since(start).Round(time.Second))
 				}
 			}
 		})

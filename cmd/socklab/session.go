@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"errors"
-	"fmt"
 	"io"
 	"os"
 	"sync/atomic"
@@ -190,33 +189,31 @@ func (s *session) startWire() {
 	if !s.wire {
 		return
 	}
-	l := s.env.lang
-	warn := func(text string) { fmt.Fprintln(s.env.stderr, l.T("line.error", text)) }
 	capture, err := wire.Open(s.tr)
 	switch {
 	case errors.Is(err, wire.ErrNotPermitted):
-		warn(l.T("warn.wire_permission"))
+		s.env.warn("warn.wire_permission")
 		return
 	case errors.Is(err, wire.ErrUnsupported):
-		warn(l.T("warn.wire_unsupported"))
+		s.env.warn("warn.wire_unsupported")
 		return
 	case err != nil:
-		warn(l.T("warn.wire_failed", err.Error()))
+		s.env.warn("warn.wire_failed", err.Error())
 		return
 	}
 	s.wireEnd = func() {
 		sum, err := capture.Close()
 		if err != nil {
-			warn(l.T("warn.wire_failed", err.Error()))
+			s.env.warn("warn.wire_failed", err.Error())
 		}
 		if sum.Watched == 0 {
-			warn(l.T("warn.wire_no_ports"))
+			s.env.warn("warn.wire_no_ports")
 		}
 		if sum.Dropped > 0 {
-			warn(l.T("warn.wire_dropped", sum.Dropped))
+			s.env.warn("warn.wire_dropped", sum.Dropped)
 		}
 		if sum.ClockMoved > clockTolerance {
-			warn(l.T("warn.wire_clock", sum.ClockMoved))
+			s.env.warn("warn.wire_clock", sum.ClockMoved)
 		}
 	}
 }

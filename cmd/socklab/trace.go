@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"slices"
 	"strings"
@@ -98,7 +97,7 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 			return failure("", "err.trace_start", programs[i].Argv[0], err.Error())
 		}
 		if info, err := os.Stat(path); err == nil && info.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0 {
-			fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.setuid", path)))
+			e.warn("warn.setuid", path)
 		}
 	}
 
@@ -147,10 +146,10 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	s.Close() // every trace line is out before what follows them
 	for _, x := range exits {
 		if x.Untraced32 {
-			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))))
+			e.printError(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))
 		}
 		if x.Shown == 0 && !x.Killed {
-			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.no_socket_calls", strings.Join(x.Argv, " ")))))
+			e.printError(e.lang.T("warn.no_socket_calls", strings.Join(x.Argv, " ")))
 		}
 	}
 	if gateErr := tr.GateErr(); errors.Is(gateErr, trace.ErrStopped) {
@@ -269,7 +268,7 @@ func stopIdleServer(ctx context.Context, s *ptrace.Session, pids []int, e *env) 
 			}
 			// A moment, so that a server about to exit by itself does.
 			if time.Since(idleSince) >= time.Second {
-				fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("msg.server_stopped")))
+				e.warn("msg.server_stopped")
 				s.Signal(syscall.SIGINT)
 				return true
 			}

@@ -103,7 +103,7 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 	}
 	bound := ln.Addr().(*net.TCPAddr).AddrPort()
 	if !bound.Addr().IsLoopback() {
-		fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.web_public", bound)))
+		e.warn("warn.web_public", bound)
 	}
 	host := bound.String()
 	if bound.Addr().IsUnspecified() {
@@ -113,7 +113,7 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 	fmt.Fprintln(e.stdout, e.lang.T("line.web_url", url))
 	if open {
 		if err := web.OpenBrowser(url); err != nil {
-			fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.web_open", err)))
+			e.warn("warn.web_open", err)
 		}
 	}
 	if err := srv.Serve(ctx, ln); err != nil {
