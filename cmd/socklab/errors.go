@@ -98,9 +98,15 @@ func safeLine(s string) string {
 	return strings.ReplaceAll(safe, `\"`, `"`)
 }
 
-// fileError says why a file could not be written, in l: the system's
-// error by its errno, in words from the catalogue when it has them.
+// fileError says why a file could not be read or written, in l: in the
+// error's own words if it says itself (a file that is not a trace), else
+// the system's error by its errno, in words from the catalogue when it
+// has them.
 func fileError(l i18n.Lang, err error) string {
+	var s i18n.Sayer
+	if errors.As(err, &s) {
+		return s.Say(l)
+	}
 	if name := sock.ErrnoName(err); name != "" && l.Has("errno."+name) {
 		return l.T("errno."+name) + " (" + name + ")"
 	}

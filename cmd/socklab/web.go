@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -80,11 +79,7 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 		}
 		opts.Replay, err = web.ReadReplay(f)
 		f.Close()
-		var bad *web.ReplayError
-		switch {
-		case errors.As(err, &bad):
-			return failure("hint.replay", "err.replay", replay, bad.Say(e.lang))
-		case err != nil:
+		if err != nil {
 			return failure("hint.replay", "err.replay", replay, fileError(e.lang, err))
 		}
 	}
