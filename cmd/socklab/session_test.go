@@ -92,3 +92,19 @@ func TestErrorsSayThemselves(t *testing.T) {
 		})
 	}
 }
+
+// TestSayersKeysExist checks, as TestCatalogueKeysExist does for the
+// command and the tracer, the keys of the sentences that moved beside
+// their error types.
+func TestSayersKeysExist(t *testing.T) {
+	for _, dir := range []string{"../../lessons", "../../trace/sock", "../../trace/web"} {
+		for s, pos := range sourceStrings(t, dir) {
+			if !keyLiteral.MatchString(s) || strings.HasSuffix(s, ".") {
+				continue
+			}
+			if !i18n.EN.Has(s) {
+				t.Errorf("%v: key %q is not in the catalogue", pos, s)
+			}
+		}
+	}
+}
