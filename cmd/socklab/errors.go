@@ -64,8 +64,9 @@ func say(l i18n.Lang, err error) string {
 		}
 		return strings.Join(parts, l.T("line.join"))
 	}
-	// ErrLessonTooLong is a context cause of a kind shared with causes
-	// that have no sentence (lessons/web.go): it cannot say itself yet.
+	// ErrLessonTooLong is a context cause of the lessons' reasonError
+	// kind, which other causes with no sentence share: it cannot say
+	// itself yet.
 	if errors.Is(err, lessons.ErrLessonTooLong) {
 		return l.T("line.hint", l.T("err.lesson_too_long", lessons.WebBound), l.T("hint.lesson_too_long"))
 	}

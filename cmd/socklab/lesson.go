@@ -85,7 +85,7 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 		if werr != nil {
 			return failure("", "err.wire", werr.Error())
 		}
-		if werr := writeBytesTable(e.stdout, e.lang, lesson.Name, table); werr != nil {
+		if werr := writeTrafficTable(e.stdout, e.lang, lesson.Name, table); werr != nil {
 			return failure("", "err.trace_write", werr.Error())
 		}
 	}

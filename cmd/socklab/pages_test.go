@@ -156,7 +156,7 @@ func record(t *testing.T, l lessons.Lesson, lang i18n.Lang) (transcript, diagram
 		if err != nil {
 			t.Fatalf("%s: %v", l.Name, err)
 		}
-		if err := writeBytesTable(&table, lang, l.Name, measured); err != nil {
+		if err := writeTrafficTable(&table, lang, l.Name, measured); err != nil {
 			t.Fatal(err)
 		}
 	}
