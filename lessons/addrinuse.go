@@ -121,7 +121,7 @@ func runAddrinuse(ctx context.Context, tr *trace.Tracer, _ Options) error {
 // ErrNoTimeWait is what addrinuse returns when the kernel kept no
 // TIME_WAIT for the connection it closed, as Linux does when its table of
 // them is full: the lesson's story cannot happen then.
-var ErrNoTimeWait = errors.New("the kernel kept no TIME_WAIT for the closed connection (most likely its TIME_WAIT table is full: see TCPTimeWaitOverflow in /proc/net/netstat)")
+var ErrNoTimeWait = said(errors.New("the kernel kept no TIME_WAIT for the closed connection (most likely its TIME_WAIT table is full: see TCPTimeWaitOverflow in /proc/net/netstat)"), "err.no_time_wait", "hint.no_time_wait")
 
 // bindMustFail makes a socket and binds it to addr, which must fail with
 // EADDRINUSE.

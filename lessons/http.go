@@ -15,7 +15,7 @@ var httpLesson = Lesson{
 	Name:    "http",
 	Summary: summary("http"),
 	Run:     runHTTP,
-	Wire:    measureTraffic,
+	Traffic: measureTraffic,
 }
 
 // HTTP is request and response: the server cannot send anything it was

@@ -52,12 +52,6 @@ type httpServer struct {
 // for ever. Unpaused, either lesson takes milliseconds.
 const ProtocolBound = 20 * time.Second
 
-// WebBound is ProtocolBound's old name: the bound has nothing to do with
-// socklab web.
-//
-// Deprecated: use ProtocolBound.
-const WebBound = ProtocolBound
-
 // ErrLessonTooLong is the cause of a protocol lesson stopped by ProtocolBound.
 var ErrLessonTooLong error = reasonError{"lesson-bound", fmt.Sprintf("the lesson did not finish within %v", ProtocolBound)}
 

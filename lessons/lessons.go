@@ -43,11 +43,11 @@ type Lesson struct {
 	// Script is the lesson's teaching order: the calls a trace.Conductor
 	// gives their turns to, one at a time, in this order (--step, --delay).
 	Script []trace.Point
-	// Wire, for the lessons that carry a protocol (http, websocket),
+	// Traffic, for the lessons that carry a protocol (http, websocket),
 	// measures from a run's events the bytes their writes handed the
 	// kernel, message by message (a TrafficTable; not a packet capture).
 	// Whoever runs the lesson records the events and shows the table.
-	Wire func(events []trace.Event) (TrafficTable, error)
+	Traffic func(events []trace.Event) (TrafficTable, error)
 	// Expect, for the lessons any program can follow, is the story
 	// `socklab trace --expect` checks a program against; nil for the rest.
 	Expect *Expectation

@@ -118,7 +118,7 @@ var carriers = map[string]carrier{
 // is not the message.)
 func checkWebSocketMessage(t *testing.T, l Lesson, events []trace.Event, opts Options) {
 	t.Helper()
-	table, err := l.Wire(events)
+	table, err := l.Traffic(events)
 	if err != nil {
 		t.Fatal(err)
 	}

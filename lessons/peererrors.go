@@ -12,13 +12,13 @@ import (
 var (
 	ErrPeerClosed          = errors.New("the peer closed the connection")
 	ErrClosedBeforeSending = fmt.Errorf("%w before sending anything", ErrPeerClosed)
-	ErrClosedWithoutReply  = fmt.Errorf("%w without replying", ErrPeerClosed)
+	ErrClosedWithoutReply  = said(fmt.Errorf("%w without replying", ErrPeerClosed), "err.closed_without_reply", "hint.closed_without_reply")
 )
 
 // ErrReplyUndelivered is the error of a server whose reply reached a
 // client that had closed its socket: the client's kernel answered with
 // RST, and nobody read the reply.
-var ErrReplyUndelivered = errors.New("the reply was not delivered: the client had closed its connection, and its kernel answered with RST")
+var ErrReplyUndelivered = said(errors.New("the reply was not delivered: the client had closed its connection, and its kernel answered with RST"), "err.reply_undelivered", "hint.reply_undelivered")
 
 // A ClosedEarlyError says that a client of the server at Server closed
 // the connection before sending anything. It wraps ErrClosedBeforeSending.

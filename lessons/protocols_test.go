@@ -201,7 +201,7 @@ func TestTrafficTable(t *testing.T) {
 		t.Run(tt.lesson, func(t *testing.T) {
 			l, _ := Lookup(tt.lesson)
 			events := runLesson(t, tt.lesson, Options{})
-			table, err := l.Wire(events)
+			table, err := l.Traffic(events)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -241,7 +241,7 @@ func TestTrafficTable(t *testing.T) {
 func TestWebSocketLongMessage(t *testing.T) {
 	l, _ := Lookup("websocket")
 	message := strings.Repeat("c", 70000)
-	table, err := l.Wire(runLesson(t, "websocket", Options{Message: message}))
+	table, err := l.Traffic(runLesson(t, "websocket", Options{Message: message}))
 	if err != nil {
 		t.Fatal(err)
 	}

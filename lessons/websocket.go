@@ -17,7 +17,7 @@ var websocketLesson = Lesson{
 	Summary: summary("websocket"),
 	Run:     runWebSocket,
 	Uses:    []string{"message"},
-	Wire:    measureTraffic,
+	Traffic: measureTraffic,
 }
 
 // WebSocket starts as HTTP: the client asks to upgrade the connection

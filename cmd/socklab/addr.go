@@ -75,9 +75,10 @@ func isNumber(s string) bool {
 // resolveError says, in any language, that a host name did not resolve.
 type resolveError struct{ host, why string }
 
-func (e *resolveError) Error() string { return e.say(i18n.EN) }
+func (e *resolveError) Error() string { return e.Say(i18n.EN) }
 
-func (e *resolveError) say(l i18n.Lang) string {
+// Say says the error in l (i18n.Sayer).
+func (e *resolveError) Say(l i18n.Lang) string {
 	return l.T("line.hint", l.T("err.resolve", e.host, l.T(e.why)), l.T("hint.resolve"))
 }
 

@@ -43,7 +43,7 @@ func expectTable(e *env, lesson lessons.Lesson, events []trace.Event, leftOpen [
 				why += l.T("expect.closed_by_exit", open)
 			}
 		}
-		row := fmt.Sprintf("  %s  %-6s %-8s %-28s %s", mark, strings.Join(steps, ","), peerName(l, c.Peer), l.T("op."+string(c.Op)), seen)
+		row := fmt.Sprintf("  %s  %-6s %-8s %-28s %s", mark, strings.Join(steps, ","), trace.PeerLabel(l, c.Peer, ""), l.T("op."+string(c.Op)), seen)
 		if why != "" {
 			row += "  " + why
 		}

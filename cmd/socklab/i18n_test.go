@@ -167,8 +167,8 @@ func TestStepPromptSaysWhatTheCallWillDo(t *testing.T) {
 	}
 	for _, tt := range tests {
 		for _, l := range []i18n.Lang{i18n.EN, i18n.ZH} {
-			if got := stepKey(l, &tt.e, "what"); got != tt.want {
-				t.Errorf("%s: stepKey(%+v) = %s, want %s", l, tt.e, got, tt.want)
+			if got := trace.StepKey(l, &tt.e, "what"); got != tt.want {
+				t.Errorf("%s: trace.StepKey(%+v) = %s, want %s", l, tt.e, got, tt.want)
 			}
 		}
 	}

@@ -70,7 +70,7 @@ var lessonPlaces = []lessonPlace{
 		return rowIn(t, "lessons/options_test.go", "carriers", "", l.Name)
 	}},
 	{"wire.note.NAME", func(t *testing.T, l lessons.Lesson) string {
-		return catalogueKey("wire.note."+l.Name, l.Wire != nil)
+		return catalogueKey("wire.note."+l.Name, l.Traffic != nil)
 	}},
 	{"docs/lessons/NAME.md", func(t *testing.T, l lessons.Lesson) string {
 		return fileHas(t, "docs/lessons/"+l.Name+".md", "(../zh/lessons/"+l.Name+".md)")
@@ -128,7 +128,7 @@ func TestLessonPlacesAreTheDocumentedOnes(t *testing.T) {
 		Run:     func(context.Context, *trace.Tracer, lessons.Options) error { return nil },
 		Uses:    []string{"message", "reply"},
 		Script:  []trace.Point{trace.BeginOf("server", trace.OpCreate)},
-		Wire:    func([]trace.Event) (lessons.TrafficTable, error) { return lessons.TrafficTable{}, nil },
+		Traffic: func([]trace.Event) (lessons.TrafficTable, error) { return lessons.TrafficTable{}, nil },
 	}
 	for _, p := range lessonPlaces {
 		if !strings.Contains(string(page), "`"+p.where+"`") {

@@ -50,8 +50,9 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-// jsonLines checks that a file is JSON Lines in trace schema v1: every line
-// an object with the required fields, steps 1 to 11 all present.
+// jsonLines checks that a file is JSON Lines in the trace's schema
+// (trace.SchemaVersion): every line an object with the required fields,
+// steps 1 to 11 all present.
 func jsonLines(ts *testscript.TestScript, neg bool, args []string) {
 	if neg || len(args) != 1 {
 		ts.Fatalf("usage: jsonlines FILE")

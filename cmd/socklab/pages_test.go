@@ -121,8 +121,8 @@ func checkLessonPage(t *testing.T, l lessons.Lesson, pl pageLang) {
 			t.Errorf("%s: the lesson's code or comments changed; run go test ./cmd/socklab -run TestLessonPages -update", path)
 			return
 		}
-		d1 := samePerPeer(oldText, transcript, textSplit, l.Wire != nil) + sameLiterate(oldLiterate, segs, l.Wire != nil)
-		d2 := samePerPeer(oldDiagram, diagram, diagramPeer, l.Wire != nil)
+		d1 := samePerPeer(oldText, transcript, textSplit, l.Traffic != nil) + sameLiterate(oldLiterate, segs, l.Traffic != nil)
+		d2 := samePerPeer(oldDiagram, diagram, diagramPeer, l.Traffic != nil)
 		d3 := ""
 		if norm := number.ReplaceAllString(wire, "#"); norm != number.ReplaceAllString(oldWire, "#") {
 			d3 = fmt.Sprintf("wire table:\n  page: %q\n  now:  %q\n", oldWire, wire)
@@ -151,12 +151,12 @@ func record(t *testing.T, l lessons.Lesson, lang i18n.Lang) (transcript, diagram
 		}
 		t.Fatalf("run %s: %v", l.Name, err)
 	}
-	if l.Wire != nil {
-		measured, err := l.Wire(rec.Events())
+	if l.Traffic != nil {
+		measured, err := l.Traffic(rec.Events())
 		if err != nil {
 			t.Fatalf("%s: %v", l.Name, err)
 		}
-		if err := writeWireTable(&table, lang, l.Name, measured); err != nil {
+		if err := writeTrafficTable(&table, lang, l.Name, measured); err != nil {
 			t.Fatal(err)
 		}
 	}

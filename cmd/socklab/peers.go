@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"net/netip"
 	"sync"
 	"time"
@@ -43,11 +41,11 @@ func runServer(ctx context.Context, args []string, e *env) error {
 		return durationOutOfRange("read-timeout", readTimeout)
 	}
 	readTimeout, waiting := c.patience(readTimeout, "message")
-	addr, tr, input, err := c.peerSetup(ctx, spec)
+	addr, s, input, err := c.peerSetup(ctx, spec)
 	if err != nil {
 		return err
 	}
-	err = lessons.Server(ctx, tr.Peer("server", trace.Server), lessons.ServerConfig{
+	err = lessons.Server(ctx, s.tr.Peer("server", trace.Server), lessons.ServerConfig{
 		Addr:           addr,
 		Forever:        forever,
 		ReuseAddr:      reuse,
@@ -58,7 +56,7 @@ func runServer(ctx context.Context, args []string, e *env) error {
 		ConfirmDelivery: true,
 		Listening: func(bound netip.AddrPort) {
 			if !bound.Addr().IsLoopback() { // said once it is true: the socket listens
-				fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.public", bound)))
+				e.warn("warn.public", bound)
 			}
 		},
 		Reply: func(ctx context.Context, _ []byte) (string, error) {
@@ -68,14 +66,14 @@ func runServer(ctx context.Context, args []string, e *env) error {
 			return input.text(ctx, e.lang, "prompt.reply", "what.reply")
 		},
 		ClientFailed: func(err error) {
-			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.client_failed", say(e.lang, err)))))
+			e.printError(e.lang.T("warn.client_failed", say(e.lang, err)))
 		},
 	})
 	if errors.Is(err, lessons.ErrReplyUndelivered) && replyGiven {
 		// No person typed it: the client closed without reading.
 		err = failure("hint.reply_undelivered.flag", "err.reply_undelivered")
 	}
-	return c.traceDone(tr, err)
+	return s.done(err)
 }
 
 // runClient runs `socklab client`.
@@ -107,11 +105,11 @@ func runClient(ctx context.Context, args []string, e *env) error {
 		return usage("hint.message_empty", "err.message_empty")
 	}
 	readTimeout, waiting := c.patience(readTimeout, "reply")
-	addr, tr, input, err := c.peerSetup(ctx, spec)
+	addr, s, input, err := c.peerSetup(ctx, spec)
 	if err != nil {
 		return err
 	}
-	err = lessons.Client(ctx, tr.Peer("client", trace.Client), lessons.ClientConfig{
+	err = lessons.Client(ctx, s.tr.Peer("client", trace.Client), lessons.ClientConfig{
 		Addr:           addr,
 		ConnectTimeout: timeout,
 		ReadTimeout:    readTimeout,
@@ -123,7 +121,7 @@ func runClient(ctx context.Context, args []string, e *env) error {
 			return input.text(ctx, e.lang, "prompt.message", "what.message")
 		},
 	})
-	return c.traceDone(tr, err)
+	return s.done(err)
 }
 
 // durationOutOfRange is the usage error of a duration flag that is zero or
@@ -153,7 +151,7 @@ func (c *command) patience(timeout time.Duration, what string) (time.Duration, f
 		l := c.env.lang
 		// c.env.stderr is read here, not before: once the trace is
 		// queued, it is the writer that lets the trace's lines out first.
-		fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("wait."+what)))
+		c.env.warn("wait." + what)
 		start := time.Now()
 		stop := make(chan struct{})
 		var wg sync.WaitGroup
@@ -165,7 +163,7 @@ func (c *command) patience(timeout time.Duration, what string) (time.Duration, f
 				case <-stop:
 					return
 				case <-tick.C:
-					fmt.Fprintln(c.env.stderr, l.T("line.error", l.T("wait.still", l.T("what."+what), time.Since(start).Round(time.Second))))
+					c.env.warn("wait.still", l.T("what."+what), time.Since(start).Round(time.Second))
 				}
 			}
 		})
@@ -181,28 +179,27 @@ func (c *command) patience(timeout time.Duration, what string) (time.Duration, f
 const waitingEvery = 15 * time.Second
 
 // peerSetup does what server and client both do once their flags are
-// read: choose the sink, resolve the address, and make the tracer, with a
-// conductor if --step or --delay asked for one, and the reader of typed
-// texts. The caller ends with c.traceDone.
-func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort, *trace.Tracer, *lineReader, error) {
-	sink, err := c.sink()
+// read: open the session, resolve the address, and start the tracer, with
+// a conductor if --step or --delay asked for one, and the reader of typed
+// texts. The caller ends with the session's done.
+func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort, *session, *lineReader, error) {
+	s, err := c.openSession()
 	if err != nil {
 		return netip.AddrPort{}, nil, nil, err
 	}
 	addr, err := spec.resolve(ctx)
 	if err != nil {
+		s.Close()
 		return netip.AddrPort{}, nil, nil, err
 	}
-	sink = c.asyncTrace(sink) // before the input, whose prompts must flush it
-	input := newLineReader(c.env.stdin, c.env.stderr, c.env.stdinTerminal)
+	input := newLineReader(c.env.stdin, c.env.stderr, c.env.stdinTerminal) // after the queue: its prompts flush it
 	gate, err := c.gate(ctx, nil, input)
 	if err != nil {
-		c.async.Close()
+		s.Close()
 		return netip.AddrPort{}, nil, nil, err
 	}
-	tr := trace.New(sink).SetKernelState(true).SetGate(gate)
-	c.startWire(tr)
-	return addr, tr, input, nil
+	s.start(gate, true)
+	return addr, s, input, nil
 }
 
 // text reads a text to send, prompting with the catalogue's prompt. On a
@@ -227,14 +224,4 @@ func (r *lineReader) text(ctx context.Context, l i18n.Lang, prompt, what string)
 			return "", failure("hint.stdin_closed", "err.stdin_empty", l.T(what))
 		}
 	}
-}
-
-func flagGiven(fs *flag.FlagSet, name string) bool {
-	given := false
-	fs.Visit(func(f *flag.Flag) {
-		if f.Name == name {
-			given = true
-		}
-	})
-	return given
 }

@@ -3,16 +3,15 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
+	"github.com/socklab/socklab/trace/i18n"
 	"github.com/socklab/socklab/trace/ptrace"
 )
 
@@ -52,13 +51,13 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	default:
 		words, err := commandWords(server)
 		if err != nil {
-			return usage("hint.trace_quote", "err.trace_quote", "--server", e.lang.T(err.Error(), wordsArg(err)...))
+			return usage("hint.trace_quote", "err.trace_quote", "--server", say(e.lang, err))
 		}
 		programs = append(programs, ptrace.Program{Argv: words, Role: trace.Server})
 		for _, cl := range clients {
 			words, err := commandWords(cl)
 			if err != nil {
-				return usage("hint.trace_quote", "err.trace_quote", "--client", e.lang.T(err.Error(), wordsArg(err)...))
+				return usage("hint.trace_quote", "err.trace_quote", "--client", say(e.lang, err))
 			}
 			// A client's standard input is not the terminal: the server
 			// has it (the tutorial's server asks for its reply there).
@@ -98,7 +97,7 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 			return failure("", "err.trace_start", programs[i].Argv[0], err.Error())
 		}
 		if info, err := os.Stat(path); err == nil && info.Mode()&(os.ModeSetuid|os.ModeSetgid) != 0 {
-			fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.setuid", path)))
+			e.warn("warn.setuid", path)
 		}
 	}
 
@@ -111,17 +110,17 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		}
 		return serveWeb(ctx, c, c.tracePage(programs, all), "", defaultHost+":0", false)
 	}
-	sink, err := c.sink()
+	s, err := c.openSession()
 	if err != nil {
 		return err
 	}
+	defer s.Close()
+	var also []trace.Sink
 	var recorded *trace.Recorder
 	if expect != "" {
 		recorded = &trace.Recorder{}
-		sink = trace.Multi(sink, recorded)
+		also = append(also, recorded)
 	}
-	sink = c.asyncTrace(sink)
-	defer c.async.Close()
 	var input *lineReader
 	if c.step {
 		// The keys come from the terminal itself: the programs keep
@@ -137,23 +136,20 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	if err != nil {
 		return err
 	}
-	tr := trace.New(sink).SetGate(gate)
-	c.startWire(tr)
-	defer c.stopWire() // on every return; stopped first below
+	tr := s.start(gate, false, also...)
 	session, played, err := playTrace(ctx, tr, programs, all, gate != nil, e)
 	if err != nil {
 		return err
 	}
 	stoppedServer, interrupted := played.stoppedServer, played.interrupted
 	exits := session.Wait()
-	c.stopWire()
-	c.async.Close()
+	s.Close() // every trace line is out before what follows them
 	for _, x := range exits {
 		if x.Untraced32 {
-			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))))
+			e.printError(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))
 		}
 		if x.Shown == 0 && !x.Killed {
-			fmt.Fprintln(e.stderr, e.lang.T("line.error", safeLine(e.lang.T("warn.no_socket_calls", strings.Join(x.Argv, " ")))))
+			e.printError(e.lang.T("warn.no_socket_calls", strings.Join(x.Argv, " ")))
 		}
 	}
 	if gateErr := tr.GateErr(); errors.Is(gateErr, trace.ErrStopped) {
@@ -164,7 +160,7 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 			return exitWith(exitFailure, nil)
 		}
 	}
-	if err := c.traceDone(tr, nil); err != nil {
+	if err := s.done(nil); err != nil {
 		return err
 	}
 	// The programs' own status, as a shell reports it: the first that
@@ -272,7 +268,7 @@ func stopIdleServer(ctx context.Context, s *ptrace.Session, pids []int, e *env) 
 			}
 			// A moment, so that a server about to exit by itself does.
 			if time.Since(idleSince) >= time.Second {
-				fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("msg.server_stopped")))
+				e.warn("msg.server_stopped")
 				s.Signal(syscall.SIGINT)
 				return true
 			}
@@ -288,38 +284,6 @@ func launchFailed(p ptrace.Program, err error) error {
 		return failure("hint.ptrace_refused", "err.ptrace_refused")
 	}
 	return failure("", "err.trace_start", p.Argv[0], err.Error())
-}
-
-// exitError is an error that sets the exit status; msg, if not nil, is
-// the line to print.
-type exitError struct {
-	code int
-	msg  *message
-}
-
-func (e *exitError) Error() string {
-	if e.msg == nil {
-		return strconv.Itoa(e.code) // the status says it all
-	}
-	return e.msg.Error()
-}
-
-func (e *exitError) Unwrap() error {
-	if e.msg == nil {
-		return nil
-	}
-	return e.msg
-}
-
-func exitWith(code int, msg *message) error { return &exitError{code: code, msg: msg} }
-
-// stringList is a flag that may be given more than once.
-type stringList []string
-
-func (l *stringList) String() string { return strings.Join(*l, ", ") }
-func (l *stringList) Set(s string) error {
-	*l = append(*l, s)
-	return nil
 }
 
 // commandWords splits a --server or --client command into words, as a shell
@@ -384,21 +348,21 @@ func splitWords(command string) ([]string, error) {
 	return words, nil
 }
 
-// A wordsError is why a command could not be split into words: its
-// Error is a catalogue key, said in the user's language.
+// A wordsError is why a command could not be split into words: a
+// catalogue key and its argument, if any.
 type wordsError struct {
 	key string
 	arg any
 }
 
-func (e *wordsError) Error() string { return e.key }
+func (e *wordsError) Error() string { return e.Say(i18n.EN) }
 
-// wordsArg is the argument of a wordsError's sentence, if any.
-func wordsArg(err error) []any {
-	if w, ok := err.(*wordsError); ok && w.arg != nil {
-		return []any{w.arg}
+// Say says the error in l (i18n.Sayer).
+func (e *wordsError) Say(l i18n.Lang) string {
+	if e.arg == nil {
+		return l.T(e.key)
 	}
-	return nil
+	return l.T(e.key, e.arg)
 }
 
 // devNull is an open /dev/null, for a program's standard input.

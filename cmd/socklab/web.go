@@ -2,15 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"runtime"
 	"strings"
-	"time"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -84,11 +79,7 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 		}
 		opts.Replay, err = web.ReadReplay(f)
 		f.Close()
-		var bad *web.ReplayError
-		switch {
-		case errors.As(err, &bad):
-			return failure("hint.replay", "err.replay", replay, bad.Say(e.lang))
-		case err != nil:
+		if err != nil {
 			return failure("hint.replay", "err.replay", replay, fileError(e.lang, err))
 		}
 	}
@@ -107,7 +98,7 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 	}
 	bound := ln.Addr().(*net.TCPAddr).AddrPort()
 	if !bound.Addr().IsLoopback() {
-		fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.web_public", bound)))
+		e.warn("warn.web_public", bound)
 	}
 	host := bound.String()
 	if bound.Addr().IsUnspecified() {
@@ -115,25 +106,12 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 	}
 	url := srv.URL(host)
 	fmt.Fprintln(e.stdout, e.lang.T("line.web_url", url))
-	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second}
-	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
 	if open {
-		if err := openBrowser(url); err != nil {
-			fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T("warn.web_open", err)))
+		if err := web.OpenBrowser(url); err != nil {
+			e.warn("warn.web_open", err)
 		}
 	}
-	select {
-	case <-ctx.Done():
-	case err = <-served:
-	}
-	// The run in progress stops (its sockets closed, its closes sent to
-	// the pages), then the pages and the server.
-	srv.Close()
-	shutdown, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	hs.Shutdown(shutdown)
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(ctx, ln); err != nil {
 		return failure("hint.web_listen", "err.web_listen", addr, err.Error())
 	}
 	return context.Cause(ctx)
@@ -149,32 +127,10 @@ func (c *command) webRunner(opts lessons.Options) web.Runner {
 			return usage("hint.unknown_lesson", "err.unknown_lesson", name) // the server offers only lessons
 		}
 		gate := trace.NewConductor(ctx, lesson.Script, pace).Settle(settleTime)
-		tr := trace.New(trace.Multi(sink, c.env.made)).SetKernelState(true).SetGate(gate)
-		c.startWire(tr)
-		err := lesson.Run(ctx, tr, opts)
-		c.stopWire()
-		return err
+		s := c.pageSession(sink)
+		defer s.Close()
+		return lesson.Run(ctx, s.start(gate, true), opts)
 	}
-}
-
-// openBrowser asks the system to open url in its browser.
-func openBrowser(url string) error {
-	var cmd *exec.Cmd
-	switch runtime.GOOS {
-	case "darwin":
-		cmd = exec.Command("open", url)
-	case "windows":
-		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", url)
-	default:
-		cmd = exec.Command("xdg-open", url)
-	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	// Reaped in the background: the opener returns at once, the browser
-	// lives on its own.
-	go cmd.Wait()
-	return nil
 }
 
 // webAlone refuses, with --web, the flags of a terminal's trace: the page
@@ -205,10 +161,9 @@ func (c *command) tracePage(programs []ptrace.Program, all bool) web.Options {
 		// No script: each call that is a step waits for Next, in the order
 		// the programs make them.
 		gate := trace.NewConductor(ctx, nil, pace).Settle(settleTime)
-		tr := trace.New(trace.Multi(sink, c.env.made)).SetGate(gate)
-		c.startWire(tr)
-		defer c.stopWire()
-		session, _, err := playTrace(ctx, tr, programs, all, true, c.env)
+		s := c.pageSession(sink)
+		defer s.Close()
+		session, _, err := playTrace(ctx, s.start(gate, false), programs, all, true, c.env)
 		if err != nil {
 			return err
 		}

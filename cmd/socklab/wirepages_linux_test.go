@@ -154,7 +154,7 @@ func comparePackets(old, fresh string, l lessons.Lesson, match packetMatch, lang
 		}
 	}
 	segments := match == sameSegments
-	return samePerPeer(old, fresh, calls, l.Wire != nil) + sameGroups(byConnection(old, lang, segments), byConnection(fresh, lang, segments))
+	return samePerPeer(old, fresh, calls, l.Traffic != nil) + sameGroups(byConnection(old, lang, segments), byConnection(fresh, lang, segments))
 }
 
 // sameGroups compares two outputs' sequences, group by group, as

@@ -17,7 +17,6 @@ package sock
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -26,34 +25,6 @@ import (
 
 	"github.com/socklab/socklab/trace"
 )
-
-// ErrInterrupted is wrapped by the error of a call woken because its context
-// was done.
-var ErrInterrupted = errors.New("interrupted")
-
-// ErrClosed is returned by any call on a socket that was already closed; no
-// syscall is made and nothing is traced.
-var ErrClosed = errors.New("socket already closed")
-
-// ErrUnsupported is returned by [Create] on systems socklab cannot trace.
-var ErrUnsupported = fmt.Errorf("socklab needs a Unix-like system (Linux or macOS): %w", errors.ErrUnsupported)
-
-// A CallError is the error of a traced call: which call, on what address
-// (if it had one), and the error, usually a syscall.Errno.
-type CallError struct {
-	Call string // "bind", "connect", "read", …
-	Addr string // the address the call named, or ""
-	Err  error
-}
-
-func (e *CallError) Error() string {
-	if e.Addr != "" {
-		return e.Call + " " + e.Addr + ": " + e.Err.Error()
-	}
-	return e.Call + ": " + e.Err.Error()
-}
-
-func (e *CallError) Unwrap() error { return e.Err }
 
 // A Socket is one traced socket descriptor.
 type Socket struct {

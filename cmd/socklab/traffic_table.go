@@ -10,11 +10,12 @@ import (
 	"github.com/socklab/socklab/trace/i18n"
 )
 
-// writeWireTable shows what a run of lesson put on the wire
-// (lessons.TrafficTable) as an aligned table in l: one row per kind of
-// traffic, numbers right-aligned, widths counted in terminal columns so
-// that Chinese stays aligned, and the lesson's note under it.
-func writeWireTable(w io.Writer, l i18n.Lang, lesson string, t lessons.TrafficTable) error {
+// writeTrafficTable shows the traffic a run of lesson made
+// (lessons.TrafficTable): the bytes its calls wrote, counted from its
+// events, not from captured packets, as an aligned table in l: one row per
+// kind of traffic, numbers right-aligned, widths counted in terminal
+// columns so that Chinese stays aligned, and the lesson's note under it.
+func writeTrafficTable(w io.Writer, l i18n.Lang, lesson string, t lessons.TrafficTable) error {
 	rows := [][]string{{l.T("wire.col.what"), l.T("wire.col.messages"), l.T("wire.col.payload"), l.T("wire.col.wire"), l.T("wire.col.overhead"), l.T("wire.col.connections")}}
 	for _, r := range t.Rows {
 		overhead := "–"

@@ -1,0 +1,44 @@
+package trace
+
+import (
+	"strings"
+
+	"github.com/socklab/socklab/trace/i18n"
+)
+
+// Say says who waited in what when the run stalled, and what to try
+// (i18n.Sayer).
+func (e *StallError) Say(l i18n.Lang) string {
+	hint := "hint.stall"
+	if kind := e.Kind(); kind != "" {
+		hint += "." + kind
+	}
+	return l.T("line.hint", e.sayWho(l), l.T(hint))
+}
+
+// sayWho says who waited in what.
+func (e *StallError) sayWho(l i18n.Lang) string {
+	if kind := e.Kind(); kind != "" {
+		key := "err.stall." + kind
+		if len(e.Peers) > 2 {
+			key += ".all"
+		}
+		return l.T(key)
+	}
+	var parts []string
+	for _, p := range e.Peers {
+		key := "stall.in"
+		if p.Turn {
+			key = "stall.turn"
+		}
+		parts = append(parts, l.T(key, PeerLabel(l, p.Peer, ""), p.Op))
+	}
+	return l.T("err.stall", strings.Join(parts, l.T("line.join")))
+}
+
+// Say says which call the script expected and which came, and what to
+// try (i18n.Sayer).
+func (e *DivergenceError) Say(l i18n.Lang) string {
+	want := PeerLabel(l, e.Want.Peer, "")
+	return l.T("line.hint", l.T("err.diverged", want, e.Want.Op, want, e.Got), l.T("hint.diverged"))
+}
