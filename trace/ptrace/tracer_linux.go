@@ -18,8 +18,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/socklab/socklab/internal/kernelview"
 	"github.com/socklab/socklab/trace"
-	"github.com/socklab/socklab/trace/sock"
 )
 
 // Supported reports whether socklab trace works on this system, and if
@@ -781,7 +781,7 @@ func (k *procKernel) facts(pid, fd int, state bool) facts {
 		f.nonblock = fl&unix.O_NONBLOCK != 0
 	}
 	if state && f.typ == unix.SOCK_STREAM && f.family != unix.AF_UNIX {
-		v := sock.StateOf(d, f.local, f.remote, f.family == unix.AF_INET6)
+		v := kernelview.StateOf(d, f.local, f.remote, f.family == unix.AF_INET6)
 		f.state, f.timer, f.stateFrom = v.State, v.Timer, v.From
 	}
 	return f
@@ -807,7 +807,7 @@ func (k *procKernel) copies(ino uint64, pid, fd int) int {
 	return n
 }
 
-func (k *procKernel) closed(e *trace.Event, v6 bool) { sock.NoteClosed(e, v6) }
+func (k *procKernel) closed(e *trace.Event, v6 bool) { kernelview.NoteClosed(e, v6) }
 
 func (k *procKernel) errnoName(n int) string {
 	if name := unix.ErrnoName(syscall.Errno(n)); name != "" {

@@ -24,6 +24,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/socklab/socklab/internal/kernelview"
 	"github.com/socklab/socklab/trace"
 )
 
@@ -70,7 +71,9 @@ type Socket struct {
 	nonblock bool
 	local    string
 	remote   string
-	table    tcpTable // the kernel's table, open while the socket closes
+	// closing is the kernel's view after close, prepared before it (the
+	// table it is read from, if so, open while the socket closes).
+	closing kernelview.Closing
 	// viewAfterClose: the tracer wants the kernel's view after this close.
 	viewAfterClose bool
 }
