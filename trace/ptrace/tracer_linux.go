@@ -589,7 +589,7 @@ func (s *Session) entry(t *thread, op uint8) {
 	}
 	// Without the filter, the same choice as the filter's.
 	c := s.arch.callOf(info.nr)
-	if info.arch != s.arch.audit || c == callNone || c == callFcntl && info.args[1] != fSetfl {
+	if info.arch != s.arch.audit || c == nil || !c.traced(info.args) {
 		s.resume(t.tid, 0)
 		return
 	}
