@@ -15,7 +15,7 @@ import (
 // are. It names no call: what each call is, shows and implies is the
 // table's (syscalls.go), its arguments decoded as their formats say
 // (args.go). It is the part of the tracer with no ptrace in it (the
-// tracing thread, tracer_linux.go, feeds it), so that its rules are
+// tracing thread, stops_linux.go, feeds it), so that its rules are
 // tested with calls made up in a test (model_test.go).
 
 // kernel is what the model asks the system about a traced program's

@@ -8,7 +8,7 @@ import "github.com/socklab/socklab/trace"
 // hands the kernel) or at its exit (what the kernel wrote back) — the role
 // it says its socket plays, what else it does to the socket, and whether
 // the kernel's view is read after it. The seccomp filter (filter.go), the
-// tracing thread (tracer_linux.go) and the model (model.go, args.go) walk
+// tracing thread (stops_linux.go) and the model (model.go, args.go) walk
 // this table; none of them names a call. Adding a call to socklab trace is
 // one entry here (and, for a step of its own, its sentences in the
 // catalogue, trace/i18n).
