@@ -47,6 +47,18 @@ var table = [...]callSpec{
 	{name: "fcntl", nr: nrs{72, 25}, op: trace.OpFcntl, args: formats{sockFD, ignored, setflFlags}, only: &argIs{1, fSetfl}},
 }
 
+// The waits a program makes before it reads, writes or accepts fit the
+// same shape, each with a format of its own where its arguments are new:
+// ioctl's FIONBIO is traced for that value of its argument 1 as fcntl's
+// F_SETFL is (only), its argument 2 a pointer to the flag; epoll_ctl's
+// socket is its argument 2 (sockFD need not be first); poll and ppoll name
+// their descriptors in an array (a format for struct pollfd and its count
+// next), select and pselect6 in three fd_sets, epoll_wait and its
+// siblings in the epoll set's events the kernel fills in (a Post…
+// format); -1 marks poll, select and epoll_wait, which arm64 lacks. A call
+// with its descriptors in an array is on several sockets at once: the
+// model, which follows one socket a call, learns that with them.
+
 // A callSpec is one entry of the table.
 type callSpec struct {
 	name string
