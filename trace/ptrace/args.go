@@ -1,6 +1,7 @@
 package ptrace
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 
@@ -135,6 +136,9 @@ func (m *model) decodeExit(pc *pending, ok bool) {
 			}
 		case readBuffer, readIOVec, recvMsgHdr, recvMMsgHdr:
 			e.N = max(e.Ret, 0)
+			if f == recvMMsgHdr {
+				e.N = m.firstMsgLen(pid, a[i], e.Ret)
+			}
 			if ok {
 				e.Data = m.gather(pid, m.buffers(pid, f, a[i], next(i)), e.N)
 				if f == recvMsgHdr && e.Op == trace.OpRecvfrom {
@@ -145,6 +149,9 @@ func (m *model) decodeExit(pc *pending, ok bool) {
 			}
 		case writeBuffer, writeIOVec, sendMsgHdr, sendMMsgHdr:
 			e.N = max(e.Ret, 0)
+			if f == sendMMsgHdr {
+				e.N = m.firstMsgLen(pid, a[i], e.Ret)
+			}
 			if e.N < len(e.Data) {
 				e.Data = e.Data[:e.N]
 			}
@@ -207,6 +214,22 @@ func (m *model) msgName(pid int, addr uint64) string {
 		return m.sockaddrAt(pid, h.name, uint64(h.namelen))
 	}
 	return ""
+}
+
+// firstMsgLen is how many bytes the first message of a sendmmsg or
+// recvmmsg at addr carried, as the kernel wrote it in its struct mmsghdr
+// (msg_len, after the msghdr): the call returns how many messages it
+// sent or received (ret), not bytes. 0 when it moved none, or when the
+// program's memory does not say.
+func (m *model) firstMsgLen(pid int, addr uint64, ret int) int {
+	if ret < 1 {
+		return 0
+	}
+	b := make([]byte, 4)
+	if n, _ := m.mem.read(pid, addr+msghdrSize, b); n < 4 {
+		return 0
+	}
+	return int(min(binary.LittleEndian.Uint32(b), 1<<31-1))
 }
 
 // buffers returns the buffers an argument of format f names: arg, and

@@ -972,14 +972,25 @@ func TestModelVectors(t *testing.T) {
 	w.call(p, callWritev, [6]uint64{uint64(fd), iov, 2}, 12, nil)
 	hdr := w.mem.put(msghdrBytes(0, 0, iov, 2))
 	w.call(p, callSendmsg, [6]uint64{uint64(fd), hdr, 0}, 9, nil) // a short write
-	// sendmmsg: the first message's buffers.
-	w.call(p, callSendmmsg, [6]uint64{uint64(fd), hdr, 1, 0}, 1, nil)
+	// sendmmsg: the first message's buffers; it returns how many
+	// messages it sent, and the kernel writes each one's bytes in its
+	// struct mmsghdr (msg_len, after the msghdr).
+	mmsg := append(msghdrBytes(0, 0, iov, 2), make([]byte, 8)...)
+	mhdr := w.mem.put(mmsg)
+	w.call(p, callSendmmsg, [6]uint64{uint64(fd), mhdr, 1, 0}, 1, func() { binary.LittleEndian.PutUint32(mmsg[msghdrSize:], 12) })
 
 	a, b := make([]byte, 4), make([]byte, 8)
 	riov := w.mem.put(iovecBytes(iovec{w.mem.put(a), 4}, iovec{w.mem.put(b), 8}))
 	w.call(p, callReadv, [6]uint64{uint64(fd), riov, 2}, 6, func() { copy(a, "abcd"); copy(b, "ef") })
 	rhdr := w.mem.put(msghdrBytes(0, 0, riov, 2))
 	w.call(p, callRecvmsg, [6]uint64{uint64(fd), rhdr, 0}, 3, func() { copy(a, "xyz") })
+	rmmsg := append(msghdrBytes(0, 0, riov, 2), make([]byte, 8)...)
+	rmhdr := w.mem.put(rmmsg)
+	w.call(p, callRecvmmsg, [6]uint64{uint64(fd), rmhdr, 1, 0, 0}, 1, func() {
+		copy(a, "uvwx")
+		copy(b, "yz")
+		binary.LittleEndian.PutUint32(rmmsg[msghdrSize:], 6)
+	})
 
 	type want struct {
 		syscall string
@@ -998,11 +1009,13 @@ func TestModelVectors(t *testing.T) {
 		{"sendmsg", trace.OpWrite, trace.Begin, 12, "hello, world"},
 		{"sendmsg", trace.OpWrite, trace.End, 9, "hello, wo"},
 		{"sendmmsg", trace.OpWrite, trace.Begin, 12, "hello, world"},
-		{"sendmmsg", trace.OpWrite, trace.End, 1, "h"},
+		{"sendmmsg", trace.OpWrite, trace.End, 12, "hello, world"},
 		{"readv", trace.OpRead, trace.Begin, 12, ""},
 		{"readv", trace.OpRead, trace.End, 6, "abcdef"},
 		{"recvmsg", trace.OpRead, trace.Begin, 12, ""},
 		{"recvmsg", trace.OpRead, trace.End, 3, "xyz"},
+		{"recvmmsg", trace.OpRead, trace.Begin, 12, ""},
+		{"recvmmsg", trace.OpRead, trace.End, 6, "uvwxyz"},
 	}
 	if !slices.Equal(got, wants) {
 		t.Errorf("got\n\t%v\nwant\n\t%v", got, wants)
