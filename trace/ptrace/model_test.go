@@ -1203,6 +1203,30 @@ func TestModelKernelState(t *testing.T) {
 	}
 }
 
+// Every read and write, whichever call makes it, reads the kernel's view
+// after it, as the lessons' own sockets do.
+func TestModelKernelStateAfterEveryReadAndWrite(t *testing.T) {
+	for i := range table {
+		c := &table[i]
+		if c.op != trace.OpRead && c.op != trace.OpWrite {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, false, true)
+			p := w.launch(100, trace.Client)
+			fd := w.socket(p, afInet, sockStream, 0)
+			w.connect(p, fd, "127.0.0.1:8080", "127.0.0.1:40000", 0)
+			pc := w.call(p, c, [6]uint64{uint64(fd)}, 0, nil)
+			if pc == nil {
+				t.Fatalf("%s on a connected socket is not shown", c)
+			}
+			if pc.e.Phase != trace.End || pc.e.Kernel.State != "ESTABLISHED" {
+				t.Errorf("%s's %s: the kernel's view %q, want ESTABLISHED", c, pc.e.Phase, pc.e.Kernel.State)
+			}
+		})
+	}
+}
+
 // Shutdown, getsockname and setsockopt are shown but are no step.
 func TestModelOtherCalls(t *testing.T) {
 	w := newWorld(t, false, false)
