@@ -75,6 +75,8 @@ type callSpec struct {
 	does effect
 	// view: the kernel's view of the socket (its TCP state) is read
 	// after the call, when the trace asks for it (Options.KernelState).
+	// An accept reads the new connection's, a close the kernel's table's
+	// (their effects, accepts and closes).
 	view bool
 	// only, if set, traces the call only when an argument has a value:
 	// the filter lets the others through untraced.
