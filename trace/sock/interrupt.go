@@ -2,8 +2,6 @@ package sock
 
 import (
 	"context"
-	"errors"
-	"strings"
 	"time"
 
 	"github.com/socklab/socklab/trace"
@@ -105,38 +103,4 @@ func (e *interruptedError) Unwrap() []error {
 
 func interrupted(ctx context.Context, syscallErr error) error {
 	return &interruptedError{cause: context.Cause(ctx), syscall: syscallErr}
-}
-
-// A Reasoner is a context cause that names itself with a short, stable
-// code ("SIGINT", "connect-timeout"): the trace records the code, and each
-// sink says it in its own words.
-type Reasoner interface {
-	Reason() string
-}
-
-// Reason returns the code of the cause of an interrupt: the cause's own if
-// it is a Reasoner, "deadline" or "canceled" for the context package's
-// errors, and the cause's text for any other.
-func Reason(cause error) string {
-	var r Reasoner
-	switch {
-	case errors.As(cause, &r):
-		return r.Reason()
-	case cause == nil || errors.Is(cause, context.Canceled):
-		return "canceled"
-	case errors.Is(cause, context.DeadlineExceeded):
-		return "deadline"
-	}
-	return cause.Error()
-}
-
-// causeTextOf says why a call was interrupted, starting with "interrupted".
-func causeTextOf(cause error) string {
-	if cause == nil {
-		return ErrInterrupted.Error()
-	}
-	if msg := cause.Error(); strings.HasPrefix(msg, ErrInterrupted.Error()) {
-		return msg
-	}
-	return ErrInterrupted.Error() + ": " + cause.Error()
 }

@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -468,6 +469,40 @@ func (s *Socket) end(e *trace.Event, began time.Time, ret int, err error) {
 		s.noteState(e)
 	}
 	s.peer.End(e, time.Now().Add(-elapsed))
+}
+
+// A Reasoner is a context cause that names itself with a short, stable
+// code ("SIGINT", "connect-timeout"): the trace records the code, and each
+// sink says it in its own words.
+type Reasoner interface {
+	Reason() string
+}
+
+// Reason returns the code of the cause of an interrupt: the cause's own if
+// it is a Reasoner, "deadline" or "canceled" for the context package's
+// errors, and the cause's text for any other.
+func Reason(cause error) string {
+	var r Reasoner
+	switch {
+	case errors.As(cause, &r):
+		return r.Reason()
+	case cause == nil || errors.Is(cause, context.Canceled):
+		return "canceled"
+	case errors.Is(cause, context.DeadlineExceeded):
+		return "deadline"
+	}
+	return cause.Error()
+}
+
+// causeTextOf says why a call was interrupted, starting with "interrupted".
+func causeTextOf(cause error) string {
+	if cause == nil {
+		return ErrInterrupted.Error()
+	}
+	if msg := cause.Error(); strings.HasPrefix(msg, ErrInterrupted.Error()) {
+		return msg
+	}
+	return ErrInterrupted.Error() + ": " + cause.Error()
 }
 
 // result is the syscall's return value as strace shows it.
