@@ -182,19 +182,21 @@ var (
 	amd64 = arch{name: "amd64", audit: 0xc000003e, x32: 0x40000000, number: func(n nrs) int { return n.amd64 }}
 	arm64 = arch{name: "arm64", audit: 0xc00000b7, number: func(n nrs) int { return n.arm64 }}
 
-	arches = map[string]*arch{"amd64": &amd64, "arm64": &arm64}
+	arches = map[string]*arch{"amd64": numbered(&amd64), "arm64": numbered(&arm64)}
 )
 
-func init() {
-	for _, a := range arches {
-		a.nr = map[call]uint32{}
-		for i := range table {
-			c := &table[i]
-			if n := a.number(c.nr); n >= 0 {
-				a.nr[c], a.calls[n] = uint32(n), c
-			}
+// numbered fills in a's numbers from the table (in the variables'
+// initialization, which follows their dependencies, so that any other
+// variable made from arches sees them).
+func numbered(a *arch) *arch {
+	a.nr = map[call]uint32{}
+	for i := range table {
+		c := &table[i]
+		if n := a.number(c.nr); n >= 0 {
+			a.nr[c], a.calls[n] = uint32(n), c
 		}
 	}
+	return a
 }
 
 // callOf returns the call with number nr, or nil.
