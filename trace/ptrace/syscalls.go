@@ -17,10 +17,10 @@ import "github.com/socklab/socklab/trace"
 // makeSyscallInfo("connect", FD, SockAddr, Hex), one format per argument,
 // a Post… format decoded after the call.
 //
-// The numbers are the kernel's (arch/x86/entry/syscalls/syscall_64.tbl,
-// include/uapi/asm-generic/unistd.h for arm64), as golang.org/x/sys/unix
-// has them; -1 where an architecture has no such call (arm64 has no poll,
-// select or epoll_wait).
+// The numbers, nrs{amd64, arm64}, are the kernel's
+// (arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/
+// unistd.h for arm64), as golang.org/x/sys/unix has them; -1 where an
+// architecture has no such call (arm64 has no poll, select or epoll_wait).
 var table = [...]callSpec{
 	{name: "socket", nr: nrs{41, 198}, op: trace.OpCreate, args: formats{familyTypeProto, part, part}, does: creates},
 	{name: "bind", nr: nrs{49, 200}, op: trace.OpBind, args: formats{sockFD, localAddr, part}, role: asServerIfDatagram},
