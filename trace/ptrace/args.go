@@ -57,7 +57,8 @@ const (
 	// took at exit): one buffer and its length next, an array of struct
 	// iovec and its count next, a struct msghdr (recvmsg's name is a
 	// datagram's source, sendmsg's its destination), or an array of
-	// struct mmsghdr, of which the first message is shown.
+	// struct mmsghdr, of which the first message is shown (its name as
+	// a msghdr's).
 	readBuffer
 	readIOVec
 	recvMsgHdr
@@ -99,7 +100,7 @@ func (m *model) decodeEntry(pc *pending) {
 			e.N = total(bufs)
 			e.Data = m.gather(pid, bufs, e.N)
 			e.Offered, e.Arg = e.N, strconv.Itoa(e.N)
-			if f == sendMsgHdr {
+			if f == sendMsgHdr || f == sendMMsgHdr {
 				if to := m.msgName(pid, a[i]); to != "" {
 					e.Remote = to
 				}
@@ -141,7 +142,7 @@ func (m *model) decodeExit(pc *pending, ok bool) {
 			}
 			if ok {
 				e.Data = m.gather(pid, m.buffers(pid, f, a[i], next(i)), e.N)
-				if f == recvMsgHdr && e.Op == trace.OpRecvfrom {
+				if (f == recvMsgHdr || f == recvMMsgHdr) && e.Op == trace.OpRecvfrom {
 					if from := m.msgName(pid, a[i]); from != "" {
 						e.Remote = from
 					}

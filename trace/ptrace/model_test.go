@@ -1113,6 +1113,47 @@ func TestModelUDPClient(t *testing.T) {
 	}
 }
 
+// sendmmsg and recvmmsg name their first message's address as sendmsg
+// and recvmsg do: a program that sends a datagram to an address with
+// sendmmsg is a client, and a datagram's source shows.
+func TestModelUDPMmsg(t *testing.T) {
+	w := newWorld(t, false, false)
+	p := w.launch(100, "")
+	fd := w.socket(p, afInet, sockDgram, 17)
+	siov := w.mem.put(iovecBytes(iovec{w.mem.put([]byte("ping")), 4}))
+	na, nn := w.addr(inet4("127.0.0.1:9999"))
+	smsg := append(msghdrBytes(na, uint32(nn), siov, 1), make([]byte, 8)...)
+	w.call(p, callSendmmsg, [6]uint64{uint64(fd), w.mem.put(smsg), 1}, 1, func() {
+		binary.LittleEndian.PutUint32(smsg[msghdrSize:], 4)
+	})
+	buf, name := make([]byte, 64), make([]byte, 16)
+	riov := w.mem.put(iovecBytes(iovec{w.mem.put(buf), 64}))
+	rmsg := append(msghdrBytes(w.mem.put(name), 16, riov, 1), make([]byte, 8)...)
+	w.call(p, callRecvmmsg, [6]uint64{uint64(fd), w.mem.put(rmsg), 1}, 1, func() {
+		copy(buf, "pong")
+		copy(name, inet4("127.0.0.2:9998"))
+		binary.LittleEndian.PutUint32(rmsg[msghdrSize:], 4)
+	})
+	if w.emitted == 0 {
+		t.Fatal("nothing shown: the sendmmsg to 127.0.0.1:9999 did not make the socket a client's")
+	}
+	events := w.events()
+	wantBriefs(t, events,
+		"client 4 create begin socket(-1)=0",
+		"client 4 create end socket(3)=3",
+		"client 9 sendto begin sendmmsg(3)=0",
+		"client 9 sendto end sendmmsg(3)=1",
+		"client 10 recvfrom begin recvmmsg(3)=0",
+		"client 10 recvfrom end recvmmsg(3)=1",
+	)
+	if e := events[2]; e.Remote != "127.0.0.1:9999" || string(e.Data) != "ping" {
+		t.Errorf("sendmmsg Begin: remote %q data %q", e.Remote, e.Data)
+	}
+	if e := events[5]; e.Remote != "127.0.0.2:9998" || string(e.Data) != "pong" || e.N != 4 {
+		t.Errorf("recvmmsg End: remote %q data %q N %d", e.Remote, e.Data, e.N)
+	}
+}
+
 // A UDP server started with --server: its sockets are the server's from
 // socket() on (the process's hint), its replies too.
 func TestModelUDPServerWithHint(t *testing.T) {
