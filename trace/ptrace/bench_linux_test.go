@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/socklab/socklab/trace"
@@ -22,8 +24,18 @@ import (
 // docs/performance.md has the numbers and the ratios.
 
 // tracedCalls is the set of calls strace is asked to show: the ones the
-// filter stops at.
-const tracedCalls = "socket,bind,listen,accept,accept4,connect,read,write,readv,writev,sendto,recvfrom,sendmsg,recvmsg,recvmmsg,sendmmsg,shutdown,close,getsockname,setsockopt,fcntl"
+// filter stops at, the table's that this machine has.
+var tracedCalls = func() string {
+	var names []string
+	if a := arches[runtime.GOARCH]; a != nil {
+		for i := range table {
+			if _, ok := a.nr[&table[i]]; ok {
+				names = append(names, table[i].name)
+			}
+		}
+	}
+	return strings.Join(names, ",")
+}()
 
 // runUnder runs argv once the way named by how.
 func runUnder(b *testing.B, how string, argv []string) {

@@ -24,32 +24,40 @@ const (
 const (
 	offNr   = 0
 	offArch = 4
-	offArg1 = 16 + 8*1 // args[1], low 32 bits
+	offArgs = 16          // args[0]
+	offArg1 = offArgs + 8 // args[1], low 32 bits
 )
 
 // filter returns the seccomp program for a: calls of another architecture
-// (a 32-bit program) and x32 calls pass untraced; so do fcntl commands
-// other than F_SETFL.
+// (a 32-bit program) and x32 calls pass untraced; so do the calls the
+// table traces only for some value of an argument (fcntl's F_SETFL), with
+// another.
 func filter(a *arch) ([]bpf.Instruction, error) {
 	var traced []uint32
+	var gated []call
 	for c, nr := range a.nr {
-		if c != callFcntl {
+		if c.only == nil {
 			traced = append(traced, nr)
+		} else {
+			gated = append(gated, c)
 		}
 	}
-	slices.Sort(traced) // the same program every time
+	// The same program every time.
+	slices.Sort(traced)
+	slices.SortFunc(gated, func(x, y call) int { return int(a.nr[x]) - int(a.nr[y]) })
 
 	// The layout: the checks, then one instruction each for allow and
-	// trace, then the fcntl check. Jumps count the instructions they
-	// skip, so each is worked out from where it sits.
+	// trace, then the argument checks, four instructions each. Jumps
+	// count the instructions they skip, so each is worked out from where
+	// it sits.
 	var prog []bpf.Instruction
 	head := 3 // load arch, check arch, load nr
 	if a.x32 != 0 {
 		head++
 	}
-	allow := head + len(traced) + 1 // after the nr checks and the fcntl jump
+	allow := head + len(traced) + len(gated) // after the nr checks and the gated calls' jumps
 	trace := allow + 1
-	fcntl := trace + 1
+	check := func(j int) int { return trace + 1 + 4*j }
 	skipTo := func(from, to int) uint8 { return uint8(to - from - 1) }
 
 	prog = append(prog,
@@ -63,16 +71,22 @@ func filter(a *arch) ([]bpf.Instruction, error) {
 	for _, nr := range traced {
 		prog = append(prog, bpf.JumpIf{Cond: bpf.JumpEqual, Val: nr, SkipTrue: skipTo(len(prog), trace)})
 	}
-	prog = append(prog, bpf.JumpIf{Cond: bpf.JumpEqual, Val: a.nr[callFcntl], SkipTrue: skipTo(len(prog), fcntl)})
+	for j, c := range gated {
+		prog = append(prog, bpf.JumpIf{Cond: bpf.JumpEqual, Val: a.nr[c], SkipTrue: skipTo(len(prog), check(j))})
+	}
 	prog = append(prog,
 		bpf.RetConstant{Val: retAllow},
 		bpf.RetConstant{Val: retTrace},
-		// BPF jumps only forward: the fcntl check has returns of its own.
-		bpf.LoadAbsolute{Off: offArg1, Size: 4},
-		bpf.JumpIf{Cond: bpf.JumpEqual, Val: fSetfl, SkipTrue: 1},
-		bpf.RetConstant{Val: retAllow},
-		bpf.RetConstant{Val: retTrace},
 	)
+	for _, c := range gated {
+		// BPF jumps only forward: each check has returns of its own.
+		prog = append(prog,
+			bpf.LoadAbsolute{Off: uint32(offArgs + 8*c.only.arg), Size: 4},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: c.only.value, SkipTrue: 1},
+			bpf.RetConstant{Val: retAllow},
+			bpf.RetConstant{Val: retTrace},
+		)
+	}
 	if len(prog) > 255 {
 		return nil, fmt.Errorf("seccomp filter too long: %d instructions", len(prog))
 	}

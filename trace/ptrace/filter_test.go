@@ -38,14 +38,18 @@ func TestFilterStopsOnlyTheShownCalls(t *testing.T) {
 				}
 				return uint32(got)
 			}
-			for c := callSocket; c < numCalls; c++ {
+			for i := range table {
+				c := &table[i]
 				nr, ok := a.nr[c]
 				if !ok {
+					if a.number(c.nr) < 0 {
+						continue // no such call here
+					}
 					t.Fatalf("%v has no number on %s", c, a.name)
 				}
 				arg1 := uint32(0)
-				if c == callFcntl {
-					arg1 = fSetfl
+				if c.only != nil {
+					arg1 = c.only.value
 				}
 				if got := run(a.audit, nr, arg1); got != retTrace {
 					t.Errorf("%v (%d): got %#x, want SECCOMP_RET_TRACE", c, nr, got)

@@ -12,9 +12,11 @@ import (
 // The model turns the calls another program makes into the project's own
 // trace.Events: which process plays which role, which socket is part of the
 // lesson and which is startup noise, what each call's step and arguments
-// are. It is the part of the tracer with no ptrace in it (the tracing
-// thread, tracer_linux.go, feeds it), so that its rules are tested with
-// calls made up in a test (model_test.go).
+// are. It names no call: what each call is, shows and implies is the
+// table's (syscalls.go), its arguments decoded as their formats say
+// (args.go). It is the part of the tracer with no ptrace in it (the
+// tracing thread, stops_linux.go, feeds it), so that its rules are
+// tested with calls made up in a test (model_test.go).
 
 // kernel is what the model asks the system about a traced program's
 // descriptors. The tracer's answers come from /proc and from duplicates of
@@ -208,9 +210,9 @@ func (m *model) enter(p *process, c call, args [6]uint64) *pending {
 	pc := &pending{p: p, c: c, args: args}
 	e := &pc.e
 	e.Syscall, e.PID, e.FD = c.String(), p.pid, -1
-	if c == callSocket {
+	if c.does == creates {
 		family, typ, proto := int(args[0]), int(args[1]), int(args[2])
-		e.Op, e.Kind, e.Arg = trace.OpCreate, kindOf(family, typ), socketArgs(family, typ, proto)
+		e.Op, e.Kind, e.Arg = c.op, kindOf(family, typ), socketArgs(family, typ, proto)
 		pc.sock = &socket{family: family, typ: typ, kind: e.Kind, owner: p, nonblock: typ&sockNonblock != 0}
 		pc.sock.state = m.firstState(p, family, typ, proto)
 		if pc.sock.state == shown {
@@ -220,7 +222,7 @@ func (m *model) enter(p *process, c call, args [6]uint64) *pending {
 		pc.v6 = family == afInet6
 		return pc
 	}
-	fd := int(int32(args[0]))
+	fd := int(int32(args[c.fdArg()]))
 	ino, ok := m.k.inode(p.pid, fd)
 	if !ok {
 		return nil // not a socket
@@ -231,18 +233,22 @@ func (m *model) enter(p *process, c call, args [6]uint64) *pending {
 	}
 	pc.sock, pc.v6 = s, s.family == afInet6
 	e.FD, e.Kind, e.Local, e.Remote, e.Nonblock = fd, s.kind, s.local, s.remote, s.nonblock
-	m.describe(pc)
+	e.Op = c.op
+	if c.dgram != "" && s.kind == "udp" {
+		e.Op = c.dgram
+	}
+	m.decodeEntry(pc)
 	if s.state == held || m.all && s.role == "" {
 		m.decide(pc) // with --all shown at once, the role is still learned
 	}
 	switch {
 	case s.state == noise && !m.all:
-		if c == callClose {
+		if c.does == closes {
 			delete(m.socks, ino)
 		}
 		return nil
 	case s.state == held:
-		if c == callClose { // closed before it said what it was for: noise
+		if c.does == closes { // closed before it said what it was for: noise
 			s.held = nil
 			delete(m.socks, ino)
 			return nil
@@ -250,7 +256,7 @@ func (m *model) enter(p *process, c call, args [6]uint64) *pending {
 		return pc // kept: its exit completes the held call
 	}
 	pc.show = true
-	if c == callClose {
+	if c.does == closes {
 		e.Copies = m.k.copies(ino, p.pid, fd)
 		if e.Copies == 0 && s.kind == "tcp" && m.kernelState {
 			// The addresses to look the connection up by after the close
@@ -303,64 +309,6 @@ func (m *model) adopt(p *process, fd int, ino uint64) *socket {
 	return s
 }
 
-// describe fills the Begin event of a call on a socket: its op and the
-// arguments it shows.
-func (m *model) describe(pc *pending) {
-	e, a, s := &pc.e, pc.args, pc.sock
-	datagram := s.kind == "udp"
-	switch pc.c {
-	case callBind:
-		e.Op, e.Local = trace.OpBind, m.sockaddrAt(pc.p.pid, a[1], a[2])
-	case callListen:
-		e.Op, e.Arg = trace.OpListen, strconv.Itoa(int(int32(a[1])))
-	case callAccept, callAccept4:
-		e.Op = trace.OpAccept
-	case callConnect:
-		e.Op, e.Remote = trace.OpConnect, m.sockaddrAt(pc.p.pid, a[1], a[2])
-	case callShutdown:
-		e.Op, e.Arg = trace.OpShutdown, shutdownHow(a[1])
-	case callClose:
-		e.Op = trace.OpClose
-	case callGetsockname:
-		e.Op = trace.OpGetsockname
-	case callSetsockopt:
-		e.Op, e.Arg = trace.OpSetsockopt, sockoptArgs(a[1], a[2])
-		e.Option = sockoptName(a[1], a[2])
-	case callFcntl:
-		e.Op = trace.OpFcntl
-		e.Command, e.Arg = "F_SETFL", "F_SETFL, "+fcntlFlags(a[2])
-	case callRead, callReadv, callRecvfrom, callRecvmsg, callRecvmmsg:
-		e.Op = trace.OpRead
-		if datagram {
-			e.Op = trace.OpRecvfrom
-		}
-		e.N = m.bufferSize(pc)
-		e.Offered, e.Arg = e.N, strconv.Itoa(e.N)
-	case callWrite, callWritev, callSendto, callSendmsg, callSendmmsg:
-		e.Op = trace.OpWrite
-		if datagram {
-			e.Op = trace.OpSendto
-		}
-		e.Data, e.N = m.written(pc)
-		e.Offered, e.Arg = e.N, strconv.Itoa(e.N)
-		if to := m.destination(pc); to != "" {
-			e.Remote = to
-		}
-	}
-}
-
-// fcntlFlags shows F_SETFL's flags, O_NONBLOCK by name.
-func fcntlFlags(flags uint64) string {
-	const oNonblock = 0o4000
-	if flags&oNonblock != 0 {
-		if rest := flags &^ oNonblock; rest != 0 {
-			return fmt.Sprintf("O_NONBLOCK|%#o", rest)
-		}
-		return "O_NONBLOCK"
-	}
-	return fmt.Sprintf("%#o", flags)
-}
-
 // decide settles, at a call on a held socket, whether the socket is part
 // of the lesson: a listen makes it the server's, a connect (to anything but
 // glibc's name service cache or a DNS server) the client's. Once it is,
@@ -368,23 +316,23 @@ func fcntlFlags(flags uint64) string {
 func (m *model) decide(pc *pending) {
 	s, e := pc.sock, &pc.e
 	var role trace.Role
-	switch pc.c {
-	case callListen, callAccept, callAccept4:
+	switch pc.c.role {
+	case asServer:
 		role = trace.Server
-	case callConnect:
+	case asClient:
 		if isNameService(e.Remote) {
 			s.state, s.held = noise, nil
 			return
 		}
 		role = trace.Client
-	case callBind:
+	case asServerIfDatagram:
 		// A datagram server given as --server says what it is when it
 		// binds: it has no listen to say it.
 		if pc.p.hint != trace.Server || s.kind != "udp" {
 			return
 		}
 		role = trace.Server
-	case callSendto, callSendmsg, callSendmmsg:
+	case asClientIfAddressed:
 		if e.Remote == "" || isNameService(e.Remote) {
 			return
 		}
@@ -468,53 +416,32 @@ func (m *model) exit(pc *pending, ret int64, signal string, elapsed time.Duratio
 	}
 	s := pc.sock
 	ok := ret >= 0
-	switch pc.c {
-	case callSocket:
+	switch pc.c.does {
+	case creates:
 		if ok {
 			e.FD = int(ret)
 			ino, _ := m.k.inode(pc.p.pid, e.FD)
 			s.ino = ino
 			m.socks[ino] = s
 		}
-	case callAccept, callAccept4:
+	case accepts:
 		if ok {
 			m.accepted(pc, int(ret))
 		}
-	case callConnect:
+	case connects:
 		if ok || e.Errno == "EINPROGRESS" {
 			f := m.k.facts(pc.p.pid, e.FD, false)
 			e.Local = f.local
 			s.local, s.remote = f.local, e.Remote
 		}
-	case callBind:
-		if ok {
-			s.local = e.Local
-		}
-	case callListen:
+	case listens:
 		s.listening = s.listening || ok
-	case callGetsockname:
+	case asksLocal:
 		if ok {
 			f := m.k.facts(pc.p.pid, e.FD, false)
 			e.Local, s.local = f.local, f.local
 		}
-	case callFcntl:
-		if ok {
-			s.nonblock = pc.args[2]&0o4000 != 0
-		}
-	case callRead, callReadv, callRecvfrom, callRecvmsg, callRecvmmsg:
-		e.N = max(e.Ret, 0)
-		if ok {
-			e.Data = m.readBack(pc, e.N)
-			if from := m.source(pc); from != "" && e.Op == trace.OpRecvfrom {
-				e.Remote = from
-			}
-		}
-	case callWrite, callWritev, callSendto, callSendmsg, callSendmmsg:
-		e.N = max(e.Ret, 0)
-		if e.N < len(e.Data) {
-			e.Data = e.Data[:e.N]
-		}
-	case callClose:
+	case closes:
 		if ok && e.Copies == 0 {
 			delete(m.socks, s.ino)
 			if s.kind == "tcp" && m.kernelState && e.Local != "" && e.Remote != "" {
@@ -522,16 +449,13 @@ func (m *model) exit(pc *pending, ret int64, signal string, elapsed time.Duratio
 			}
 		}
 	}
-	if ok && s.kind == "tcp" && m.kernelState {
-		switch pc.c {
-		case callListen, callConnect, callShutdown, callRead, callReadv, callRecvfrom, callRecvmsg,
-			callWrite, callWritev, callSendto, callSendmsg:
-			m.k.facts(pc.p.pid, e.FD, true).noteState(e)
-		}
+	m.decodeExit(pc, ok)
+	if ok && s.kind == "tcp" && m.kernelState && pc.c.view {
+		m.k.facts(pc.p.pid, e.FD, true).noteState(e)
 	}
 	if pc.show {
 		m.peerOf(pc.p, s.role).EndMeasured(e, elapsed)
-		if pc.c == callListen && ok && m.listened != nil {
+		if pc.c.does == listens && ok && m.listened != nil {
 			m.listened(pc.p)
 		}
 		return
@@ -550,152 +474,9 @@ func (m *model) accepted(pc *pending, fd int) {
 	f.noteState(e)
 	m.socks[ino] = &socket{ino: ino, family: pc.sock.family, typ: pc.sock.typ, kind: pc.sock.kind,
 		state: shown, role: pc.sock.role, local: f.local, remote: f.remote, nonblock: f.nonblock, owner: pc.p}
-	if pc.c == callAccept4 {
-		e.Arg = acceptFlags(pc.args[3])
-	}
-}
-
-func acceptFlags(flags uint64) string {
-	switch flags & (sockNonblock | sockCloexec) {
-	case sockCloexec:
-		return "SOCK_CLOEXEC"
-	case sockNonblock:
-		return "SOCK_NONBLOCK"
-	case sockNonblock | sockCloexec:
-		return "SOCK_CLOEXEC|SOCK_NONBLOCK"
-	}
-	return "0"
 }
 
 // errnoError is the error of a call that failed with an errno, by name.
 type errnoError string
 
 func (e errnoError) Error() string { return string(e) }
-
-// sockaddrAt decodes the socket address of size n at addr.
-func (m *model) sockaddrAt(pid int, addr, n uint64) string {
-	if addr == 0 || n == 0 || n > 128 {
-		return ""
-	}
-	b := make([]byte, n)
-	got, _ := m.mem.read(pid, addr, b)
-	return sockaddr(b[:got])
-}
-
-// buffers returns the buffers a read or write call names.
-func (m *model) buffers(pc *pending) []iovec {
-	a := pc.args
-	switch pc.c {
-	case callRead, callWrite, callRecvfrom, callSendto:
-		return []iovec{{a[1], a[2]}}
-	case callReadv, callWritev:
-		return m.iovecsAt(pc.p.pid, a[1], a[2])
-	case callRecvmsg, callSendmsg:
-		if h, ok := m.msghdrAt(pc.p.pid, a[1]); ok {
-			return m.iovecsAt(pc.p.pid, h.iov, h.iovlen)
-		}
-	case callRecvmmsg, callSendmmsg:
-		// The first message only: what a lesson's view shows of a batch.
-		if h, ok := m.msghdrAt(pc.p.pid, a[1]); ok {
-			return m.iovecsAt(pc.p.pid, h.iov, h.iovlen)
-		}
-	}
-	return nil
-}
-
-func (m *model) iovecsAt(pid int, addr, count uint64) []iovec {
-	const iovMax = 1024
-	if addr == 0 || count == 0 || count > iovMax {
-		return nil
-	}
-	b := make([]byte, 16*count)
-	n, _ := m.mem.read(pid, addr, b)
-	return iovecs(b[:n])
-}
-
-func (m *model) msghdrAt(pid int, addr uint64) (msghdr, bool) {
-	b := make([]byte, msghdrSize)
-	if n, _ := m.mem.read(pid, addr, b); n < msghdrSize {
-		return msghdr{}, false
-	}
-	return decodeMsghdr(b)
-}
-
-// bufferSize is how many bytes a read may take.
-func (m *model) bufferSize(pc *pending) int {
-	var n uint64
-	for _, v := range m.buffers(pc) {
-		n += v.len
-	}
-	return int(min(n, 1<<31-1))
-}
-
-// gather reads up to limit bytes from bufs, in order.
-func (m *model) gather(pid int, bufs []iovec, limit int) []byte {
-	out := make([]byte, 0, min(limit, m.dataCap))
-	for _, v := range bufs {
-		if len(out) >= limit || len(out) >= m.dataCap {
-			break
-		}
-		n := int(min(v.len, uint64(min(limit, m.dataCap)-len(out))))
-		chunk := make([]byte, n)
-		got, _ := m.mem.read(pid, v.base, chunk)
-		out = append(out, chunk[:got]...)
-		if got < n {
-			break
-		}
-	}
-	return out
-}
-
-// written returns, at a write's entry, the bytes it offers (up to the
-// model's cap) and how many it offers.
-func (m *model) written(pc *pending) ([]byte, int) {
-	bufs := m.buffers(pc)
-	var n uint64
-	for _, v := range bufs {
-		n += v.len
-	}
-	total := int(min(n, 1<<31-1))
-	return m.gather(pc.p.pid, bufs, total), total
-}
-
-// readBack returns, at a read's exit, the n bytes it read.
-func (m *model) readBack(pc *pending, n int) []byte {
-	return m.gather(pc.p.pid, m.buffers(pc), n)
-}
-
-// destination is the address a sendto or sendmsg names, if any.
-func (m *model) destination(pc *pending) string {
-	a := pc.args
-	switch pc.c {
-	case callSendto:
-		return m.sockaddrAt(pc.p.pid, a[4], a[5])
-	case callSendmsg:
-		if h, ok := m.msghdrAt(pc.p.pid, a[1]); ok {
-			return m.sockaddrAt(pc.p.pid, h.name, uint64(h.namelen))
-		}
-	}
-	return ""
-}
-
-// source is the address a recvfrom or recvmsg filled in, if any.
-func (m *model) source(pc *pending) string {
-	a := pc.args
-	switch pc.c {
-	case callRecvfrom:
-		if a[4] == 0 || a[5] == 0 {
-			return ""
-		}
-		lenBuf := make([]byte, 4)
-		if n, _ := m.mem.read(pc.p.pid, a[5], lenBuf); n < 4 {
-			return ""
-		}
-		return m.sockaddrAt(pc.p.pid, a[4], uint64(uint32(lenBuf[0])|uint32(lenBuf[1])<<8|uint32(lenBuf[2])<<16|uint32(lenBuf[3])<<24))
-	case callRecvmsg:
-		if h, ok := m.msghdrAt(pc.p.pid, a[1]); ok {
-			return m.sockaddrAt(pc.p.pid, h.name, uint64(h.namelen))
-		}
-	}
-	return ""
-}

@@ -972,14 +972,25 @@ func TestModelVectors(t *testing.T) {
 	w.call(p, callWritev, [6]uint64{uint64(fd), iov, 2}, 12, nil)
 	hdr := w.mem.put(msghdrBytes(0, 0, iov, 2))
 	w.call(p, callSendmsg, [6]uint64{uint64(fd), hdr, 0}, 9, nil) // a short write
-	// sendmmsg: the first message's buffers.
-	w.call(p, callSendmmsg, [6]uint64{uint64(fd), hdr, 1, 0}, 1, nil)
+	// sendmmsg: the first message's buffers; it returns how many
+	// messages it sent, and the kernel writes each one's bytes in its
+	// struct mmsghdr (msg_len, after the msghdr).
+	mmsg := append(msghdrBytes(0, 0, iov, 2), make([]byte, 8)...)
+	mhdr := w.mem.put(mmsg)
+	w.call(p, callSendmmsg, [6]uint64{uint64(fd), mhdr, 1, 0}, 1, func() { binary.LittleEndian.PutUint32(mmsg[msghdrSize:], 12) })
 
 	a, b := make([]byte, 4), make([]byte, 8)
 	riov := w.mem.put(iovecBytes(iovec{w.mem.put(a), 4}, iovec{w.mem.put(b), 8}))
 	w.call(p, callReadv, [6]uint64{uint64(fd), riov, 2}, 6, func() { copy(a, "abcd"); copy(b, "ef") })
 	rhdr := w.mem.put(msghdrBytes(0, 0, riov, 2))
 	w.call(p, callRecvmsg, [6]uint64{uint64(fd), rhdr, 0}, 3, func() { copy(a, "xyz") })
+	rmmsg := append(msghdrBytes(0, 0, riov, 2), make([]byte, 8)...)
+	rmhdr := w.mem.put(rmmsg)
+	w.call(p, callRecvmmsg, [6]uint64{uint64(fd), rmhdr, 1, 0, 0}, 1, func() {
+		copy(a, "uvwx")
+		copy(b, "yz")
+		binary.LittleEndian.PutUint32(rmmsg[msghdrSize:], 6)
+	})
 
 	type want struct {
 		syscall string
@@ -998,11 +1009,13 @@ func TestModelVectors(t *testing.T) {
 		{"sendmsg", trace.OpWrite, trace.Begin, 12, "hello, world"},
 		{"sendmsg", trace.OpWrite, trace.End, 9, "hello, wo"},
 		{"sendmmsg", trace.OpWrite, trace.Begin, 12, "hello, world"},
-		{"sendmmsg", trace.OpWrite, trace.End, 1, "h"},
+		{"sendmmsg", trace.OpWrite, trace.End, 12, "hello, world"},
 		{"readv", trace.OpRead, trace.Begin, 12, ""},
 		{"readv", trace.OpRead, trace.End, 6, "abcdef"},
 		{"recvmsg", trace.OpRead, trace.Begin, 12, ""},
 		{"recvmsg", trace.OpRead, trace.End, 3, "xyz"},
+		{"recvmmsg", trace.OpRead, trace.Begin, 12, ""},
+		{"recvmmsg", trace.OpRead, trace.End, 6, "uvwxyz"},
 	}
 	if !slices.Equal(got, wants) {
 		t.Errorf("got\n\t%v\nwant\n\t%v", got, wants)
@@ -1100,6 +1113,47 @@ func TestModelUDPClient(t *testing.T) {
 	}
 }
 
+// sendmmsg and recvmmsg name their first message's address as sendmsg
+// and recvmsg do: a program that sends a datagram to an address with
+// sendmmsg is a client, and a datagram's source shows.
+func TestModelUDPMmsg(t *testing.T) {
+	w := newWorld(t, false, false)
+	p := w.launch(100, "")
+	fd := w.socket(p, afInet, sockDgram, 17)
+	siov := w.mem.put(iovecBytes(iovec{w.mem.put([]byte("ping")), 4}))
+	na, nn := w.addr(inet4("127.0.0.1:9999"))
+	smsg := append(msghdrBytes(na, uint32(nn), siov, 1), make([]byte, 8)...)
+	w.call(p, callSendmmsg, [6]uint64{uint64(fd), w.mem.put(smsg), 1}, 1, func() {
+		binary.LittleEndian.PutUint32(smsg[msghdrSize:], 4)
+	})
+	buf, name := make([]byte, 64), make([]byte, 16)
+	riov := w.mem.put(iovecBytes(iovec{w.mem.put(buf), 64}))
+	rmsg := append(msghdrBytes(w.mem.put(name), 16, riov, 1), make([]byte, 8)...)
+	w.call(p, callRecvmmsg, [6]uint64{uint64(fd), w.mem.put(rmsg), 1}, 1, func() {
+		copy(buf, "pong")
+		copy(name, inet4("127.0.0.2:9998"))
+		binary.LittleEndian.PutUint32(rmsg[msghdrSize:], 4)
+	})
+	if w.emitted == 0 {
+		t.Fatal("nothing shown: the sendmmsg to 127.0.0.1:9999 did not make the socket a client's")
+	}
+	events := w.events()
+	wantBriefs(t, events,
+		"client 4 create begin socket(-1)=0",
+		"client 4 create end socket(3)=3",
+		"client 9 sendto begin sendmmsg(3)=0",
+		"client 9 sendto end sendmmsg(3)=1",
+		"client 10 recvfrom begin recvmmsg(3)=0",
+		"client 10 recvfrom end recvmmsg(3)=1",
+	)
+	if e := events[2]; e.Remote != "127.0.0.1:9999" || string(e.Data) != "ping" {
+		t.Errorf("sendmmsg Begin: remote %q data %q", e.Remote, e.Data)
+	}
+	if e := events[5]; e.Remote != "127.0.0.2:9998" || string(e.Data) != "pong" || e.N != 4 {
+		t.Errorf("recvmmsg End: remote %q data %q N %d", e.Remote, e.Data, e.N)
+	}
+}
+
 // A UDP server started with --server: its sockets are the server's from
 // socket() on (the process's hint), its replies too.
 func TestModelUDPServerWithHint(t *testing.T) {
@@ -1187,6 +1241,30 @@ func TestModelKernelState(t *testing.T) {
 	w.close(child, fd)
 	if len(w.k.closes) != 1 {
 		t.Errorf("closed asked for a close of one copy: %q", w.k.closes)
+	}
+}
+
+// Every read and write, whichever call makes it, reads the kernel's view
+// after it, as the lessons' own sockets do.
+func TestModelKernelStateAfterEveryReadAndWrite(t *testing.T) {
+	for i := range table {
+		c := &table[i]
+		if c.op != trace.OpRead && c.op != trace.OpWrite {
+			continue
+		}
+		t.Run(c.name, func(t *testing.T) {
+			w := newWorld(t, false, true)
+			p := w.launch(100, trace.Client)
+			fd := w.socket(p, afInet, sockStream, 0)
+			w.connect(p, fd, "127.0.0.1:8080", "127.0.0.1:40000", 0)
+			pc := w.call(p, c, [6]uint64{uint64(fd)}, 0, nil)
+			if pc == nil {
+				t.Fatalf("%s on a connected socket is not shown", c)
+			}
+			if pc.e.Phase != trace.End || pc.e.Kernel.State != "ESTABLISHED" {
+				t.Errorf("%s's %s: the kernel's view %q, want ESTABLISHED", c, pc.e.Phase, pc.e.Kernel.State)
+			}
+		})
 	}
 }
 

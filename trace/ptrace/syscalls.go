@@ -1,50 +1,160 @@
 package ptrace
 
-// call names a system call socklab trace shows, the same on every
-// architecture; each architecture numbers them differently (arches).
-type call uint8
+import "github.com/socklab/socklab/trace"
 
-const (
-	callNone call = iota
-	callSocket
-	callBind
-	callListen
-	callAccept
-	callAccept4
-	callConnect
-	callRead
-	callReadv
-	callRecvfrom
-	callRecvmsg
-	callRecvmmsg
-	callWrite
-	callWritev
-	callSendto
-	callSendmsg
-	callSendmmsg
-	callShutdown
-	callClose
-	callGetsockname
-	callSetsockopt
-	callFcntl
-	numCalls
-)
-
-var callNames = [numCalls]string{
-	callSocket: "socket", callBind: "bind", callListen: "listen", callAccept: "accept",
-	callAccept4: "accept4", callConnect: "connect", callRead: "read", callReadv: "readv",
-	callRecvfrom: "recvfrom", callRecvmsg: "recvmsg", callRecvmmsg: "recvmmsg",
-	callWrite: "write", callWritev: "writev", callSendto: "sendto", callSendmsg: "sendmsg",
-	callSendmmsg: "sendmmsg", callShutdown: "shutdown", callClose: "close",
-	callGetsockname: "getsockname", callSetsockopt: "setsockopt", callFcntl: "fcntl",
+// The system calls socklab trace shows, each declared once: its name, its
+// number on each architecture, the step it is (trace.Op), how each of its
+// arguments is shown and when — at the call's entry (what the program
+// hands the kernel) or at its exit (what the kernel wrote back) — the role
+// it says its socket plays, what else it does to the socket, and whether
+// the kernel's view is read after it. The seccomp filter (filter.go), the
+// tracing thread (stops_linux.go) and the model (model.go, args.go) walk
+// this table; none of them names a call. Adding a call to socklab trace is
+// one entry here (and, for a step of its own, its sentences in the
+// catalogue, trace/i18n).
+//
+// The shape is gVisor's strace (pkg/sentry/strace/linux64_amd64.go):
+// makeSyscallInfo("connect", FD, SockAddr, Hex), one format per argument,
+// a Post… format decoded after the call.
+//
+// The numbers, nrs{amd64, arm64}, are the kernel's
+// (arch/x86/entry/syscalls/syscall_64.tbl, include/uapi/asm-generic/
+// unistd.h for arm64), as golang.org/x/sys/unix has them; -1 where an
+// architecture has no such call (arm64 has no poll, select or epoll_wait).
+var table = [...]callSpec{
+	{name: "socket", nr: nrs{41, 198}, op: trace.OpCreate, args: formats{familyTypeProto, part, part}, does: creates},
+	{name: "bind", nr: nrs{49, 200}, op: trace.OpBind, args: formats{sockFD, localAddr, part}, role: asServerIfDatagram},
+	{name: "listen", nr: nrs{50, 201}, op: trace.OpListen, args: formats{sockFD, backlog}, role: asServer, does: listens, view: true},
+	{name: "accept", nr: nrs{43, 202}, op: trace.OpAccept, args: formats{sockFD}, role: asServer, does: accepts},
+	{name: "accept4", nr: nrs{288, 242}, op: trace.OpAccept, args: formats{sockFD, ignored, ignored, postSockFlags}, role: asServer, does: accepts},
+	{name: "connect", nr: nrs{42, 203}, op: trace.OpConnect, args: formats{sockFD, remoteAddr, part}, role: asClient, does: connects, view: true},
+	{name: "read", nr: nrs{0, 63}, op: trace.OpRead, dgram: trace.OpRecvfrom, args: formats{sockFD, readBuffer, part}, view: true},
+	{name: "readv", nr: nrs{19, 65}, op: trace.OpRead, dgram: trace.OpRecvfrom, args: formats{sockFD, readIOVec, part}, view: true},
+	{name: "recvfrom", nr: nrs{45, 207}, op: trace.OpRead, dgram: trace.OpRecvfrom, args: formats{sockFD, readBuffer, part, ignored, postFromAddr, part}, view: true},
+	{name: "recvmsg", nr: nrs{47, 212}, op: trace.OpRead, dgram: trace.OpRecvfrom, args: formats{sockFD, recvMsgHdr}, view: true},
+	{name: "recvmmsg", nr: nrs{299, 243}, op: trace.OpRead, dgram: trace.OpRecvfrom, args: formats{sockFD, recvMMsgHdr}, view: true},
+	{name: "write", nr: nrs{1, 64}, op: trace.OpWrite, dgram: trace.OpSendto, args: formats{sockFD, writeBuffer, part}, view: true},
+	{name: "writev", nr: nrs{20, 66}, op: trace.OpWrite, dgram: trace.OpSendto, args: formats{sockFD, writeIOVec, part}, view: true},
+	{name: "sendto", nr: nrs{44, 206}, op: trace.OpWrite, dgram: trace.OpSendto, args: formats{sockFD, writeBuffer, part, ignored, toAddr, part}, role: asClientIfAddressed, view: true},
+	{name: "sendmsg", nr: nrs{46, 211}, op: trace.OpWrite, dgram: trace.OpSendto, args: formats{sockFD, sendMsgHdr}, role: asClientIfAddressed, view: true},
+	{name: "sendmmsg", nr: nrs{307, 269}, op: trace.OpWrite, dgram: trace.OpSendto, args: formats{sockFD, sendMMsgHdr}, role: asClientIfAddressed, view: true},
+	{name: "shutdown", nr: nrs{48, 210}, op: trace.OpShutdown, args: formats{sockFD, howToShut}, view: true},
+	{name: "close", nr: nrs{3, 57}, op: trace.OpClose, args: formats{sockFD}, does: closes},
+	{name: "getsockname", nr: nrs{51, 204}, op: trace.OpGetsockname, args: formats{sockFD}, does: asksLocal},
+	{name: "setsockopt", nr: nrs{54, 208}, op: trace.OpSetsockopt, args: formats{sockFD, sockopt, part}},
+	// Only F_SETFL: it is how a program makes a socket non-blocking;
+	// F_GETFL and the rest pass untraced.
+	{name: "fcntl", nr: nrs{72, 25}, op: trace.OpFcntl, args: formats{sockFD, ignored, setflFlags}, only: &argIs{1, fSetfl}},
 }
 
-func (c call) String() string { return callNames[c] }
+// The waits a program makes before it reads, writes or accepts fit the
+// same shape, each with a format of its own where its arguments are new:
+// ioctl's FIONBIO is traced for that value of its argument 1 as fcntl's
+// F_SETFL is (only), its argument 2 a pointer to the flag; epoll_ctl's
+// socket is its argument 2 (sockFD need not be first); poll and ppoll name
+// their descriptors in an array (a format for struct pollfd and its count
+// next), select and pselect6 in three fd_sets, epoll_wait and its
+// siblings in the epoll set's events the kernel fills in (a Post…
+// format); -1 marks poll, select and epoll_wait, which arm64 lacks. A call
+// with its descriptors in an array is on several sockets at once: the
+// model, which follows one socket a call, learns that with them.
 
-// onFD reports whether the call's first argument is a descriptor that may
-// or may not be a socket: such calls are shown only when it is one, as the
-// kernel says at the call (/proc/PID/fd/N).
-func (c call) onFD() bool { return c != callSocket && c != callNone }
+// A callSpec is one entry of the table.
+type callSpec struct {
+	name string
+	nr   nrs
+	// op is the step the call is; dgram, if set, the step it is on a
+	// datagram socket (a read of a UDP socket is a recvfrom).
+	op, dgram trace.Op
+	// args says how each argument is shown, by position (see format).
+	args formats
+	// role is the role a call on a socket whose role is not known yet
+	// says it plays.
+	role implies
+	// does is what else the call does to its socket, seen at its exit.
+	does effect
+	// view: the kernel's view of the socket (its TCP state) is read
+	// after the call, when the trace asks for it (Options.KernelState).
+	// An accept reads the new connection's, a close the kernel's table's
+	// (their effects, accepts and closes).
+	view bool
+	// only, if set, traces the call only when an argument has a value:
+	// the filter lets the others through untraced.
+	only *argIs
+}
+
+// A call is one call socklab trace shows: an entry of the table, or nil
+// for none.
+type call = *callSpec
+
+func (c *callSpec) String() string { return c.name }
+
+// nrs are a call's numbers on amd64 and arm64, -1 for none.
+type nrs struct{ amd64, arm64 int }
+
+// argIs is a condition on an argument: its low 32 bits are value.
+type argIs struct {
+	arg   int
+	value uint32
+}
+
+// traced reports whether the call, with these arguments, is one socklab
+// shows: the same choice as the filter's, for a trace without it.
+func (c *callSpec) traced(args [6]uint64) bool {
+	return c.only == nil || uint32(args[c.only.arg]) == c.only.value
+}
+
+// fdArg returns the position of the call's socket descriptor, or -1 for a
+// call that makes one (socket).
+func (c *callSpec) fdArg() int {
+	for i, f := range c.args {
+		if f == sockFD {
+			return i
+		}
+	}
+	return -1
+}
+
+// implies is what a call says of the role of a socket whose role is not
+// known yet.
+type implies uint8
+
+const (
+	// asNothing: the call does not say (a write, a close).
+	asNothing implies = iota
+	// asServer: a listen or an accept.
+	asServer
+	// asClient: a connect, unless it is to a name service (glibc's nscd,
+	// DNS): then the socket is startup noise.
+	asClient
+	// asServerIfDatagram: a bind says it is a server's only for a datagram
+	// server given as --server: it has no listen to say it.
+	asServerIfDatagram
+	// asClientIfAddressed: a send to an address (not a name service) is a
+	// client's.
+	asClientIfAddressed
+)
+
+// effect is what a call does to its socket besides what its arguments
+// say.
+type effect uint8
+
+const (
+	noEffect effect = iota
+	// creates: the call makes the socket (socket); its descriptor is
+	// the call's result.
+	creates
+	// accepts: the call's result is a new connection's descriptor.
+	accepts
+	// connects: the kernel picks the socket's local address.
+	connects
+	// listens: the socket listens once the call returned 0.
+	listens
+	// asksLocal: the call learns the socket's local address.
+	asksLocal
+	// closes: the descriptor is gone, and with the last one the socket.
+	closes
+)
 
 // An arch is one architecture's numbering of the calls, and the value
 // seccomp gives it in seccomp_data.arch (AUDIT_ARCH_*).
@@ -54,7 +164,10 @@ type arch struct {
 	// x32 marks the x32 ABI's calls on amd64 (nr | 0x40000000): 32-bit
 	// programs, which the filter lets through untraced.
 	x32 uint32
-	nr  map[call]uint32
+	// number picks the architecture's number out of a call's.
+	number func(nrs) int
+	// nr is the number of each call of the table it has.
+	nr map[call]uint32
 	// calls is nr turned around, for the tracer's lookups at each stop.
 	calls [maxNr]call
 }
@@ -62,43 +175,34 @@ type arch struct {
 // maxNr bounds the numbers of the traced calls on every architecture.
 const maxNr = 512
 
-func init() {
-	for _, a := range arches {
-		for c, n := range a.nr {
-			a.calls[n] = c
-		}
-	}
-}
-
-// fSetfl is fcntl's F_SETFL: only that command is traced (it is how a
-// program makes a socket non-blocking); F_GETFL and the rest pass.
+// fSetfl is fcntl's F_SETFL.
 const fSetfl = 4
 
-// Measured from the kernel's syscall tables (arch/x86/entry/syscalls/
-// syscall_64.tbl, include/uapi/asm-generic/unistd.h for arm64), as
-// golang.org/x/sys/unix has them.
 var (
-	amd64 = arch{name: "amd64", audit: 0xc000003e, x32: 0x40000000, nr: map[call]uint32{
-		callRead: 0, callWrite: 1, callClose: 3, callReadv: 19, callWritev: 20,
-		callSocket: 41, callConnect: 42, callAccept: 43, callSendto: 44, callRecvfrom: 45,
-		callSendmsg: 46, callRecvmsg: 47, callShutdown: 48, callBind: 49, callListen: 50,
-		callGetsockname: 51, callSetsockopt: 54, callFcntl: 72, callAccept4: 288,
-		callRecvmmsg: 299, callSendmmsg: 307,
-	}}
-	arm64 = arch{name: "arm64", audit: 0xc00000b7, nr: map[call]uint32{
-		callFcntl: 25, callClose: 57, callRead: 63, callWrite: 64, callReadv: 65, callWritev: 66,
-		callSocket: 198, callBind: 200, callListen: 201, callAccept: 202, callConnect: 203,
-		callGetsockname: 204, callSendto: 206, callRecvfrom: 207, callSetsockopt: 208,
-		callShutdown: 210, callSendmsg: 211, callRecvmsg: 212, callAccept4: 242,
-		callRecvmmsg: 243, callSendmmsg: 269,
-	}}
-	arches = map[string]*arch{"amd64": &amd64, "arm64": &arm64}
+	amd64 = arch{name: "amd64", audit: 0xc000003e, x32: 0x40000000, number: func(n nrs) int { return n.amd64 }}
+	arm64 = arch{name: "arm64", audit: 0xc00000b7, number: func(n nrs) int { return n.arm64 }}
+
+	arches = map[string]*arch{"amd64": numbered(&amd64), "arm64": numbered(&arm64)}
 )
 
-// callOf returns the call with number nr, or callNone.
+// numbered fills in a's numbers from the table (in the variables'
+// initialization, which follows their dependencies, so that any other
+// variable made from arches sees them).
+func numbered(a *arch) *arch {
+	a.nr = map[call]uint32{}
+	for i := range table {
+		c := &table[i]
+		if n := a.number(c.nr); n >= 0 {
+			a.nr[c], a.calls[n] = uint32(n), c
+		}
+	}
+	return a
+}
+
+// callOf returns the call with number nr, or nil.
 func (a *arch) callOf(nr uint64) call {
 	if nr >= maxNr {
-		return callNone
+		return nil
 	}
 	return a.calls[nr]
 }

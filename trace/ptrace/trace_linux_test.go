@@ -13,8 +13,8 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/socklab/socklab/internal/kernelview"
 	"github.com/socklab/socklab/trace"
-	"github.com/socklab/socklab/trace/sock"
 )
 
 func TestMain(m *testing.M) {
@@ -177,13 +177,13 @@ func replyFile(t *testing.T, text string) *os.File {
 
 // The kernel's view of another program's sockets comes from sock_diag
 // after close, or from the table where sock_diag is refused (forced here
-// with sock.KernelViewEnv), and says which; an open socket's from the
+// with kernelview.Env), and says which; an open socket's from the
 // duplicate descriptor (TCP_INFO).
 func TestKernelViewOfAProgramBothWays(t *testing.T) {
 	python := needPython(t)
-	for _, tt := range []struct{ name, env, from string }{{"sock_diag", "", sock.FromSockDiag}, {"table", "table", sock.FromTable}} {
+	for _, tt := range []struct{ name, env, from string }{{"sock_diag", "", kernelview.FromSockDiag}, {"table", "table", kernelview.FromTable}} {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv(sock.KernelViewEnv, tt.env)
+			t.Setenv(kernelview.Env, tt.env)
 			port := freePort(t)
 			events, exits, _ := traced(t, Options{},
 				Program{Argv: []string{python, "testdata/server.py", port}, Role: trace.Server, Stdin: replyFile(t, "got it\n")},
@@ -197,7 +197,7 @@ func TestKernelViewOfAProgramBothWays(t *testing.T) {
 				t.Errorf("the client's close: %q from %q, want a closing state from %q", client.Kernel.State, client.Kernel.From, tt.from)
 			}
 			connect, _ := trace.Find(events, trace.EndOf("client", trace.OpConnect))
-			if connect.Kernel.State != "ESTABLISHED" || connect.Kernel.From != sock.FromTCPInfo {
+			if connect.Kernel.State != "ESTABLISHED" || connect.Kernel.From != kernelview.FromTCPInfo {
 				t.Errorf("the client's connect: %q from %q, want ESTABLISHED from TCP_INFO", connect.Kernel.State, connect.Kernel.From)
 			}
 		})

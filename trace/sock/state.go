@@ -2,82 +2,31 @@ package sock
 
 import (
 	"context"
-	"net/netip"
-	"os"
-	"sync/atomic"
 	"time"
 
+	"github.com/socklab/socklab/internal/kernelview"
 	"github.com/socklab/socklab/trace"
 )
 
-// The kernel's view: after a call, the TCP state of the socket as the kernel
-// reports it (TCP_INFO on Linux, TCP_CONNECTION_INFO on macOS), and after
-// close, what the kernel's connection table still holds for it. These are
-// observations made with extra syscalls (getsockopt, reading /proc/net/tcp),
-// only when the tracer asks for them (trace.Tracer.SetKernelState); they are
-// not steps, and the trace does not show them as calls.
-//
-// After close the socket is gone, so the kernel is asked about the
-// connection by its four addresses: on Linux with sock_diag (one exact
-// lookup, the same cost with 20,000 connections in TIME_WAIT as with none),
-// or, where netlink is refused, by reading the whole table /proc/net/tcp.
-// Each event says which answered (Event.StateFrom).
+// The kernel's view (package internal/kernelview), as the lessons' sockets
+// record it: after a call, the socket's TCP state; after close, what the
+// kernel's connection table still holds for it. Observations made with
+// extra syscalls, only when the tracer asks for them
+// (trace.Tracer.SetKernelState); they are not steps.
 
-// Where the kernel's view came from (trace.Event.StateFrom).
+// Where the kernel's view came from (trace.KernelView's From).
 const (
-	FromTCPInfo  = "TCP_INFO"
-	FromSockDiag = "sock_diag"
-	FromTable    = "/proc/net/tcp"
-	FromTable6   = "/proc/net/tcp6"
+	FromTCPInfo  = kernelview.FromTCPInfo
+	FromSockDiag = kernelview.FromSockDiag
+	FromTable    = kernelview.FromTable
+	FromTable6   = kernelview.FromTable6
 )
 
 // KernelViewEnv names the environment variable that, set to "table",
 // makes the kernel's view after close come from the whole table even
 // where sock_diag answers: to compare the two, or where sock_diag
 // misbehaves. The tests use it to run every kernel-view check both ways.
-const KernelViewEnv = "SOCKLAB_KERNEL_VIEW"
-
-// diagRefused is set once the system refused a sock_diag socket: it will
-// not change its mind during a run, so the table is read from then on.
-var diagRefused atomic.Bool
-
-// tableOnly reports whether the view after close is read from the table.
-func tableOnly() bool {
-	return diagRefused.Load() || os.Getenv(KernelViewEnv) == "table"
-}
-
-func tableName(v6 bool) string {
-	if v6 {
-		return FromTable6
-	}
-	return FromTable
-}
-
-// closedView is what the kernel holds for the connection local–remote:
-// this side (found says it holds it at all) and, if on this machine, the
-// other end, and where the answer came from. opened, if not nil, is the
-// table opened before the close (see openTableBeforeClose); it is closed.
-// ok is false when the kernel could not be asked.
-func closedView(local, remote string, v6 bool, opened tcpTable) (own, other tableEntry, found bool, from string, ok bool) {
-	if opened == nil && !tableOnly() {
-		if own, other, found, ok = diagConnection(local, remote); ok {
-			return own, other, found, FromSockDiag, true
-		}
-	}
-	t := opened
-	if t == nil {
-		if t = sysOpenTCPTable(v6); t == nil {
-			return own, other, false, "", false
-		}
-	}
-	rows, ok := t.read()
-	t.close()
-	if !ok {
-		return own, other, false, "", false
-	}
-	own, other, found = lookup(rows, local, remote)
-	return own, other, found, tableName(v6), true
-}
+const KernelViewEnv = kernelview.Env
 
 // noteState records in e the socket's TCP state after the call.
 func (s *Socket) noteState(e *trace.Event) {
@@ -95,38 +44,19 @@ func (s *Socket) noteState(e *trace.Event) {
 		}
 		fd = e.Ret // the new socket, not the listening one
 	}
-	v := StateOf(fd, e.Local, e.Remote, s.v6)
+	v := kernelview.StateOf(fd, e.Local, e.Remote, s.v6)
 	e.Kernel.State, e.Kernel.Timer, e.Kernel.From = v.State, v.Timer, v.From
 }
 
-// A View is what the kernel says of a socket: its TCP state, the time
-// left on its timer (TIME_WAIT's), and where the answer came from.
-type View struct {
-	State string
-	Timer time.Duration
-	From  string
-}
-
-// StateOf returns the TCP state of the socket fd, as the kernel reports it,
-// and the time left on its timer; its State is "" when the kernel does not
-// say. local and remote are its addresses, when known: Linux hands a
-// connection in TIME_WAIT to a small socket of its own and marks this one
-// closed, and then the kernel is asked about the connection. socklab trace
-// asks it of a duplicate of another program's descriptor.
-func StateOf(fd int, local, remote string, v6 bool) View {
-	state, ok := sysTCPState(fd)
-	if !ok {
-		return View{}
+// openTableBeforeClose prepares the kernel's view after close, if the
+// tracer wants it (see kernelview.BeforeClose: where the view comes from
+// the kernel's TCP table, the table is opened before the close, so that
+// its descriptor cannot take the number the close frees).
+func (s *Socket) openTableBeforeClose() {
+	s.viewAfterClose = s.peer.KernelState() && s.kind == TCP && s.local != "" && s.remote != ""
+	if s.viewAfterClose {
+		s.closing = kernelview.BeforeClose(s.v6)
 	}
-	if state == "CLOSED" && local != "" && remote != "" {
-		if own, _, found, from, ok := closedView(local, remote, v6, nil); ok {
-			if found {
-				return View{own.state, own.timer, from}
-			}
-			return View{state, 0, from}
-		}
-	}
-	return View{state, 0, FromTCPInfo}
 }
 
 // noteStateAfterClose records in e what the kernel's table holds for the
@@ -137,146 +67,30 @@ func (s *Socket) noteStateAfterClose(e *trace.Event, local, remote string) {
 	if !s.viewAfterClose {
 		return // not asked for, or a socket with no connection to look up
 	}
-	t := s.table
-	s.table, s.viewAfterClose = nil, false
-	if own, other, found, from, ok := closedView(local, remote, s.v6, t); ok {
-		noteView(e, own, other, found, from)
-	}
-}
-
-// diagConnection parses the addresses and asks sock_diag (see
-// sysDiagConnection); ok is false where it cannot be asked. An accepted
-// socket may know only its listener's address, 0.0.0.0: sock_diag needs
-// the exact one, and the table, which matches such a socket by its ports,
-// answers instead.
-func diagConnection(local, remote string) (own, other tableEntry, found, ok bool) {
-	l, err1 := netip.ParseAddrPort(local)
-	r, err2 := netip.ParseAddrPort(remote)
-	if err1 != nil || err2 != nil || l.Addr().IsUnspecified() || r.Addr().IsUnspecified() {
-		return own, other, false, false
-	}
-	return sysDiagConnection(l, r)
-}
-
-// noteView records in e what the kernel holds for a closed connection.
-func noteView(e *trace.Event, own, other tableEntry, found bool, from string) {
-	e.Kernel.State, e.Kernel.Timer, e.Kernel.From = "CLOSED", 0, from
-	if found {
-		e.Kernel.State, e.Kernel.Timer = own.state, own.timer
-	}
-	if other.state != "" {
-		e.Kernel.PeerState, e.Kernel.PeerTimer = other.state, other.timer
-	}
-}
-
-// NoteClosed records in e, the End of the close of a connection's last
-// descriptor, what the kernel's table holds for the connection e.Local –
-// e.Remote now: this side and, if it is on this machine, the other end
-// (see Event.State). socklab trace calls it for another program's close.
-func NoteClosed(e *trace.Event, v6 bool) {
-	if own, other, found, from, ok := closedView(e.Local, e.Remote, v6, nil); ok {
-		noteView(e, own, other, found, from)
-	}
-}
-
-// lookup finds, in the table, the socket with these addresses and the one
-// at the connection's other end, when that end is on this machine.
-func lookup(table []tableEntry, local, remote string) (own, other tableEntry, found bool) {
-	l, err1 := netip.ParseAddrPort(local)
-	r, err2 := netip.ParseAddrPort(remote)
-	if err1 != nil || err2 != nil {
-		return own, other, false
-	}
-	for _, c := range table {
-		switch {
-		case c.local.Port() == l.Port() && c.remote.Port() == r.Port() && sameAddr(c.local, l) && sameAddr(c.remote, r):
-			own, found = c, true
-		case c.local.Port() == r.Port() && c.remote.Port() == l.Port() && c.local.Addr() == r.Addr():
-			other = c
-		}
-	}
-	return own, other, found
-}
-
-// sameAddr reports whether the table's address is a's, when a names one:
-// an accepted socket knows its listener's address, which may be 0.0.0.0.
-// (With tens of thousands of connections on a busy machine, ports alone
-// may match another connection's.)
-func sameAddr(table, a netip.AddrPort) bool {
-	return a.Addr().IsUnspecified() || table.Addr() == a.Addr()
-}
-
-// openTableBeforeClose prepares the kernel's view after close, if the
-// tracer wants it: when it is to come from the kernel's TCP table, the
-// table is opened before the close, so that its descriptor cannot take the
-// number the close frees: strace would show reads on a closed socket's
-// number (its content is made at read time, so it still tells the state
-// after the close). sock_diag's netlink socket is made and closed after
-// the close; strace shows it as what it is, a netlink socket.
-func (s *Socket) openTableBeforeClose() {
-	s.viewAfterClose = s.peer.KernelState() && s.kind == TCP && s.local != "" && s.remote != ""
-	if s.viewAfterClose && tableOnly() {
-		s.table = sysOpenTCPTable(s.v6)
-	}
-}
-
-// tcpTable is the kernel's TCP table, opened: read it once, then close it.
-type tcpTable interface {
-	read() ([]tableEntry, bool)
-	close()
-}
-
-// tableEntry is one socket of the kernel's TCP table.
-type tableEntry struct {
-	local, remote netip.AddrPort
-	state         string
-	timer         time.Duration // time left on the socket's timer, if it runs one that matters (TIME_WAIT)
-}
-
-// linuxStates names Linux's TCP states (include/net/tcp_states.h).
-var linuxStates = [...]string{
-	1: "ESTABLISHED", 2: "SYN_SENT", 3: "SYN_RECV", 4: "FIN_WAIT1", 5: "FIN_WAIT2",
-	6: "TIME_WAIT", 7: "CLOSED", 8: "CLOSE_WAIT", 9: "LAST_ACK", 10: "LISTEN", 11: "CLOSING",
-	12: "NEW_SYN_RECV",
-}
-
-func linuxStateName(n int) string {
-	if n > 0 && n < len(linuxStates) && linuxStates[n] != "" {
-		return linuxStates[n]
-	}
-	return ""
+	c := s.closing
+	s.closing, s.viewAfterClose = kernelview.Closing{}, false
+	c.Note(e, local, remote)
 }
 
 // TableReadable reports whether this system lets socklab see the kernel's
 // TCP connections after close (Linux: sock_diag, or the table
 // /proc/net/tcp, or tcp6 with v6).
-func TableReadable(v6 bool) bool {
-	t := sysOpenTCPTable(v6)
-	if t == nil {
-		return false
-	}
-	t.close()
-	return true
-}
+func TableReadable(v6 bool) bool { return kernelview.TableReadable(v6) }
 
 // AwaitTableState waits, up to timeout, until the kernel's TCP table shows
 // the connection with these addresses in state want, and reports whether
 // it did. It is an observation (it reads the table), not a traced call;
 // where the table cannot be read it returns false at once.
 func AwaitTableState(ctx context.Context, local, remote string, v6 bool, want string, timeout time.Duration) bool {
-	if !TableReadable(v6) {
-		return false
-	}
-	deadline := time.Now().Add(timeout)
-	for {
-		if state, found := TableState(local, remote, v6); found && state == want {
-			return true
-		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return false
-		}
-		time.Sleep(time.Millisecond)
-	}
+	return kernelview.AwaitTableState(ctx, local, remote, v6, want, timeout)
+}
+
+// TableState returns the state the kernel shows for the connection with
+// these addresses, and whether it holds one at all, asked as the view
+// after close is (sock_diag, or the table). It is an observation, not a
+// traced call.
+func TableState(local, remote string, v6 bool) (state string, found bool) {
+	return kernelview.TableState(local, remote, v6)
 }
 
 // Delivery is what became of the bytes a socket last wrote: the peer's
@@ -300,7 +114,7 @@ func (s *Socket) AwaitDelivery(ctx context.Context, timeout time.Duration) Deliv
 	}
 	deadline := time.Now().Add(timeout)
 	for {
-		state, unacked, ok := sysDelivery(s.fd)
+		state, unacked, ok := kernelview.Unacked(s.fd)
 		switch {
 		case !ok:
 			return DeliveryUnknown
@@ -313,13 +127,4 @@ func (s *Socket) AwaitDelivery(ctx context.Context, timeout time.Duration) Deliv
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-// TableState returns the state the kernel shows for the connection with
-// these addresses, and whether it holds one at all, asked as the view
-// after close is (sock_diag, or the table). It is an observation, not a
-// traced call.
-func TableState(local, remote string, v6 bool) (state string, found bool) {
-	own, _, found, _, _ := closedView(local, remote, v6, nil)
-	return own.state, found
 }

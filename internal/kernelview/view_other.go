@@ -1,6 +1,6 @@
 //go:build !(linux || darwin)
 
-package sock
+package kernelview
 
 func sysTCPState(int) (string, bool) { return "", false }
 func sysOpenTCPTable(bool) tcpTable  { return nil }

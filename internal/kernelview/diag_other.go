@@ -1,6 +1,6 @@
 //go:build !linux
 
-package sock
+package kernelview
 
 import "net/netip"
 

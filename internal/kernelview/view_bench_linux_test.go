@@ -1,4 +1,4 @@
-package sock
+package kernelview
 
 import (
 	"net/netip"
@@ -14,7 +14,7 @@ import (
 // by side in one run. Each table size gets a namespace of its own
 // (tracetest.Netns; it needs root, as in CI). Run with
 //
-//	go test -run '^$' -bench KernelView -count 6 ./trace/sock/ | benchstat -col /method -
+//	go test -run '^$' -bench KernelView -count 6 ./internal/kernelview/ | benchstat -col /method -
 func BenchmarkKernelView(b *testing.B) {
 	for _, entries := range []int{0, 20000} {
 		b.Run("timewait="+strconv.Itoa(entries), func(b *testing.B) {
@@ -32,7 +32,7 @@ func BenchmarkKernelView(b *testing.B) {
 			}
 			for _, m := range []struct{ name, env string }{{"sock_diag", ""}, {"table", "table"}} {
 				b.Run("method="+m.name, func(b *testing.B) {
-					b.Setenv(KernelViewEnv, m.env)
+					b.Setenv(Env, m.env)
 					ns.Do(func() {
 						for b.Loop() {
 							own, _, found, _, ok := closedView(local.String(), remote.String(), false, nil)

@@ -1,8 +1,10 @@
-package sock
+package kernelview
 
 import (
 	"encoding/binary"
+	"net"
 	"net/netip"
+	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -110,4 +112,19 @@ func putAddr(b []byte, a netip.Addr) {
 	}
 	v := a.As16()
 	copy(b, v[:])
+}
+
+// zoneIndex returns the index of the interface an IPv6 zone names ("lo",
+// or a number), as trace/sock's own sockaddrs do; 0 for none.
+func zoneIndex(zone string) uint32 {
+	if zone == "" {
+		return 0
+	}
+	if ifi, err := net.InterfaceByName(zone); err == nil {
+		return uint32(ifi.Index)
+	}
+	if n, err := strconv.ParseUint(zone, 10, 32); err == nil {
+		return uint32(n)
+	}
+	return 0
 }
