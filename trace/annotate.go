@@ -250,13 +250,13 @@ func offered(e *Event) int {
 }
 
 // sameAs names, for the calls that a stream socket's write and read may be
-// made with, the note that says so; the ops map to their own key, so
-// that a datagram's sendto (OpSendto) gets none.
+// made with, the note that says so. Only a write or a read gets it: a
+// datagram's sendto or sendmsg (OpSendto) is no stand-in for anything.
 var sameAs = map[string]string{
 	"sendto": "note.is_write", "send": "note.is_write", "sendmsg": "note.is_write", "writev": "note.is_write",
-	"sendmmsg": "note.is_write", string(OpWrite): "note.is_write",
+	"sendmmsg": "note.is_write",
 	"recvfrom": "note.is_read", "recv": "note.is_read", "recvmsg": "note.is_read", "readv": "note.is_read",
-	"recvmmsg": "note.is_read", string(OpRead): "note.is_read",
+	"recvmmsg": "note.is_read",
 }
 
 // waiting names, for a blocking call's Begin line, what the call waits for.
@@ -282,7 +282,7 @@ func notes(e *Event) []Note {
 			}
 			ns = append(ns, Note{Key: w})
 		}
-		if key := sameAs[e.Syscall]; key != "" && key == sameAs[string(e.Op)] && e.Syscall != string(e.Op) {
+		if key := sameAs[e.Syscall]; key != "" && (e.Op == OpWrite || e.Op == OpRead) && e.Syscall != string(e.Op) {
 			// Python's sendall is sendto, its recv recvfrom: on a
 			// connected TCP socket, a write and a read.
 			ns = append(ns, Note{Key: key, Args: []any{e.Syscall}})

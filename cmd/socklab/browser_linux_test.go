@@ -90,7 +90,8 @@ func waitFor(t *testing.T, ctx context.Context, what, expr string) {
 	defer cancel()
 	if _, err := chromedp.Run(ctx, chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
 		phase, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](`document.body.dataset.phase`))
-		t.Fatalf("waiting for %s (%s): %v (the page's phase: %q)", what, expr, err, phase)
+		status, _ := chromedp.Run(context.WithoutCancel(ctx), chromedp.Evaluate[string](`document.querySelector("#status").textContent`))
+		t.Fatalf("waiting for %s (%s): %v (the page's phase: %q, its status: %q)", what, expr, err, phase, status)
 	}
 }
 

@@ -10,7 +10,8 @@
 //
 // Test hooks (stable: trace/web's browser tests query these):
 //
-//   document.body.dataset.phase   "idle" | "running" | "waiting" | "done" | "replay"
+//   document.body.dataset.phase   "loading" (until the page has drawn itself once) | "idle" | "running" |
+//                                 "waiting" | "done" | "replay"
 //   document.body.dataset.lang    "en" | "zh"
 //   document.body.dataset.events  the number of events drawn
 //   document.body.dataset.mode    "live" | "replay"
