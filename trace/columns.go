@@ -4,6 +4,7 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/socklab/socklab/trace/i18n"
 )
@@ -51,8 +52,10 @@ func NewColumnsSink(w io.Writer, opts *ColumnsOptions) *ColumnsSink {
 	if o.Lang == "" {
 		o.Lang = i18n.EN
 	}
+	// A quoted preview is one word: it must fit in a column's line.
+	preview := min(o.Preview, max(8, o.Width/2-cellIndent-20))
 	return &ColumnsSink{w: w, width: o.Width, opts: o.TextOptions, told: make(map[string]bool),
-		ann: NewAnnotator(&AnnotateOptions{Preview: o.Preview, Lang: o.Lang, Explain: o.Explain})}
+		ann: NewAnnotator(&AnnotateOptions{Preview: preview, Lang: o.Lang, Explain: o.Explain})}
 }
 
 // Handle writes e's line, and an arrow when bytes (or the end of the
@@ -176,7 +179,15 @@ func (s *ColumnsSink) arrow(e *Event) string {
 // character, as Chinese text breaks between any two characters (but not
 // before its closing punctuation). A word
 // longer than a line is cut.
-func Wrap(s string, width int) []string {
+func Wrap(s string, width int) []string { return wrap(s, width, true) }
+
+// WrapWords is Wrap, except that a word longer than a line is never cut:
+// it gets a line of its own, longer than width. A trace line's tokens
+// (an address, a state, a quoted preview) are what a class reads and
+// copies, and a terminal cutting them is what the wrapping is for.
+func WrapWords(s string, width int) []string { return wrap(s, width, false) }
+
+func wrap(s string, width int, cutLong bool) []string {
 	var lines []string
 	for Width(s) > width && width > 1 {
 		cut, w := 0, 0
@@ -202,6 +213,13 @@ func Wrap(s string, width int) []string {
 			w += rw
 			prevWide, prevSpace = isWide, r == ' '
 		}
+		if end <= 0 && !cutLong {
+			// No break fits: the word runs on to the next break.
+			end, next = nextBreak(s)
+			if end >= len(s) {
+				break
+			}
+		}
 		if end <= 0 {
 			end, next = cut, cut
 		}
@@ -215,18 +233,24 @@ func Wrap(s string, width int) []string {
 // the step number ("[ 9] "), under the call.
 const cellIndent = 5
 
-// wrapCell wraps s to width columns, its continuation lines indented.
+// wrapCell wraps s to width columns, its continuation lines indented,
+// between words (a word longer than the column is cut only as a last
+// resort: the column's edge is a hard one).
 func wrapCell(s string, width, indent int) []string {
+	s = glue.Replace(s)
 	first := Wrap(s, width)
-	if len(first) <= 1 || width-indent < 10 {
-		return first
+	if len(first) > 1 && width-indent >= 10 {
+		lines := []string{first[0]}
+		rest := strings.TrimLeft(s[len(first[0]):], " ")
+		for _, l := range Wrap(rest, width-indent) {
+			lines = append(lines, strings.Repeat(" ", indent)+l)
+		}
+		first = lines
 	}
-	lines := []string{first[0]}
-	rest := strings.TrimLeft(s[len(first[0]):], " ")
-	for _, l := range Wrap(rest, width-indent) {
-		lines = append(lines, strings.Repeat(" ", indent)+l)
+	for i, l := range first {
+		first[i] = unglue.Replace(strings.TrimRight(l, " "))
 	}
-	return lines
+	return first
 }
 
 // Truncate cuts s to at most width terminal columns, ending in "…" when it
@@ -247,4 +271,18 @@ func Truncate(s string, width int) string {
 		w += rw
 	}
 	return s
+}
+
+// nextBreak returns where the first word of s ends and the next begins:
+// at the first space, or after the first wide character.
+func nextBreak(s string) (end, next int) {
+	for i, r := range s {
+		switch {
+		case i > 0 && r == ' ':
+			return i, i + 1
+		case wide(r):
+			return i + utf8.RuneLen(r), i + utf8.RuneLen(r)
+		}
+	}
+	return len(s), len(s)
 }

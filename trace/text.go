@@ -21,10 +21,11 @@ type TextOptions struct {
 	// Explain adds, under the first line of each kind, one sentence saying
 	// what it means.
 	Explain bool
-	// Width, if set, is the terminal's width: explanations wrap to it
-	// (between words, or characters for Chinese), instead of leaving the
-	// terminal to break their words. The trace lines themselves are not
-	// wrapped, as strace's are not.
+	// Width, if set, is the terminal's width: lines wrap to it between
+	// words (or Chinese characters), never inside one, their next lines
+	// indented under the call (a hanging indent), and explanations the
+	// same way, instead of leaving the terminal to cut an address or a
+	// state in two. Data previews shrink to fit a narrow terminal.
 	Width int
 }
 
@@ -59,8 +60,27 @@ func NewTextSink(w io.Writer, opts *TextOptions) *TextSink {
 	if s.opts.Lang == "" {
 		s.opts.Lang = i18n.EN
 	}
-	s.ann = NewAnnotator(&AnnotateOptions{Preview: s.opts.Preview, Lang: s.opts.Lang, Explain: s.opts.Explain})
+	preview := s.opts.Preview
+	if s.opts.Width > 0 {
+		// A quoted preview is one word: it must fit on a wrapped line.
+		preview = min(preview, max(8, s.opts.Width-s.lineIndent()-20))
+	}
+	s.ann = NewAnnotator(&AnnotateOptions{Preview: preview, Lang: s.opts.Lang, Explain: s.opts.Explain})
 	return s
+}
+
+// callColumn is where a line's call starts: after the time (11 columns),
+// the peer (2 + 8 + 1), the step (5) and the operation (12).
+const callColumn = 39
+
+// lineIndent is how far a wrapped line's next lines are indented: under
+// the call, or, on a terminal too narrow to leave the call 40 columns
+// there, under the peer.
+func (s *TextSink) lineIndent() int {
+	if s.opts.Width-callColumn >= 40 {
+		return callColumn
+	}
+	return 13
 }
 
 // explainIndent puts an explanation under the call column of its line.
@@ -111,10 +131,14 @@ func (s *TextSink) Handle(e Event) error {
 		// line stamped later, rather than hide it.
 		line = append(append(line, "  "...), l.T("note.packet_late")...)
 	}
-	if s.opts.Color {
-		line = []byte(s.painter.paint(&e, string(line)))
+	if s.opts.Width > 0 && Width(string(line)) > s.opts.Width {
+		line = s.wrapLine(&e, line)
+	} else {
+		if s.opts.Color {
+			line = []byte(s.painter.paint(&e, string(line)))
+		}
+		line = append(line, '\n')
 	}
-	line = append(line, '\n')
 	if s.opts.Explain && an.Explain != "" && !s.told[an.Explain] {
 		s.told[an.Explain] = true
 		line = s.appendExplanation(line, l.T(an.Explain))
@@ -125,3 +149,36 @@ func (s *TextSink) Handle(e Event) error {
 	}
 	return err
 }
+
+// wrapLine breaks a line wider than the terminal between words, its next
+// lines under the call, each line coloured on its own (so that a pane's
+// border or the next line never takes the colour).
+func (s *TextSink) wrapLine(e *Event, line []byte) []byte {
+	indent := s.lineIndent()
+	text := glue.Replace(string(line))
+	first := WrapWords(text, s.opts.Width)[0]
+	rest := strings.TrimLeft(text[len(first):], " ")
+	lines := []string{first}
+	pad := strings.Repeat(" ", indent)
+	for _, l := range WrapWords(rest, s.opts.Width-indent) {
+		lines = append(lines, pad+l)
+	}
+	out := line[:0:0]
+	for _, l := range lines {
+		l = unglue.Replace(strings.TrimRight(l, " "))
+		if s.opts.Color {
+			l = s.painter.paint(e, l)
+		}
+		out = append(append(out, l...), '\n')
+	}
+	return out
+}
+
+// glue keeps together what reads as one thing though it has a space in
+// it: a result and its value ("= -1"), an arrow and where it points
+// ("→ server"). A no-break space holds them while a line wraps, and
+// unglue gives the space back.
+var (
+	glue   = strings.NewReplacer(" = ", " =\u00a0", "→ ", "→\u00a0")
+	unglue = strings.NewReplacer("\u00a0", " ")
+)
