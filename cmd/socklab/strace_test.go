@@ -130,8 +130,15 @@ var (
 // for each call on it, from the socket() or accept4() that made it to the
 // close() that ended it. Other descriptors (the runtime's, files, standard
 // output) are left out. afterClose lists calls made on a socket's number
-// after its close, before anything made that number again: a trace must
-// not show a close that strace contradicts.
+// after its close, which nothing made that number again to explain: a
+// trace must not show a close that strace contradicts.
+//
+// strace -f logs each thread's stops in the order it collects them, not in
+// the order they happened across threads: one thread's connect(8) can be
+// logged before another thread's socket() = 8 that it follows (seen in CI
+// under load, http lesson). So a call on a closed number is held until the
+// number is made again — then it is the new socket's, after its making —
+// and reported only if nothing makes it again.
 func kernelCalls(t *testing.T, path string) (calls map[int][]string, afterClose []string) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -147,6 +154,42 @@ func kernelCalls(t *testing.T, path string) (calls map[int][]string, afterClose 
 	live := make(map[int]bool)
 	closed := make(map[int]bool) // socket numbers closed and not made again
 	calls = make(map[int][]string)
+	type heldCall struct {
+		name string
+		ret  int
+		line string
+	}
+	held := make(map[int][]heldCall) // calls on a closed number, logged before what made it again
+	// made records that fd is a socket again, and gives it the calls
+	// logged on its number before its making was.
+	var made func(fd int)
+	note := func(fd int, name string, ret int) {
+		if !live[fd] || name == "setsockopt" {
+			return // setsockopt is traced only for the options lessons set
+		}
+		calls[fd] = append(calls[fd], fmt.Sprintf("%s=%d", name, ret))
+		switch {
+		case name == "accept4" && ret >= 0:
+			made(ret)
+		case name == "close":
+			delete(live, fd)
+			closed[fd] = true
+		}
+	}
+	made = func(fd int) {
+		live[fd] = true
+		delete(closed, fd)
+		early := held[fd]
+		delete(held, fd)
+		for _, h := range early {
+			note(fd, h.name, h.ret)
+		}
+	}
+	// taken forgets what was held on a number a file or the runtime took.
+	taken := func(fd int) {
+		delete(closed, fd)
+		delete(held, fd)
+	}
 	for _, line := range strings.Split(string(data), "\n") {
 		m := straceLine.FindStringSubmatch(line)
 		if m == nil {
@@ -186,39 +229,33 @@ func kernelCalls(t *testing.T, path string) (calls map[int][]string, afterClose 
 			if strings.HasPrefix(rest, "socket(AF_NETLINK") {
 				// socklab asking sock_diag for the kernel's view: an
 				// observation, like reading a file, not a traced socket.
-				delete(closed, ret)
+				taken(ret)
 				continue
 			}
 			if ret >= 0 {
-				live[ret] = true
-				delete(closed, ret)
 				calls[ret] = append(calls[ret], fmt.Sprintf("%s=%d", name, ret))
+				made(ret)
 			}
 			continue
 		case "openat":
-			delete(closed, ret) // a file took the number: calls on it are the file's
+			taken(ret) // a file took the number: calls on it are the file's
 			continue
 		}
 		if name == "fcntl" && strings.Contains(rest, "F_DUPFD") && ret >= 0 {
 			// The duplicate handed to Go's poller: the runtime's, like a
 			// file, from then on. The F_DUPFD itself is on the socket.
-			delete(closed, ret)
+			taken(ret)
 		}
 		fd := atoi(c[2])
 		if closed[fd] {
-			afterClose = append(afterClose, rest)
+			held[fd] = append(held[fd], heldCall{name, ret, rest})
+			continue
 		}
-		if !live[fd] || name == "setsockopt" {
-			continue // setsockopt is traced only for the options lessons set
-		}
-		calls[fd] = append(calls[fd], fmt.Sprintf("%s=%d", name, ret))
-		switch {
-		case name == "accept4" && ret >= 0:
-			live[ret] = true
-			delete(closed, ret)
-		case name == "close":
-			delete(live, fd)
-			closed[fd] = true
+		note(fd, name, ret)
+	}
+	for _, early := range held {
+		for _, h := range early {
+			afterClose = append(afterClose, h.line)
 		}
 	}
 	return calls, afterClose
