@@ -1,6 +1,8 @@
 package trace
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -42,5 +44,38 @@ func TestAnnotatorNotes(t *testing.T) {
 				t.Errorf("notes %q, want %q", got, tt.want)
 			}
 		})
+	}
+}
+
+// TestPacketJSON: a packet's absent options are left out of JSON, and read
+// back as absent (-1) whether a trace leaves them out or, as traces did
+// before, says -1.
+func TestPacketJSON(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		p    Packet
+		want string
+	}{
+		{"an ACK has no options", Packet{Proto: "tcp", From: "a", To: "b", Flags: "ACK", Seq: 1, Ack: 1, Window: 65536, MSS: -1, WScale: -1},
+			`{"proto":"tcp","from":"a","to":"b","flags":"ACK","seq":1,"ack":1,"win":65536}`},
+		{"a SYN has them", Packet{Proto: "tcp", From: "a", To: "b", Flags: "SYN", Window: 65495, MSS: 65495, WScale: 7, SACK: true},
+			`{"proto":"tcp","from":"a","to":"b","flags":"SYN","seq":0,"ack":0,"win":65495,"mss":65495,"wscale":7,"sack":true}`},
+		{"a window scale of 0 is one", Packet{Proto: "tcp", From: "a", To: "b", Flags: "SYN", MSS: 536, WScale: 0},
+			`{"proto":"tcp","from":"a","to":"b","flags":"SYN","seq":0,"ack":0,"win":0,"mss":536,"wscale":0}`},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := json.Marshal(tt.p)
+			if err != nil || string(got) != tt.want {
+				t.Fatalf("Marshal = %s, %v; want %s", got, err, tt.want)
+			}
+			var back Packet
+			if err := json.Unmarshal(got, &back); err != nil || !reflect.DeepEqual(back, tt.p) {
+				t.Errorf("read back %+v, %v; want %+v", back, err, tt.p)
+			}
+		})
+	}
+	var old Packet
+	if err := json.Unmarshal([]byte(`{"proto":"tcp","from":"a","to":"b","flags":"ACK","seq":1,"ack":1,"win":9,"mss":-1,"wscale":-1}`), &old); err != nil || old.MSS != -1 || old.WScale != -1 {
+		t.Errorf("an older trace's -1 read as %+v, %v", old, err)
 	}
 }

@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"encoding/json"
 	"time"
 )
 
@@ -203,39 +204,41 @@ type KernelView struct {
 }
 
 // A Packet is one TCP segment or UDP datagram on the wire. Its JSON form
-// is the "packet" object of the trace format (docs/trace-format.md).
+// (packetJSON) is the "packet" object of the trace format
+// (docs/trace-format.md).
 type Packet struct {
-	Proto string `json:"proto"` // "tcp" or "udp"
+	Proto string // "tcp" or "udp"
 	// From and To are its source and destination addresses; ToPeer is the
 	// peer whose socket has To, when the trace knows it.
-	From   string `json:"from"`
-	To     string `json:"to"`
-	ToPeer string `json:"to_peer,omitempty"`
+	From   string
+	To     string
+	ToPeer string
 	// Flags are the TCP flags, as a class names them: "SYN", "SYN-ACK",
 	// "ACK", "PSH-ACK", "FIN-ACK", "RST", "RST-ACK"; "" for UDP.
-	Flags string `json:"flags,omitempty"`
+	Flags string
 	// Seq and Ack are relative, as Wireshark shows them: counted from the
 	// first sequence number each direction sent (its SYN's), so that the
 	// first byte of data is 1. Ack is 0 when the ACK flag is off.
-	Seq uint32 `json:"seq"`
-	Ack uint32 `json:"ack"`
+	Seq uint32
+	Ack uint32
 	// Window is the receive window it advertises, in bytes: scaled by the
 	// window scale its sender announced in the handshake (a SYN's own
 	// window is never scaled).
-	Window int `json:"win"`
+	Window int
 	// The options a handshake announces, when this packet has them: the
 	// largest segment the sender takes (MSS, -1 when absent), its window
 	// scale (WScale, -1 when absent) and whether it can acknowledge
-	// selectively (SACK).
-	MSS    int  `json:"mss"`
-	WScale int  `json:"wscale"`
-	SACK   bool `json:"sack,omitempty"`
+	// selectively (SACK). JSON leaves out what is absent (see
+	// MarshalJSON).
+	MSS    int
+	WScale int
+	SACK   bool
 
 	// Frame is the whole frame as the capture read it (Ethernet, as
 	// loopback carries it), and Sent the kernel's stamp of it (wall
 	// time): what a pcapng file holds. Neither is in the JSON trace.
-	Frame []byte    `json:"-"`
-	Sent  time.Time `json:"-"`
+	Frame []byte
+	Sent  time.Time
 }
 
 // Label names the packet in one word: its TCP flags, or UDP.
@@ -345,4 +348,51 @@ func StepOf(role Role, op Op, phase Phase, failed bool) int {
 		}
 	}
 	return 0
+}
+
+// packetJSON is a Packet's JSON form: the handshake's options only when
+// the packet has them.
+type packetJSON struct {
+	Proto  string `json:"proto"`
+	From   string `json:"from"`
+	To     string `json:"to"`
+	ToPeer string `json:"to_peer,omitempty"`
+	Flags  string `json:"flags,omitempty"`
+	Seq    uint32 `json:"seq"`
+	Ack    uint32 `json:"ack"`
+	Window int    `json:"win"`
+	MSS    *int   `json:"mss,omitempty"`
+	WScale *int   `json:"wscale,omitempty"`
+	SACK   bool   `json:"sack,omitempty"`
+}
+
+// MarshalJSON leaves out the options a packet does not carry (absent, not
+// -1).
+func (p Packet) MarshalJSON() ([]byte, error) {
+	j := packetJSON{Proto: p.Proto, From: p.From, To: p.To, ToPeer: p.ToPeer, Flags: p.Flags,
+		Seq: p.Seq, Ack: p.Ack, Window: p.Window, SACK: p.SACK}
+	if p.MSS >= 0 {
+		j.MSS = &p.MSS
+	}
+	if p.WScale >= 0 {
+		j.WScale = &p.WScale
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: an absent option is -1.
+func (p *Packet) UnmarshalJSON(b []byte) error {
+	var j packetJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*p = Packet{Proto: j.Proto, From: j.From, To: j.To, ToPeer: j.ToPeer, Flags: j.Flags,
+		Seq: j.Seq, Ack: j.Ack, Window: j.Window, SACK: j.SACK, MSS: -1, WScale: -1}
+	if j.MSS != nil {
+		p.MSS = *j.MSS
+	}
+	if j.WScale != nil {
+		p.WScale = *j.WScale
+	}
+	return nil
 }
