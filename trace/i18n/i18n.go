@@ -9,7 +9,10 @@ package i18n
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // Lang is a language socklab speaks.
@@ -51,9 +54,10 @@ func FromEnv(getenv func(string) string) Lang {
 	return EN
 }
 
-// T returns the message key in l, formatted with args as fmt.Sprintf does.
-// A key missing from l's catalogue falls back to English, and one missing
-// from both shows itself, so a mistake is visible but never fatal.
+// T returns the message key in l, formatted with args as fmt.Sprintf does,
+// a duration said in l (see Duration). A key missing from l's catalogue
+// falls back to English, and one missing from both shows itself, so a
+// mistake is visible but never fatal.
 func (l Lang) T(key string, args ...any) string {
 	text, ok := l.catalogue()[key]
 	if !ok {
@@ -64,7 +68,52 @@ func (l Lang) T(key string, args ...any) string {
 	if len(args) == 0 {
 		return text
 	}
+	if l != EN {
+		cloned := false
+		for i, a := range args {
+			if d, ok := a.(time.Duration); ok {
+				if !cloned {
+					args, cloned = slices.Clone(args), true // the caller's slice stays as it was
+				}
+				args[i] = l.Duration(d)
+			}
+		}
+	}
 	return fmt.Sprintf(text, args...)
+}
+
+// Duration says d in l. English keeps Go's own form ("415µs", "59.9s",
+// "2m15s"), which a programmer meets everywhere; Chinese says its units in
+// words ("415 微秒", "59.9 秒", "2 分 15 秒").
+func (l Lang) Duration(d time.Duration) string {
+	if l != ZH {
+		return d.String()
+	}
+	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	sign := ""
+	if d < 0 {
+		sign, d = "-", -d
+	}
+	switch {
+	case d == 0:
+		return "0 秒"
+	case d < time.Microsecond:
+		return sign + num(float64(d)) + " 纳秒"
+	case d < time.Millisecond:
+		return sign + num(float64(d)/float64(time.Microsecond)) + " 微秒"
+	case d < time.Second:
+		return sign + num(float64(d)/float64(time.Millisecond)) + " 毫秒"
+	case d < time.Minute:
+		return sign + num(d.Seconds()) + " 秒"
+	case d < time.Hour:
+		m := d / time.Minute
+		if rest := d - m*time.Minute; rest > 0 {
+			return sign + strconv.Itoa(int(m)) + " 分 " + num(rest.Seconds()) + " 秒"
+		}
+		return sign + strconv.Itoa(int(m)) + " 分钟"
+	}
+	h := d / time.Hour
+	return sign + strconv.Itoa(int(h)) + " 小时 " + l.Duration(d-h*time.Hour)
 }
 
 // Has reports whether the catalogue of l has key.

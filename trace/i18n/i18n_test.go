@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"slices"
 	"testing"
+	"time"
 )
 
 var verb = regexp.MustCompile(`%[-+# 0-9.]*[a-zA-Z%]`)
@@ -53,5 +54,31 @@ func TestT(t *testing.T) {
 	}
 	if got := EN.T("no.such.key"); got != "{no.such.key}" {
 		t.Errorf("a missing key: got %q, want it to show itself", got)
+	}
+}
+
+// TestDuration: Chinese says a duration's units in words, English keeps
+// Go's form, and T says a duration argument in its language.
+func TestDuration(t *testing.T) {
+	for _, tt := range []struct {
+		d      time.Duration
+		en, zh string
+	}{
+		{0, "0s", "0 秒"},
+		{415 * time.Microsecond, "415µs", "415 微秒"},
+		{1500 * time.Microsecond, "1.5ms", "1.5 毫秒"},
+		{59900 * time.Millisecond, "59.9s", "59.9 秒"},
+		{time.Minute, "1m0s", "1 分钟"},
+		{135 * time.Second, "2m15s", "2 分 15 秒"},
+	} {
+		if got := EN.Duration(tt.d); got != tt.en {
+			t.Errorf("EN.Duration(%v) = %q, want %q", tt.d, got, tt.en)
+		}
+		if got := ZH.Duration(tt.d); got != tt.zh {
+			t.Errorf("ZH.Duration(%v) = %q, want %q", tt.d, got, tt.zh)
+		}
+	}
+	if got := ZH.T("note.returned_after", 415*time.Microsecond); got != "（415 微秒 后返回）" {
+		t.Errorf("T with a duration in Chinese = %q", got)
 	}
 }
