@@ -29,6 +29,11 @@ type Annotator struct {
 	flows  map[flow][]int    // each direction's writes, in bytes, not yet all read
 	resets map[peerFD]bool   // sockets whose connection was reset
 	conns  map[peerFD]bool   // sockets that accept or connect gave a connection
+	// finFirst are the sockets whose writing side a shutdown ended: their
+	// FIN went before their close. timeWait are the local addresses whose
+	// connection a close left in TIME_WAIT, for a later bind on them.
+	finFirst map[peerFD]bool
+	timeWait map[string]bool
 	latest time.Duration     // the latest time a line has shown
 }
 
@@ -51,7 +56,8 @@ type AnnotateOptions struct {
 // NewAnnotator returns an annotator. opts may be nil.
 func NewAnnotator(opts *AnnotateOptions) *Annotator {
 	a := &Annotator{states: make(map[peerFD]string), flows: make(map[flow][]int),
-		resets: make(map[peerFD]bool), conns: make(map[peerFD]bool)}
+		resets: make(map[peerFD]bool), conns: make(map[peerFD]bool), finFirst: make(map[peerFD]bool),
+		timeWait: make(map[string]bool)}
 	if opts != nil {
 		a.opts = *opts
 	}
@@ -392,12 +398,27 @@ func (a *Annotator) explain(e *Event) string {
 		a.conns[peerFD{e.Peer, e.Ret}] = true
 	case e.Op == OpConnect && e.Phase == End && e.Err == nil:
 		a.conns[fd] = true
+	case e.Op == OpShutdown && e.Phase == End && e.Err == nil && (e.Command == "SHUT_WR" || e.Command == "SHUT_RDWR"):
+		a.finFirst[fd] = true
 	case e.Op == OpClose && e.Phase == End:
+		if e.Kernel.State == "TIME_WAIT" && e.Local != "" {
+			a.timeWait[e.Local] = true
+		}
+		if e.Kernel.PeerState == "TIME_WAIT" && e.Remote != "" {
+			a.timeWait[e.Remote] = true
+		}
+		finFirst := a.finFirst[fd]
+		delete(a.finFirst, fd)
 		delete(a.resets, fd) // the number may be given to a new socket
 		delete(a.conns, fd)
 		// What was written and never read is gone with the connection.
 		delete(a.flows, flow{e.Local, e.Remote})
 		delete(a.flows, flow{e.Remote, e.Local})
+		if finFirst && e.Kernel.State == "TIME_WAIT" {
+			// Its FIN went with shutdown, before the other end's,
+			// however late this close came.
+			return "explain.close.state.shutdown"
+		}
 	}
 	// Only a reset says the connection is gone: EPIPE also follows this
 	// side's own shutdown, after which close still sends FIN.
@@ -427,6 +448,10 @@ func (a *Annotator) explain(e *Event) string {
 		return "explain.close.unix"
 	case e.Op == OpClose && e.Phase == End && e.Kernel.State != "TIME_WAIT" && e.Kernel.PeerState == "TIME_WAIT":
 		return "explain.close.state.other"
+	case e.Op == OpBind && e.Phase == End && e.Errno == "EADDRINUSE" && a.timeWait[e.Local]:
+		return "explain.bind.inuse.timewait"
+	case e.Op == OpBind && e.Phase == End && e.Err == nil && a.timeWait[e.Local]:
+		return "explain.bind.reuse"
 	}
 	return explanation(e)
 }

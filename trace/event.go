@@ -101,9 +101,11 @@ type Event struct {
 	// The meaning of the call's arguments, typed (Arg only displays them):
 	// Offered is, on a write or sendto, the bytes offered, and on a read
 	// or recvfrom, the buffer's size; Option names the option a
-	// setsockopt sets ("SO_REUSEADDR"); Command is fcntl's ("F_SETFL",
-	// "F_DUPFD_CLOEXEC"); Abort marks a close that resets the connection
-	// (SO_LINGER 0 was set: it sends RST, not FIN).
+	// setsockopt sets ("SO_REUSEADDR"); Command is the call's command:
+	// fcntl's ("F_SETFL", "F_DUPFD_CLOEXEC"), ioctl's ("FIONBIO"),
+	// epoll_ctl's ("EPOLL_CTL_ADD"), shutdown's direction ("SHUT_WR");
+	// Abort marks a close that resets the connection (SO_LINGER 0 was
+	// set: it sends RST, not FIN).
 	Offered int
 	Option  string
 	Command string

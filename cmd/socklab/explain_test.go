@@ -30,10 +30,18 @@ var keyLines = []struct {
 	{"stream", `read\(\d+, "你\\xe5"`, "explain.read.split_char", "", ""},
 	{"halfclose", `shutdown\(\d+, SHUT_WR\)`, "explain.shutdown", "", ""},
 	{"halfclose", `read\(\d+, "", \d+\) = 0`, "explain.read.eof", "", ""},
+	// Who waits in TIME_WAIT is who sent FIN first: the client, with
+	// shutdown, though it calls close last.
+	{"halfclose", `close\(\d+\) = 0  \S+[:：] ?TIME_WAIT`, "explain.close.state.shutdown", `close\(\d+\) = 0  \S+[:：] ?TIME_WAIT`, ""},
+	{"halfclose", `close\(\d+\) = 0 .*CLOSED.*TIME_WAIT`, "explain.close.state.other", `close\(\d+\) = 0 .*CLOSED.*TIME_WAIT`, ""},
 	{"backlog", `connect\(\d+, [^)]*\) = 0`, "explain.connect.end", "", ""},
 	{"refused", `= -1 ECONNREFUSED`, "explain.connect.refused", "", ""},
 	{"addrinuse", `= -1 EADDRINUSE`, "explain.bind.inuse", "", ""},
 	{"addrinuse", `setsockopt\(\d+, SOL_SOCKET, SO_REUSEADDR`, "explain.setsockopt.SO_REUSEADDR", "", ""},
+	// The lines the lesson exists for: the port held by TIME_WAIT alone,
+	// then taken with SO_REUSEADDR.
+	{"addrinuse", `= -1 EADDRINUSE`, "explain.bind.inuse.timewait", "", `close\(\d+\) = 0 .*TIME_WAIT`},
+	{"addrinuse", `bind\(\d+, [^)]*\) = 0`, "explain.bind.reuse", "", `close\(\d+\) = 0 .*TIME_WAIT`},
 	{"timewait", `close\(\d+\) = 0  kernel: TIME_WAIT`, "explain.close.state", `close\(\d+\) = 0  kernel: TIME_WAIT`, ""},
 	{"timewait", `close\(\d+\) = 0  kernel: CLOSED, other end TIME_WAIT`, "explain.close.state.other", `close\(\d+\) = 0  kernel: CLOSED, other end TIME_WAIT`, ""},
 	{"reset", `setsockopt\(\d+, SOL_SOCKET, SO_LINGER`, "explain.setsockopt.SO_LINGER", "", ""},
@@ -94,4 +102,26 @@ func TestKeyLinesAreExplained(t *testing.T) {
 			})
 		}
 	}
+}
+
+// TestRefusedBindPromisesNothing: in refused nobody ever listens on the
+// port the server binds, so the sentence under its bind must not promise
+// that clients will connect there (it said "clients will connect here").
+func TestRefusedBindPromisesNothing(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run(context.Background(), []string{"run", "refused", "--explain", "--layout=lines"}, env{stdout: &stdout, stderr: &stderr}); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(stdout.String(), "\n")
+	for i, line := range lines {
+		if !regexp.MustCompile(`bind\(\d+, [^)]*\) = 0`).MatchString(line) || i+1 == len(lines) {
+			continue
+		}
+		said := strings.TrimSpace(lines[i+1])
+		if strings.Contains(said, "will connect") || !strings.Contains(said, "once it listens") {
+			t.Errorf("refused's bind is explained as %q: nobody listens there", said)
+		}
+		return
+	}
+	t.Errorf("no bind in refused's run:\n%s", stdout.String())
 }

@@ -59,7 +59,7 @@ var en = map[string]string{
 
 	// One sentence per step, for --explain.
 	"explain.create.server":           "socket() gives the server a file descriptor: a socket not yet tied to any address.",
-	"explain.bind":                    "The socket now owns this address and port: clients will connect here.",
+	"explain.bind":                    "The socket now owns this address and port; once it listens, clients can connect here.",
 	"explain.bind.inuse":              "Another socket holds this port: one that listens, or a connection on it waiting in TIME_WAIT. bind fails with EADDRINUSE.",
 	"explain.setsockopt":              "setsockopt changes how the kernel treats this socket; the option and its value are in the call.",
 	"explain.read.reset":              "The peer aborted the connection with RST: read fails with ECONNRESET, and any bytes still on the way are lost.",
@@ -124,7 +124,7 @@ var en = map[string]string{
 	"explain.read.end":                "read returned the bytes that had arrived, up to the size of the buffer.",
 	"explain.read.eof":                "read returned 0: the peer closed its side, and nothing more will come.",
 	"explain.close":                   "close gives the descriptor back; the kernel sends FIN to the peer.",
-	"explain.close.state":             "The side that closed first waits in TIME_WAIT (60 s on Linux), so that late packets of this connection die out.",
+	"explain.close.state":             "This side sent its FIN first, so it is the one that waits in TIME_WAIT (60 s on Linux), so that late packets of this connection die out.",
 	"explain.shutdown":                "shutdown ends one direction of the connection, or both, without closing the descriptor.",
 	"explain.interrupted":             "socklab shut the socket down to wake the blocked call.",
 
@@ -438,7 +438,7 @@ prompt (on a terminal), else from one line of standard input.`,
 	"explain.read.interrupted":    "This 0 is not the peer's end of file: socklab shut the socket down to wake the read.",
 	"explain.connect.interrupted": "socklab gave up and shut the socket down to wake connect: the error shown comes from that shutdown, not from the server. Left alone, a connect with no answer waits while the kernel resends SYN (about two minutes on Linux), then fails with ETIMEDOUT.",
 	"explain.close.after_reset":   "close gives the descriptor back; the connection was already reset, so nothing goes on the wire and no TIME_WAIT follows.",
-	"explain.close.state.other":   "This side closed second: its socket is gone. The other end, which closed first, waits in TIME_WAIT (60 s on Linux).",
+	"explain.close.state.other":   "The other end sent its FIN first, so it, not this side, waits in TIME_WAIT (60 s on Linux); this side's socket is gone.",
 	// Flags, alike on every command (issue 12).
 	"why.int":                     "write a whole number, like 5",
 	"err.flag_empty":              "--%s is empty",
@@ -596,4 +596,7 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 	"explain.accept.queued":           "The kernel already finished these handshakes: accept only takes the first connection from the queue, without waiting.",
 	"explain.read.queued":             "The bytes are already in the receive buffer: read copies them out without waiting.",
 	"explain.nonblock.eagain.program": "EAGAIN on a non-blocking socket: nothing yet. The call returns at once; the program waits for readiness elsewhere (poll, select, epoll) and tries again.",
+	"explain.close.state.shutdown":    "This side's FIN went first, with shutdown, before the other end's: so this side waits in TIME_WAIT (60 s on Linux), though it called close last. What decides is who sent FIN first, not who called close first.",
+	"explain.bind.inuse.timewait":     "Nothing listens on this port any more, but a connection on it still waits in TIME_WAIT: bind fails with EADDRINUSE until the wait ends, unless the new socket sets SO_REUSEADDR.",
+	"explain.bind.reuse": "bind takes the port although a connection on it still waits in TIME_WAIT: SO_REUSEADDR allows it. On Linux the socket that left the TIME_WAIT must have set SO_REUSEADDR too, not only the new one.",
 }

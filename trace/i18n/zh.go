@@ -54,7 +54,7 @@ var zh = map[string]string{
 	"note.more_bytes":           "…（另有 %d 字节）",
 
 	"explain.create.server":           "socket() 给了服务器一个文件描述符：一个还没有绑定任何地址的套接字。",
-	"explain.bind":                    "这个套接字现在占用了这个地址和端口：客户端将连接到这里。",
+	"explain.bind":                    "这个套接字现在占用了这个地址和端口；等它开始监听，客户端就能连接到这里。",
 	"explain.bind.inuse":              "别的套接字占着这个端口：一个正在监听的，或者这个端口上还处在 TIME_WAIT 的连接。bind 以 EADDRINUSE 失败。",
 	"explain.setsockopt":              "setsockopt 改变内核对待这个套接字的方式；选项和取值都写在调用里。",
 	"explain.read.reset":              "对方用 RST 中止了连接：read 以 ECONNRESET 失败，尚在途中的数据会丢失。",
@@ -119,7 +119,7 @@ var zh = map[string]string{
 	"explain.read.end":                "read 返回了已经到达的字节，最多装满缓冲区。",
 	"explain.read.eof":                "read 返回 0：对方关闭了它那一端，不会再有数据了。",
 	"explain.close":                   "close 归还描述符；内核向对方发送 FIN。",
-	"explain.close.state":             "先关闭的一方要在 TIME_WAIT 中等待（Linux 上 60 秒），让这个连接迟到的报文消失。",
+	"explain.close.state":             "这一端先发出了 FIN，所以由它在 TIME_WAIT 中等待（Linux 上 60 秒），让这个连接迟到的报文消失。",
 	"explain.shutdown":                "shutdown 结束连接的一个方向（或两个方向），但不关闭描述符。",
 	"explain.interrupted":             "socklab 对套接字调用 shutdown，唤醒了阻塞中的调用。",
 
@@ -424,7 +424,7 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	"explain.read.interrupted":    "这个 0 不是对方的文件结束：是 socklab 对套接字调用了 shutdown 来唤醒 read。",
 	"explain.connect.interrupted": "socklab 不再等待，对套接字调用了 shutdown 来唤醒 connect：显示的错误来自这次 shutdown，而不是服务器。如果不管它，没有回应的 connect 会一直等，内核不断重发 SYN（Linux 上大约两分钟），然后以 ETIMEDOUT 失败。",
 	"explain.close.after_reset":   "close 交还描述符；连接早已被重置，所以线路上什么也不发送，之后也没有 TIME_WAIT。",
-	"explain.close.state.other":   "这一端是后关闭的：它的套接字已经没有了。先关闭的另一端在 TIME_WAIT 中等待（Linux 上 60 秒）。",
+	"explain.close.state.other":   "另一端先发出了 FIN，所以是它而不是这一端在 TIME_WAIT 中等待（Linux 上 60 秒）；这一端的套接字已经没有了。",
 	// 各个命令一致的选项（issue 12）。
 	"why.int":                     "请写一个整数，比如 5",
 	"err.flag_empty":              "--%s 为空",
@@ -580,4 +580,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"explain.accept.queued":           "内核已经完成了这些握手：accept 只是从队列里取出第一个连接，不用等待。",
 	"explain.read.queued":             "字节已经在接收缓冲区里了：read 直接把它们复制出来，不用等待。",
 	"explain.nonblock.eagain.program": "非阻塞套接字上的 EAGAIN：暂时什么都没有。调用立即返回；程序在别处（poll、select、epoll）等待就绪，然后再试。",
+	"explain.close.state.shutdown":    "这一端的 FIN 通过 shutdown 先于另一端发出：所以虽然它最后才调用 close，等待 TIME_WAIT 的仍是它（Linux 上 60 秒）。决定因素是谁先发出 FIN，而不是谁先调用 close。",
+	"explain.bind.inuse.timewait":     "这个端口已经没有人在监听了，但它上面还有一个连接在 TIME_WAIT 中等待：在等待结束之前 bind 会以 EADDRINUSE 失败，除非新套接字设置了 SO_REUSEADDR。",
+	"explain.bind.reuse": "虽然这个端口上还有一个连接在 TIME_WAIT 中等待，bind 仍然拿到了它：SO_REUSEADDR 允许这样做。在 Linux 上，留下 TIME_WAIT 的那个套接字也必须设置过 SO_REUSEADDR，不只是新的这个。",
 }

@@ -88,6 +88,7 @@ func (m *model) decodeEntry(pc *pending) {
 			e.Arg = strconv.Itoa(int(int32(a[i])))
 		case howToShut:
 			e.Arg = shutdownHow(a[i])
+			e.Command = e.Arg
 		case sockopt:
 			e.Arg, e.Option = sockoptArgs(a[i], next(i)), sockoptName(a[i], next(i))
 		case setflFlags:

@@ -344,7 +344,7 @@ func (s *Socket) Shutdown(how How) error {
 		return ErrClosed
 	}
 	e := s.event(trace.OpShutdown, "shutdown")
-	e.Arg = how.String()
+	e.Command, e.Arg = how.String(), how.String()
 	if err := s.peer.Admit(&e); err != nil {
 		return &CallError{Call: "shutdown", Err: err}
 	}
