@@ -34,7 +34,7 @@ type Annotator struct {
 	// connection a close left in TIME_WAIT, for a later bind on them.
 	finFirst map[peerFD]bool
 	timeWait map[string]bool
-	latest time.Duration     // the latest time a line has shown
+	latest   time.Duration // the latest time a line has shown
 }
 
 // AnnotateOptions configures [NewAnnotator]. The zero value is the default.
