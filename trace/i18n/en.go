@@ -599,4 +599,5 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 	"explain.close.state.shutdown":    "This side's FIN went first, with shutdown, before the other end's: so this side waits in TIME_WAIT (60 s on Linux), though it called close last. What decides is who sent FIN first, not who called close first.",
 	"explain.bind.inuse.timewait":     "Nothing listens on this port any more, but a connection on it still waits in TIME_WAIT: bind fails with EADDRINUSE until the wait ends, unless the new socket sets SO_REUSEADDR.",
 	"explain.bind.reuse":              "bind takes the port although a connection on it still waits in TIME_WAIT: SO_REUSEADDR allows it. On Linux the socket that left the TIME_WAIT must have set SO_REUSEADDR too, not only the new one.",
+	"web.forbidden":                   "socklab web: this address needs the token that socklab web printed (the whole URL, ?token=…)",
 }

@@ -583,4 +583,5 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"explain.close.state.shutdown":    "这一端的 FIN 通过 shutdown 先于另一端发出：所以虽然它最后才调用 close，等待 TIME_WAIT 的仍是它（Linux 上 60 秒）。决定因素是谁先发出 FIN，而不是谁先调用 close。",
 	"explain.bind.inuse.timewait":     "这个端口已经没有人在监听了，但它上面还有一个连接在 TIME_WAIT 中等待：在等待结束之前 bind 会以 EADDRINUSE 失败，除非新套接字设置了 SO_REUSEADDR。",
 	"explain.bind.reuse":              "虽然这个端口上还有一个连接在 TIME_WAIT 中等待，bind 仍然拿到了它：SO_REUSEADDR 允许这样做。在 Linux 上，留下 TIME_WAIT 的那个套接字也必须设置过 SO_REUSEADDR，不只是新的这个。",
+	"web.forbidden":                   "socklab web：这个地址需要 socklab web 打印出的令牌（完整的网址，含 ?token=…）",
 }

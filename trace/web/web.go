@@ -148,7 +148,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.Set("Cache-Control", "no-cache")
 		http.StripPrefix("/static", s.files).ServeHTTP(w, r)
 	case !s.allowed(r):
-		http.Error(w, "socklab web: this address needs the token that socklab web printed (the whole URL, ?token=…)", http.StatusForbidden)
+		http.Error(w, s.readerLang(r).T("web.forbidden"), http.StatusForbidden)
 	case r.URL.Path == "/":
 		h.Set("Cache-Control", "no-store")
 		page, err := static.ReadFile("static/index.html")
@@ -296,4 +296,21 @@ func (e *ReplayError) Say(l i18n.Lang) string {
 		return reason
 	}
 	return l.T("replay.line", e.Line, reason)
+}
+
+// readerLang is the language of a page that has no catalogue yet (the
+// token's refusal): the browser's first choice when socklab speaks it,
+// else the one socklab web was started in.
+func (s *Server) readerLang(r *http.Request) i18n.Lang {
+	for _, part := range strings.Split(r.Header.Get("Accept-Language"), ",") {
+		tag, _, _ := strings.Cut(strings.TrimSpace(part), ";")
+		primary, _, _ := strings.Cut(tag, "-")
+		if l, ok := i18n.Parse(primary); ok {
+			return l
+		}
+		if primary != "" && primary != "*" {
+			break // the reader's first choice is one socklab does not speak
+		}
+	}
+	return s.opts.Lang
 }

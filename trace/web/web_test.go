@@ -193,6 +193,32 @@ func TestTokenIsRequired(t *testing.T) {
 	}
 }
 
+// TestRefusalInTheReadersLanguage: the page that refuses a missing token
+// speaks the browser's language when socklab does, else socklab web's.
+func TestRefusalInTheReadersLanguage(t *testing.T) {
+	_, hs := serve(t, web.Options{Run: runner(nil), Lessons: lessonList(), Lesson: "basic", Lang: i18n.ZH})
+	for _, tc := range []struct{ accept, want string }{
+		{"zh-CN,zh;q=0.9,en;q=0.8", i18n.ZH.T("web.forbidden")},
+		{"en-GB,en;q=0.9", i18n.EN.T("web.forbidden")},
+		{"fr-FR,fr;q=0.9", i18n.ZH.T("web.forbidden")}, // socklab web's own
+		{"", i18n.ZH.T("web.forbidden")},
+	} {
+		req, _ := http.NewRequest("GET", hs.URL+"/", nil)
+		if tc.accept != "" {
+			req.Header.Set("Accept-Language", tc.accept)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden || strings.TrimSpace(string(body)) != tc.want {
+			t.Errorf("Accept-Language %q: %d %q, want 403 %q", tc.accept, resp.StatusCode, body, tc.want)
+		}
+	}
+}
+
 func TestInfo(t *testing.T) {
 	srv, hs := serve(t, web.Options{Run: runner(nil), Lessons: lessonList(), Lesson: "echo", Lang: i18n.ZH})
 	resp, err := http.Get(hs.URL + "/api/info?token=" + srv.Token())
