@@ -196,7 +196,7 @@ func TestTrafficTable(t *testing.T) {
 		want   map[string][3]int // what → messages, payload, connections
 	}{
 		{"http", map[string][3]int{"wire.http.close": {3, 36, 3}, "wire.http.keepalive": {3, 36, 1}}},
-		{"websocket", map[string][3]int{"wire.ws.handshake": {0, 0, 1}, "wire.ws.server": {3, 36, 0}, "wire.ws.client": {1, len(DefaultMessage), 0}, "wire.ws.close": {2, 0, 0}}},
+		{"websocket", map[string][3]int{"wire.ws.handshake": {0, 0, 1}, "wire.ws.server": {3, 36, 0}, "wire.ws.client": {1, len(DefaultMessage), 0}, "wire.ws.close": {2, 10, 0}}}, // each close frame carries status 1000 and "bye"
 	} {
 		t.Run(tt.lesson, func(t *testing.T) {
 			l, _ := Lookup(tt.lesson)

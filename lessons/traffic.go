@@ -14,11 +14,15 @@ import (
 
 // A TrafficTable says what a run of the http or websocket lesson sent,
 // measured from its trace: the bytes each write really handed the kernel,
-// parsed back into the HTTP messages and WebSocket frames they carried.
-// Nothing in it is typed in, and nothing in it is captured: it counts
-// what write() was given, not packets (the packets are trace/wire's).
+// parsed back into the HTTP messages and WebSocket frames they carried,
+// and, when the run captured its packets (--wire), what those packets
+// carried: IP and TCP headers, the handshake, the ACKs and the FINs.
+// Nothing in it is typed in.
 type TrafficTable struct {
 	Rows []TrafficRow
+	// Packets says the rows' Packets and PacketBytes were measured: the
+	// trace holds the run's packets with their frames.
+	Packets bool
 }
 
 // A TrafficRow is one kind of traffic.
@@ -33,6 +37,11 @@ type TrafficRow struct {
 	Payload     int // the bytes the application meant to send: bodies, frame payloads
 	Written     int // every byte written, both directions
 	Connections int // TCP connections opened for it
+	// Packets and PacketBytes are the packets that carried this traffic
+	// and their bytes from the IP header on (what the network carries),
+	// both directions, the handshake, pure ACKs and FINs included; only
+	// when TrafficTable.Packets.
+	Packets, PacketBytes int
 }
 
 // Overhead is the bytes each message cost beyond its payload: headers, the
@@ -44,9 +53,42 @@ func (r TrafficRow) Overhead() int {
 	return (r.Written - r.Payload) / r.Messages
 }
 
-// carried is what one connection carried, each direction in order.
+// carried is what one connection carried, each direction in order, and,
+// once measured, which row each byte of it counts for.
 type carried struct {
 	toServer, toClient []byte
+	// spans cover toServer's bytes (0) and toClient's (1) in order; the
+	// first row is the connection's own (its HTTP kind, or the WebSocket
+	// handshake), which its handshake, ACKs and FIN are counted with when
+	// nothing else claims them; closing is the WebSocket close frames'.
+	spans        [2][]span
+	first, close *TrafficRow
+}
+
+// A span is bytes [from, to) of one direction, counted for row.
+type span struct {
+	from, to int
+	row      *TrafficRow
+}
+
+// claim counts bytes [from, to) of direction dir for r.
+func (s *carried) claim(dir, from, to int, r *TrafficRow) {
+	if s.first == nil {
+		s.first = r
+	}
+	if to > from {
+		s.spans[dir] = append(s.spans[dir], span{from, to, r})
+	}
+}
+
+// rowAt is the row byte off of direction dir counts for.
+func (s *carried) rowAt(dir, off int) *TrafficRow {
+	for _, sp := range s.spans[dir] {
+		if off >= sp.from && off < sp.to {
+			return sp.row
+		}
+	}
+	return nil
 }
 
 // streams gathers, per TCP connection, the bytes each side wrote. A
@@ -106,12 +148,64 @@ func measureTraffic(events []trace.Event) (TrafficTable, error) {
 		}
 	}
 	var t TrafficTable
+	t.Packets = countPackets(events, byConn)
 	for _, what := range []string{"wire.http.close", "wire.http.keepalive", "wire.ws.handshake", "wire.ws.server", "wire.ws.client", "wire.ws.close"} {
 		if r := rows[what]; r != nil {
 			t.Rows = append(t.Rows, *r)
 		}
 	}
 	return t, nil
+}
+
+// ethernetHeader is what loopback's frames carry before the IP header.
+const ethernetHeader = 14
+
+// countPackets adds the run's packets to the rows of the connections they
+// belong to, and reports whether it could: the trace must hold packets
+// (--wire) with their frames. A data segment counts for the row its first
+// byte does; the handshake for the connection's first row; a FIN for the
+// WebSocket close frames' row, if there is one; a pure ACK for the row of
+// the last data the other side sent (what it acknowledges).
+func countPackets(events []trace.Event, byConn map[string]*carried) bool {
+	seen := false
+	last := map[*carried][2]*TrafficRow{} // per connection, the row of each direction's last data
+	for _, e := range events {
+		p := e.Packet
+		if p == nil || p.Proto != "tcp" {
+			continue
+		}
+		if len(p.Frame) <= ethernetHeader {
+			return false // a replay's packets: their frames are not kept
+		}
+		dir, s := 0, byConn[p.From]
+		if s == nil {
+			dir, s = 1, byConn[p.To]
+		}
+		if s == nil || s.first == nil {
+			continue // a connection that carried nothing measured
+		}
+		seen = true
+		r := s.first
+		switch {
+		case e.N > 0:
+			if at := s.rowAt(dir, int(p.Seq)-1); at != nil {
+				r = at
+			}
+			l := last[s]
+			l[dir] = r
+			last[s] = l
+		case strings.Contains(p.Flags, "FIN") && s.close != nil:
+			r = s.close
+		case strings.Contains(p.Flags, "SYN"):
+		default: // a pure ACK: of the other side's last data
+			if other := last[s][1-dir]; other != nil {
+				r = other
+			}
+		}
+		r.Packets++
+		r.PacketBytes += len(p.Frame) - ethernetHeader
+	}
+	return seen
 }
 
 func isUpgrade(toServer []byte) bool {
@@ -167,6 +261,8 @@ func measureHTTP(s *carried, row func(string) *TrafficRow) error {
 	}
 	if r != nil {
 		r.Written += len(s.toServer) + len(s.toClient)
+		s.claim(0, 0, len(s.toServer), r)
+		s.claim(1, 0, len(s.toClient), r)
 	}
 	return nil
 }
@@ -191,11 +287,15 @@ func measureWebSocket(s *carried, row func(string) *TrafficRow) error {
 	hs := row("wire.ws.handshake")
 	hs.Connections++
 	hs.Written += reqs.n - reqR.Buffered() + resps.n - respR.Buffered()
-	for _, dir := range []struct {
+	s.claim(0, 0, reqs.n-reqR.Buffered(), hs)
+	s.claim(1, 0, resps.n-respR.Buffered(), hs)
+	for i, dir := range []struct {
 		r    *bufio.Reader
+		c    *counting
 		what string
-	}{{reqR, "wire.ws.client"}, {respR, "wire.ws.server"}} {
+	}{{reqR, reqs, "wire.ws.client"}, {respR, resps, "wire.ws.server"}} {
 		for {
+			at := dir.c.n - dir.r.Buffered()
 			f, err := readFrame(dir.r)
 			if errors.Is(err, io.EOF) {
 				break
@@ -212,8 +312,12 @@ func measureWebSocket(s *carried, row func(string) *TrafficRow) error {
 			if f.fin && f.opcode != opContinuation {
 				w.Messages++
 			}
-			if f.opcode != opClose {
-				w.Payload += f.payload
+			// A close frame's payload is its status code and reason
+			// ("1000", "bye"): payload like any other.
+			w.Payload += f.payload
+			s.claim(i, at, at+f.size, w)
+			if f.opcode == opClose {
+				s.close = w
 			}
 		}
 	}
@@ -283,8 +387,12 @@ func readFrame(r *bufio.Reader) (frame, error) {
 func (t TrafficTable) String() string {
 	var b strings.Builder
 	for _, r := range t.Rows {
-		fmt.Fprintf(&b, "%s: %d messages, %d payload bytes, %d bytes on the wire, %d overhead bytes per message, %d connections\n",
+		fmt.Fprintf(&b, "%s: %d messages, %d payload bytes, %d bytes written, %d overhead bytes per message, %d connections",
 			r.What, r.Messages, r.Payload, r.Written, r.Overhead(), r.Connections)
+		if t.Packets {
+			fmt.Fprintf(&b, ", %d packets of %d bytes", r.Packets, r.PacketBytes)
+		}
+		b.WriteByte('\n')
 	}
 	return b.String()
 }

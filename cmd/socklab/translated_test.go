@@ -116,7 +116,7 @@ func newTranslatedPage(t *testing.T, l lessons.Lesson) string {
 	begin := func(n string) string { b, e := markers(n); return b + e }
 	var wire string
 	if l.Traffic != nil {
-		wire = "## 线路上传了什么\n\n" + begin("wire") + "\n"
+		wire = "## 程序写出了什么\n\n" + begin("wire") + "\n"
 	}
 	return fmt.Sprintf(`# %s
 

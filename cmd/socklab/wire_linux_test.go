@@ -3,12 +3,15 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -155,4 +158,54 @@ func jsonEvents(t *testing.T, out []byte) []trace.JSONEvent {
 		events = append(events, e)
 	}
 	return events
+}
+
+// TestTrafficTableCountsPackets: with --wire, the http and websocket
+// lessons' tables count the packets that carried each row's traffic and
+// their bytes from the IP header on: never less than the bytes written plus
+// 40 bytes of IPv4 and TCP headers a packet; Connection: close pays three
+// handshakes and three teardowns where keep-alive pays one. As root (CI).
+func TestTrafficTableCountsPackets(t *testing.T) {
+	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("CI runs as root")
+		}
+		t.Skip("capturing needs CAP_NET_RAW: run as root (CI does)")
+	}
+	for _, lesson := range []string{"http", "websocket"} {
+		t.Run(lesson, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			if code := run(context.Background(), []string{"run", lesson, "--wire", "--layout=lines"}, env{stdout: &stdout, stderr: &stderr}); code != 0 {
+				t.Fatalf("exit %d: %s", code, stderr.String())
+			}
+			lines := strings.Split(stdout.String(), "\n")
+			at := slices.IndexFunc(lines, func(l string) bool { return strings.Contains(l, "bytes in packets") })
+			if at < 0 {
+				t.Fatalf("no packet columns in the table:\n%s", stdout.String())
+			}
+			packets := map[string]int{}
+			for _, l := range lines[at+1:] {
+				f := strings.Fields(l)
+				if len(f) < 8 {
+					break
+				}
+				if _, err := strconv.Atoi(f[len(f)-1]); err != nil {
+					break // the note under the table
+				}
+				n := func(i int) int { v, _ := strconv.Atoi(f[len(f)-i]); return v }
+				written, count, bytesIn := n(5), n(2), n(1)
+				what := strings.Join(f[:len(f)-7], " ")
+				if count == 0 || bytesIn < written+40*count {
+					t.Errorf("%s: %d packets of %d bytes for %d bytes written", what, count, bytesIn, written)
+				}
+				packets[what] = count
+			}
+			if lesson == "http" && packets["HTTP, Connection: close"] < packets["HTTP, keep-alive"]+2*6 {
+				t.Errorf("Connection: close took %d packets, keep-alive %d: want at least two more handshakes and teardowns", packets["HTTP, Connection: close"], packets["HTTP, keep-alive"])
+			}
+			if len(packets) == 0 {
+				t.Errorf("no rows under the table's head:\n%s", stdout.String())
+			}
+		})
+	}
 }
