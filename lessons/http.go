@@ -16,6 +16,7 @@ var httpLesson = Lesson{
 	Summary: summary("http"),
 	Run:     runHTTP,
 	Traffic: measureTraffic,
+	Preview: 512, // whole HTTP headers: what the lesson is about
 }
 
 // HTTP is request and response: the server cannot send anything it was

@@ -43,6 +43,10 @@ type Lesson struct {
 	// Script is the lesson's teaching order: the calls a trace.Conductor
 	// gives their turns to, one at a time, in this order (--step, --delay).
 	Script []trace.Point
+	// Preview, when set, is how many bytes of its data a line shows by
+	// default: the lessons that teach a protocol's headers show them whole
+	// (a 101 response cut at 64 bytes hid Sec-WebSocket-Accept).
+	Preview int
 	// Traffic, for the lessons that carry a protocol (http, websocket),
 	// measures from a run's events the bytes their writes handed the
 	// kernel, message by message (a TrafficTable; not a packet capture).

@@ -18,6 +18,7 @@ var websocketLesson = Lesson{
 	Run:     runWebSocket,
 	Uses:    []string{"message"},
 	Traffic: measureTraffic,
+	Preview: 512, // whole HTTP headers: what the lesson is about
 }
 
 // WebSocket starts as HTTP: the client asks to upgrade the connection

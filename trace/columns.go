@@ -52,8 +52,12 @@ func NewColumnsSink(w io.Writer, opts *ColumnsOptions) *ColumnsSink {
 	if o.Lang == "" {
 		o.Lang = i18n.EN
 	}
-	// A quoted preview is one word: it must fit in a column's line.
-	preview := min(o.Preview, max(8, o.Width/2-cellIndent-20))
+	// A quoted preview is one word: the default must fit in a column's
+	// line (one Preview sets is shown whole).
+	preview := o.Preview
+	if opts == nil || opts.Preview <= 0 {
+		preview = min(preview, max(8, o.Width/2-cellIndent-20))
+	}
 	return &ColumnsSink{w: w, width: o.Width, opts: o.TextOptions, told: make(map[string]bool),
 		ann: NewAnnotator(&AnnotateOptions{Preview: preview, Lang: o.Lang, Explain: o.Explain})}
 }

@@ -25,7 +25,8 @@ type TextOptions struct {
 	// words (or Chinese characters), never inside one, their next lines
 	// indented under the call (a hanging indent), and explanations the
 	// same way, instead of leaving the terminal to cut an address or a
-	// state in two. Data previews shrink to fit a narrow terminal.
+	// state in two. The default preview shrinks to fit a narrow terminal
+	// (one Preview sets is shown whole).
 	Width int
 }
 
@@ -61,7 +62,7 @@ func NewTextSink(w io.Writer, opts *TextOptions) *TextSink {
 		s.opts.Lang = i18n.EN
 	}
 	preview := s.opts.Preview
-	if s.opts.Width > 0 {
+	if s.opts.Width > 0 && (opts == nil || opts.Preview <= 0) {
 		// A quoted preview is one word: it must fit on a wrapped line.
 		preview = min(preview, max(8, s.opts.Width-s.lineIndent()-20))
 	}

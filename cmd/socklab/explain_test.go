@@ -125,3 +125,19 @@ func TestRefusedBindPromisesNothing(t *testing.T) {
 	}
 	t.Errorf("no bind in refused's run:\n%s", stdout.String())
 }
+
+// TestHandshakeHeadersWhole: the lessons that teach a protocol's headers
+// show them whole — the websocket lesson's 101 response with its
+// Sec-WebSocket-Accept, which a 64-byte preview cut off — even on a
+// narrow terminal.
+func TestHandshakeHeadersWhole(t *testing.T) {
+	for _, width := range []int{0, 80} {
+		var stdout, stderr bytes.Buffer
+		if code := run(context.Background(), []string{"run", "websocket", "--layout=lines"}, env{stdout: &stdout, stderr: &stderr, termWidth: width}); code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr.String())
+		}
+		if !regexp.MustCompile(`(?i)Sec-WebSocket-Accept:\s+[A-Za-z0-9+/]{27}=`).MatchString(stdout.String()) {
+			t.Errorf("width %d: no whole Sec-WebSocket-Accept header in:\n%s", width, stdout.String())
+		}
+	}
+}

@@ -30,6 +30,10 @@ type command struct {
 	wire     bool
 	pcap     string
 	web      bool // run --web: the run goes to a browser page
+	// preview, when set, is how many bytes of data a line shows: a
+	// lesson's own (lessons.Lesson.Preview), whole, never shrunk to the
+	// terminal's width.
+	preview int
 }
 
 func newCommand(e *env, name, synopsis string) *command {

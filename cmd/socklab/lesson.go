@@ -58,6 +58,7 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	// block, as the lessons teach them): a client and its server's handler
 	// may both be blocked at once, past Go's default bound of 10,000.
 	debug.SetMaxThreads(max(10000, 2*(*clients)+1000))
+	c.preview = lesson.Preview
 	s, err := c.openSession()
 	if err != nil {
 		return err

@@ -159,7 +159,10 @@ func (c *command) formatSink() (trace.Sink, error) {
 		// able to read the message a student sent, to answer it. A
 		// lesson's bytes are its own: a line shows their start and how
 		// many more there are, not a wall of a thousand digits.
-		preview := trace.DefaultPreview
+		// A lesson that teaches its bytes (HTTP headers) shows them
+		// whole. Otherwise the sink's default, which shrinks to fit a
+		// narrow terminal.
+		preview := c.preview
 		if c.name == "server" || c.name == "client" {
 			preview = lessons.ReadBuffer
 		}
