@@ -1,6 +1,7 @@
 package trace
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/socklab/socklab/trace/i18n"
@@ -42,3 +43,18 @@ func (e *DivergenceError) Say(l i18n.Lang) string {
 	want := PeerLabel(l, e.Want.Peer, "")
 	return l.T("line.hint", l.T("err.diverged", want, e.Want.Op, want, e.Got), l.T("hint.diverged"))
 }
+
+// Say says the point in l: "client connect begin", "客户端 连接 开始".
+func (p Point) Say(l i18n.Lang) string {
+	s := PeerLabel(l, p.Peer, "") + " " + l.T("op."+string(p.Op))
+	if p.EOF {
+		s += l.T("rule.eof")
+	}
+	if p.Occurrence > 1 {
+		s += "#" + strconv.Itoa(p.Occurrence)
+	}
+	return s + " " + l.T("rule."+string(p.Phase))
+}
+
+// Say says the rule in l: "client connect begin < server accept end".
+func (r Rule) Say(l i18n.Lang) string { return r.Before.Say(l) + " < " + r.After.Say(l) }

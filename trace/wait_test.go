@@ -73,3 +73,15 @@ func TestTextSinkWaits(t *testing.T) {
 		})
 	}
 }
+
+// TestRuleSaid: a rule reads in English as its String does, and in
+// Chinese with no English word but the calls' names.
+func TestRuleSaid(t *testing.T) {
+	r := Rule{Before: BeginOf("client", OpClose), After: EndOf("server", OpRead).AtEOF()}
+	if got, want := r.Say(i18n.EN), r.String(); got != want {
+		t.Errorf("EN: %q, want %q", got, want)
+	}
+	if got, want := r.Say(i18n.ZH), "客户端 关闭 开始 < 服务器 读（EOF） 结束"; got != want {
+		t.Errorf("ZH: %q, want %q", got, want)
+	}
+}

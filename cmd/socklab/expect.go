@@ -59,7 +59,7 @@ func expectTable(e *env, lesson lessons.Lesson, events []trace.Event, leftOpen [
 		case !c.OK:
 			mark, why = "✗", l.T(c.Broken)
 		}
-		row := fmt.Sprintf("  %s  %s", mark, c.Rule)
+		row := fmt.Sprintf("  %s  %s", mark, c.Rule.Say(l))
 		if why != "" {
 			row += "  " + why
 		}

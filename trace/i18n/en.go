@@ -603,4 +603,7 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 	"wire.title.packets":              "What this run sent: the bytes its writes carried, and the packets that carried them (IP and TCP headers, handshakes, ACKs and FINs included):",
 	"wire.col.packets":                "packets",
 	"wire.col.packet_bytes":           "bytes in packets",
+	"rule.begin":                      "begin",
+	"rule.end":                        "end",
+	"rule.eof":                        "(EOF)",
 }

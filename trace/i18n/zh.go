@@ -587,4 +587,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"wire.title.packets":              "这次运行发出了什么：每次 write 写出的字节，以及承载它们的报文（含 IP 和 TCP 头部、握手、ACK 和 FIN）：",
 	"wire.col.packets":                "报文数",
 	"wire.col.packet_bytes":           "报文总字节",
+	"rule.begin":                      "开始",
+	"rule.end":                        "结束",
+	"rule.eof":                        "（EOF）",
 }
