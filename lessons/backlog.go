@@ -36,14 +36,19 @@ func runBacklog(ctx context.Context, tr *trace.Tracer, opts Options) error {
 		}
 		defer ln.Close()
 		// Not a socket call: the server waits until every client's
-		// connect has returned, to show that none needed an accept.
+		// connect has returned, to show that none needed an accept. The
+		// stall watch knows: with a queue too small, a connect waits on
+		// the kernel's SYN retries, and the run must say so in a second.
+		awaited := server.Awaits(trace.OpConnect)
 		for range n {
 			select {
 			case <-connected:
 			case <-ctx.Done():
+				awaited()
 				return context.Cause(ctx)
 			}
 		}
+		awaited()
 		for range n {
 			conn, err := ln.Accept(ctx) // returns at once: it was queued
 			if err != nil {

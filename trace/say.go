@@ -19,7 +19,13 @@ func (e *StallError) Say(l i18n.Lang) string {
 
 // sayWho says who waited in what.
 func (e *StallError) sayWho(l i18n.Lang) string {
-	if kind := e.Kind(); kind != "" {
+	if kind := e.Kind(); kind == "connect" {
+		for _, p := range e.Peers {
+			if !p.Turn && !p.Others && p.Op == OpConnect {
+				return l.T("err.stall.connect", PeerLabel(l, p.Peer, ""))
+			}
+		}
+	} else if kind != "" {
 		key := "err.stall." + kind
 		if len(e.Peers) > 2 {
 			key += ".all"
@@ -29,8 +35,11 @@ func (e *StallError) sayWho(l i18n.Lang) string {
 	var parts []string
 	for _, p := range e.Peers {
 		key := "stall.in"
-		if p.Turn {
+		switch {
+		case p.Turn:
 			key = "stall.turn"
+		case p.Others:
+			key = "stall.others"
 		}
 		parts = append(parts, l.T(key, PeerLabel(l, p.Peer, ""), p.Op))
 	}

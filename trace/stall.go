@@ -32,6 +32,9 @@ type StalledPeer struct {
 	// Turn: the peer was not in a call but waiting for its turn in the
 	// conductor's script, to make a call of Op.
 	Turn bool
+	// Others: the peer was not in a call but waiting for the other
+	// peers' calls of Op (Peer.Awaits).
+	Others bool
 }
 
 // Reason names the cause in the trace (sock.Reasoner).
@@ -39,8 +42,16 @@ func (e *StallError) Reason() string { return "stall" }
 
 // Kind says what the stalled peers were doing alike: "reading" when
 // every one of two or more was in a read, "writing" when every one was in
-// a write (each buffer full), "" otherwise.
+// a write (each buffer full), "" otherwise; and "connect" when one was in
+// a connect, whatever the others did: on loopback a connect that waits is
+// the kernel resending a SYN the listener's full accept queue dropped
+// (the kernel's own retries, a minute or two), the first cause to name.
 func (e *StallError) Kind() string {
+	for _, p := range e.Peers {
+		if !p.Turn && !p.Others && p.Op == OpConnect {
+			return "connect"
+		}
+	}
 	if len(e.Peers) < 2 {
 		return ""
 	}
@@ -70,6 +81,8 @@ func (e *StallError) Error() string {
 			return "both peers are reading: each waits for the other to write"
 		}
 		return "every peer is reading: each waits for another to write"
+	case "connect":
+		return "a connect waits on the kernel's SYN retries: the listening socket's accept queue is full and nobody accepts"
 	case "writing":
 		if both {
 			return "both peers are writing and neither reads: each waits for the other to read"
@@ -84,6 +97,9 @@ func (e *StallError) Error() string {
 }
 
 func (p StalledPeer) String() string {
+	if p.Others {
+		return "the " + p.Peer + " waits for the others' " + string(p.Op)
+	}
 	if p.Turn {
 		return "the " + p.Peer + " waits for its turn to " + string(p.Op) + " (the script's order)"
 	}
@@ -115,6 +131,8 @@ func (p *Peer) stuck() (StalledPeer, bool) {
 		return StalledPeer{}, false
 	case p.waiting > 0:
 		return StalledPeer{Peer: p.name, Op: p.waitOp}, true
+	case p.awaiting > 0:
+		return StalledPeer{Peer: p.name, Op: p.awaitOp, Others: true}, true
 	case p.turn != "":
 		return StalledPeer{Peer: p.name, Op: p.turn, Turn: true}, true
 	}
@@ -143,6 +161,29 @@ func (t *Tracer) acceptDue() bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.accepting > 0 && t.connects > t.accepts
+}
+
+// Awaits tells the stall watch that the peer waits, outside any call, for
+// the other peers' calls of op (a server that lets its clients connect
+// before it accepts), until done is called: a run whose every peer then
+// waits is stuck as surely as one whose peers are all in calls.
+func (p *Peer) Awaits(op Op) (done func()) {
+	if p == nil {
+		return func() {}
+	}
+	t := p.tracer
+	t.mu.Lock()
+	p.awaiting++
+	p.awaitOp = op
+	t.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			t.mu.Lock()
+			p.awaiting--
+			t.mu.Unlock()
+		})
+	}
 }
 
 // setTurn records that the named peer waits for its turn to make a call of

@@ -253,6 +253,10 @@ type Peer struct {
 	waitOp    Op  // the op of the latest waiting call
 	turn      Op  // the op whose turn the peer waits for in a script, or ""
 	selfBound int // bounds short enough to end the wait by themselves
+	// awaiting counts waits outside any call for other peers' calls of
+	// awaitOp (Awaits): a server that waits for its clients' connects.
+	awaiting int
+	awaitOp  Op
 }
 
 // KernelState reports whether calls should record the kernel's view.

@@ -606,4 +606,7 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 	"rule.begin":                      "begin",
 	"rule.end":                        "end",
 	"rule.eof":                        "(EOF)",
+	"stall.others":                    "the %s waits for the others to %s",
+	"err.stall.connect":               "the %s's connect waits on the kernel's SYN retries: the server's accept queue is full (its listen backlog) and nobody accepts",
+	"hint.stall.connect":              "accept sooner, or give listen a larger backlog; left alone, the kernel retries the SYN for about two minutes before connect fails with ETIMEDOUT",
 }

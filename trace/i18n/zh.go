@@ -590,4 +590,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"rule.begin":                      "开始",
 	"rule.end":                        "结束",
 	"rule.eof":                        "（EOF）",
+	"stall.others":                    "%s在等其他对端%s",
+	"err.stall.connect":               "%s的 connect 在等内核重发 SYN：服务器的接受队列已满（listen 的 backlog），又没有人调用 accept",
+	"hint.stall.connect":              "早一点调用 accept，或者给 listen 一个更大的 backlog；不管它的话，内核会重发 SYN 大约两分钟，然后 connect 以 ETIMEDOUT 失败",
 }
