@@ -346,6 +346,8 @@ func notes(e *Event) []Note {
 // already holds for it, and so whether the call will wait.
 func queueNote(e *Event) Note {
 	switch {
+	case e.Op == OpAccept && e.Queued == 1:
+		return Note{Key: "queue.accept.one"}
 	case e.Op == OpAccept && e.Queued > 0:
 		return Note{Key: "queue.accept.some", Args: []any{e.Queued}}
 	case e.Op == OpAccept:

@@ -453,10 +453,28 @@ func TestReadmeTranscripts(t *testing.T) {
 
 var kernelNote = regexp.MustCompile(`  (?:kernel: |内核：).*?(  \(|  （|$)`)
 
-// stateless is textPeer without the kernel's states, which depend on
-// timing.
+// queueNote matches what a Begin line says of the kernel's queues ("none
+// queued: waits for a client", "1 connection queued: returns at once"),
+// in every language: whether the client's connect came first is timing,
+// and so is whether the peer's FIN came before a read began.
+var queueNote = func() *regexp.Regexp {
+	var alts []string
+	for _, pl := range pageLangs {
+		for _, key := range []string{"queue.accept.none", "queue.accept.one", "queue.accept.some", "queue.read.none",
+			"queue.read.some", "queue.recvfrom.none", "queue.recvfrom.some",
+			// No claim, when the kernel did not say (a read whose peer
+			// has closed, which returns at once).
+			"wait.accept", "wait.read", "wait.recvfrom"} {
+			alts = append(alts, strings.ReplaceAll(regexp.QuoteMeta(pl.lang.T(key)), "%d", "[0-9]+"))
+		}
+	}
+	return regexp.MustCompile("  (?:" + strings.Join(alts, "|") + ")")
+}()
+
+// stateless is textPeer without the kernel's states and queues, which
+// depend on timing.
 func stateless(line string) (string, string) {
-	return textPeer(kernelNote.ReplaceAllString(line, "$1"))
+	return textPeer(queueNote.ReplaceAllString(kernelNote.ReplaceAllString(line, "$1"), "  (queue)"))
 }
 
 var stepCall = regexp.MustCompile(`\[[ 0-9]+\] [a-z0-9]+\(|^ +[a-z]+\(`)

@@ -563,6 +563,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"note.inprogress":                 "握手已开始：调用不等它完成",
 	"errno.EINPROGRESS":               "操作正在进行中",
 	"queue.accept.none":               "队列为空：等待客户端",
+	"queue.accept.one":                "队列里有 1 个连接：立即返回",
 	"queue.accept.some":               "队列里有 %d 个连接：立即返回",
 	"queue.read.none":                 "没有数据在等：等待数据",
 	"queue.read.some":                 "有 %d 字节在等：立即返回",

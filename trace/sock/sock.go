@@ -193,6 +193,7 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 	if err := s.peer.Admit(&e); err != nil {
 		return nil, &CallError{Call: "accept", Err: err}
 	}
+	s.noteQueue(&e)
 	began := s.peer.Begin(&e)
 	var nfd int
 	var remote netip.AddrPort
@@ -294,6 +295,7 @@ func (s *Socket) Read(ctx context.Context, b []byte) (int, error) {
 	if err := s.peer.Admit(&e); err != nil {
 		return 0, &CallError{Call: "read", Err: err}
 	}
+	s.noteQueue(&e)
 	began := s.peer.Begin(&e)
 	var n int
 	over := s.receiving()
