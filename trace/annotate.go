@@ -29,7 +29,11 @@ type Annotator struct {
 	flows  map[flow][]int    // each direction's writes, in bytes, not yet all read
 	resets map[peerFD]bool   // sockets whose connection was reset
 	conns  map[peerFD]bool   // sockets that accept or connect gave a connection
-	latest time.Duration     // the latest time a line has shown
+	// pollers are the sockets handed to Go's runtime poller (their
+	// duplicate for it, fcntl F_DUPFD_CLOEXEC): their EAGAIN parks a
+	// goroutine; any other socket's, the program waits elsewhere itself.
+	pollers map[peerFD]bool
+	latest  time.Duration // the latest time a line has shown
 }
 
 // AnnotateOptions configures [NewAnnotator]. The zero value is the default.
@@ -51,7 +55,7 @@ type AnnotateOptions struct {
 // NewAnnotator returns an annotator. opts may be nil.
 func NewAnnotator(opts *AnnotateOptions) *Annotator {
 	a := &Annotator{states: make(map[peerFD]string), flows: make(map[flow][]int),
-		resets: make(map[peerFD]bool), conns: make(map[peerFD]bool)}
+		resets: make(map[peerFD]bool), conns: make(map[peerFD]bool), pollers: make(map[peerFD]bool)}
 	if opts != nil {
 		a.opts = *opts
 	}
@@ -394,9 +398,12 @@ func (a *Annotator) explain(e *Event) string {
 		a.conns[peerFD{e.Peer, e.Ret}] = true
 	case e.Op == OpConnect && e.Phase == End && e.Err == nil:
 		a.conns[fd] = true
+	case e.Op == OpFcntl && e.Phase == End && e.Err == nil && strings.HasPrefix(e.Command, "F_DUPFD"):
+		a.pollers[fd] = true
 	case e.Op == OpClose && e.Phase == End:
 		delete(a.resets, fd) // the number may be given to a new socket
 		delete(a.conns, fd)
+		delete(a.pollers, fd)
 		// What was written and never read is gone with the connection.
 		delete(a.flows, flow{e.Local, e.Remote})
 		delete(a.flows, flow{e.Remote, e.Local})
@@ -429,6 +436,11 @@ func (a *Annotator) explain(e *Event) string {
 		return "explain.close.unix"
 	case e.Op == OpClose && e.Phase == End && e.Kernel.State != "TIME_WAIT" && e.Kernel.PeerState == "TIME_WAIT":
 		return "explain.close.state.other"
+	case e.Phase == End && e.Errno == "EAGAIN" && e.Nonblock && e.Interrupt == "" && !a.pollers[fd] &&
+		(e.Op == OpAccept || e.Op == OpRead || e.Op == OpRecvfrom):
+		// Not Go's poller's socket (the lessons nonblocking and epoll):
+		// the program itself waits elsewhere.
+		return "explain.nonblock.eagain.program"
 	}
 	return explanation(e)
 }
