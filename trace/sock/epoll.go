@@ -103,8 +103,7 @@ func (ep *Epoll) ctl(command string, s *Socket, events int) error {
 	}
 	w := s.wait(events)
 	w.Remove = command == "EPOLL_CTL_DEL"
-	e := trace.Event{Op: trace.OpEpollCtl, Syscall: "epoll_ctl", FD: ep.fd, Command: command, Waits: []trace.Wait{w},
-		Kind: epollKind, Local: s.local, Remote: s.remote}
+	e := trace.Event{Op: trace.OpEpollCtl, Syscall: "epoll_ctl", FD: ep.fd, Command: command, Waits: []trace.Wait{w}, Kind: epollKind}
 	if err := ep.peer.Admit(&e); err != nil {
 		return &CallError{Call: "epoll_ctl", Err: err}
 	}
