@@ -134,7 +134,7 @@ func (e *TooManyClientsError) Error() string {
 
 // All returns every lesson, in teaching order.
 func All() []Lesson {
-	return []Lesson{basic, echo, stream, halfclose, concurrent, backlogLesson, refused, addrinuse, timewait, reset, timeout, udp, unixLesson, ipv6, gonet, httpLesson, websocketLesson}
+	return []Lesson{basic, echo, stream, halfclose, concurrent, nonblocking, epollLesson, backlogLesson, refused, addrinuse, timewait, reset, timeout, udp, unixLesson, ipv6, gonet, httpLesson, websocketLesson}
 }
 
 // Lookup returns the lesson with this name.

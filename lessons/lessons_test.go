@@ -105,6 +105,37 @@ var orderTests = []orderTest{
 		// Each connection's rules: TestConcurrentConnectionsKeepTheirOrder.
 	},
 	{
+		lesson: "nonblocking",
+		calls: map[string][]string{
+			// accept and read fail with EAGAIN first (no client yet,
+			// nothing sent yet); each peer waits only in poll.
+			"server": {"create", "bind", "getsockname", "listen", "fcntl", "accept", "poll", "accept", "fcntl",
+				"read", "poll", "read", "write", "poll", "read(EOF)", "close", "close"},
+			"client": {"create", "fcntl", "connect", "poll", "getsockopt", "getsockname", "write", "poll", "read", "close"},
+		},
+		rules: []trace.Rule{
+			// The client learns the address after the first accept's EAGAIN.
+			{Before: trace.EndOf("server", trace.OpAccept), After: trace.BeginOf("client", trace.OpCreate)},
+			{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpPoll)},
+			{Before: trace.BeginOf("client", trace.OpConnect), After: trace.EndOf("server", trace.OpAccept).Nth(2)},
+			// The client writes once the server's first read found nothing.
+			{Before: trace.EndOf("server", trace.OpRead), After: trace.BeginOf("client", trace.OpWrite)},
+			{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpPoll).Nth(2)},
+			{Before: trace.BeginOf("client", trace.OpWrite), After: trace.EndOf("server", trace.OpRead).Nth(2)},
+			{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpPoll).Nth(2)},
+			{Before: trace.BeginOf("server", trace.OpWrite), After: trace.EndOf("client", trace.OpRead)},
+			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpPoll).Nth(3)},
+			{Before: trace.BeginOf("client", trace.OpClose), After: trace.EndOf("server", trace.OpRead).AtEOF()},
+		},
+	},
+	{
+		lesson: "epoll",
+		// The server's calls depend on what each epoll_wait finds ready
+		// (TestEpollServesEveryClient checks them); the clients' do not.
+		calls: epollClientCalls(),
+		rules: epollRules(),
+	},
+	{
 		lesson: "backlog",
 		calls:  backlogCalls(),
 		rules:  backlogRules(),
@@ -291,6 +322,30 @@ func backlogRules() []trace.Rule {
 	return rules
 }
 
+// epollClientCalls: each client of the epoll lesson is an ordinary
+// blocking one.
+func epollClientCalls() map[string][]string {
+	calls := map[string][]string{}
+	for i := range DefaultClients {
+		calls[clientName(i)] = clientCalls
+	}
+	return calls
+}
+
+// epollRules: the clients connect once the server listens; the server's
+// first wait ends once a client has begun to connect.
+func epollRules() []trace.Rule {
+	var rules []trace.Rule
+	for i := range DefaultClients {
+		rules = append(rules,
+			trace.Rule{Before: trace.EndOf("server", trace.OpListen), After: trace.BeginOf(clientName(i), trace.OpConnect)},
+			trace.Rule{Before: trace.BeginOf(clientName(i), trace.OpConnect), After: trace.EndOf("server", trace.OpAccept).Nth(DefaultClients)},
+			trace.Rule{Before: trace.BeginOf(clientName(i), trace.OpClose), After: trace.EndOf("server", trace.OpClose).Nth(DefaultClients)},
+		)
+	}
+	return rules
+}
+
 // concurrentCalls: the server accepts DefaultClients clients, each served
 // by a handler of its own.
 func concurrentCalls() map[string][]string {
@@ -426,6 +481,10 @@ func TestLessonsTeachTheirErrors(t *testing.T) {
 		{"refused", trace.EndOf("client", trace.OpConnect), "ECONNREFUSED", 5},
 		{"reset", trace.EndOf("server", trace.OpRead), "ECONNRESET", 10},
 		{"timeout", trace.EndOf("client", trace.OpRead), "EAGAIN", 10},
+		{"nonblocking", trace.EndOf("server", trace.OpAccept), "EAGAIN", 6},
+		{"nonblocking", trace.EndOf("client", trace.OpConnect), "EINPROGRESS", 5},
+		{"nonblocking", trace.EndOf("client", trace.OpGetsockopt), "", 7},
+		{"nonblocking", trace.EndOf("server", trace.OpRead), "EAGAIN", 10},
 		{"addrinuse", trace.EndOf("server-2", trace.OpBind), "EADDRINUSE", 2},
 		{"addrinuse", trace.EndOf("server-3", trace.OpBind), "EADDRINUSE", 2},
 		{"addrinuse", trace.EndOf("server-3", trace.OpBind).Nth(2), "", 2},

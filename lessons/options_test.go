@@ -105,6 +105,8 @@ var carriers = map[string]carrier{
 	"halfclose": {client: "client", server: "server", send: trace.OpWrite, recv: trace.OpRead, message: true, reply: true},
 	"unix":      {client: "client", server: "server", send: trace.OpWrite, recv: trace.OpRead, message: true, reply: true},
 	"gonet":     {client: "client", server: "server", send: trace.OpWrite, recv: trace.OpRead, message: true, reply: true},
+	// Each reads what came once poll says it is there: the whole text.
+	"nonblocking": {client: "client", server: "server", send: trace.OpWrite, recv: trace.OpRead, message: true, reply: true},
 	// The client sends its two datagrams whatever the options; the server
 	// answers with the reply.
 	"udp": {client: "client", server: "server", send: trace.OpSendto, recv: trace.OpRecvfrom, reply: true},

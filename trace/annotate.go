@@ -34,7 +34,11 @@ type Annotator struct {
 	// connection a close left in TIME_WAIT, for a later bind on them.
 	finFirst map[peerFD]bool
 	timeWait map[string]bool
-	latest   time.Duration // the latest time a line has shown
+	// pollers are the sockets handed to Go's runtime poller (their
+	// duplicate for it, fcntl F_DUPFD_CLOEXEC): their EAGAIN parks a
+	// goroutine; any other socket's, the program waits elsewhere itself.
+	pollers map[peerFD]bool
+	latest  time.Duration // the latest time a line has shown
 }
 
 // AnnotateOptions configures [NewAnnotator]. The zero value is the default.
@@ -57,7 +61,7 @@ type AnnotateOptions struct {
 func NewAnnotator(opts *AnnotateOptions) *Annotator {
 	a := &Annotator{states: make(map[peerFD]string), flows: make(map[flow][]int),
 		resets: make(map[peerFD]bool), conns: make(map[peerFD]bool), finFirst: make(map[peerFD]bool),
-		timeWait: make(map[string]bool)}
+		timeWait: make(map[string]bool), pollers: make(map[peerFD]bool)}
 	if opts != nil {
 		a.opts = *opts
 	}
@@ -352,6 +356,8 @@ func notes(e *Event) []Note {
 // already holds for it, and so whether the call will wait.
 func queueNote(e *Event) Note {
 	switch {
+	case e.Op == OpAccept && e.Queued == 1:
+		return Note{Key: "queue.accept.one"}
 	case e.Op == OpAccept && e.Queued > 0:
 		return Note{Key: "queue.accept.some", Args: []any{e.Queued}}
 	case e.Op == OpAccept:
@@ -400,6 +406,8 @@ func (a *Annotator) explain(e *Event) string {
 		a.conns[fd] = true
 	case e.Op == OpShutdown && e.Phase == End && e.Err == nil && (e.Command == "SHUT_WR" || e.Command == "SHUT_RDWR"):
 		a.finFirst[fd] = true
+	case e.Op == OpFcntl && e.Phase == End && e.Err == nil && strings.HasPrefix(e.Command, "F_DUPFD"):
+		a.pollers[fd] = true
 	case e.Op == OpClose && e.Phase == End:
 		if e.Kernel.State == "TIME_WAIT" && e.Local != "" {
 			a.timeWait[e.Local] = true
@@ -411,6 +419,7 @@ func (a *Annotator) explain(e *Event) string {
 		delete(a.finFirst, fd)
 		delete(a.resets, fd) // the number may be given to a new socket
 		delete(a.conns, fd)
+		delete(a.pollers, fd)
 		// What was written and never read is gone with the connection.
 		delete(a.flows, flow{e.Local, e.Remote})
 		delete(a.flows, flow{e.Remote, e.Local})
@@ -452,6 +461,11 @@ func (a *Annotator) explain(e *Event) string {
 		return "explain.bind.inuse.timewait"
 	case e.Op == OpBind && e.Phase == End && e.Err == nil && a.timeWait[e.Local]:
 		return "explain.bind.reuse"
+	case e.Phase == End && e.Errno == "EAGAIN" && e.Nonblock && e.Interrupt == "" && !a.pollers[fd] &&
+		(e.Op == OpAccept || e.Op == OpRead || e.Op == OpRecvfrom):
+		// Not Go's poller's socket (the lessons nonblocking and epoll):
+		// the program itself waits elsewhere.
+		return "explain.nonblock.eagain.program"
 	}
 	return explanation(e)
 }

@@ -157,6 +157,8 @@ func explanation(e *Event) string {
 	case OpClose:
 		switch {
 		case !begin:
+		case e.Kind == "epoll":
+			return "explain.close.epoll"
 		case e.Abort:
 			return "explain.close.rst"
 		case e.Kind == "udp":

@@ -129,6 +129,12 @@ func jsonNote(n Note) JSONNote {
 		switch a := a.(type) {
 		case Note:
 			j.Args = append(j.Args, jsonNote(a))
+		case []Note: // a list (a poll's descriptors): each an object too
+			list := make([]JSONNote, len(a))
+			for i, n := range a {
+				list[i] = jsonNote(n)
+			}
+			j.Args = append(j.Args, list)
 		case time.Duration:
 			j.Args = append(j.Args, a.String())
 		default:

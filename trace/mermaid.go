@@ -70,7 +70,9 @@ func (s *MermaidSink) Handle(e Event) error {
 	if e.Phase == End && !s.wire {
 		other := s.addrs[e.Remote]
 		switch {
-		case e.Op == OpConnect && e.Err == nil && other != "":
+		case (e.Op == OpConnect && e.Err == nil || e.Connected) && other != "":
+			// Where the client learns it is connected: connect's return,
+			// or the SO_ERROR that a non-blocking connect's program asks.
 			fmt.Fprintf(&b, "    %s->>%s: %s\n", id, s.participant(&b, other, ""), mermaidText(s.lang.T("mermaid.handshake")))
 		case (e.Op == OpRead || e.Op == OpRecvfrom) && e.Err == nil && e.Interrupt == "" && other != "":
 			label := s.lang.T("mermaid.eof")

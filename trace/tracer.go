@@ -369,8 +369,8 @@ func (p *Peer) EndMeasured(e *Event, elapsed time.Duration) {
 // call through which a program learns that its non-blocking connect is
 // done (Event.Connected) is step 7.
 func stepOf(role Role, e *Event, phase Phase) int {
-	if e.Op == OpClose && e.Copies > 0 {
-		return 0
+	if e.Op == OpClose && (e.Copies > 0 || e.Kind == "epoll") {
+		return 0 // not the connection's close: an epoll set's is no step either
 	}
 	if e.Connected && role == Client && phase == End {
 		return 7 // where a non-blocking connect's program learns it is done

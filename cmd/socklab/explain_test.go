@@ -34,6 +34,12 @@ var keyLines = []struct {
 	// shutdown, though it calls close last.
 	{"halfclose", `close\(\d+\) = 0  \S+[:：] ?TIME_WAIT`, "explain.close.state.shutdown", `close\(\d+\) = 0  \S+[:：] ?TIME_WAIT`, ""},
 	{"halfclose", `close\(\d+\) = 0 .*CLOSED.*TIME_WAIT`, "explain.close.state.other", `close\(\d+\) = 0 .*CLOSED.*TIME_WAIT`, ""},
+	{"nonblocking", `accept4\(\d+\) = -1 EAGAIN`, "explain.nonblock.eagain.program", "", ""},
+	{"nonblocking", `= -1 EINPROGRESS`, "explain.connect.inprogress", "", ""},
+	{"nonblocking", `getsockopt\(\d+, SOL_SOCKET, SO_ERROR, \[0\]\) = 0`, "explain.getsockopt.connected", "", ""},
+	{"epoll", `epoll_create1\(EPOLL_CLOEXEC\) = \d+`, "explain.epoll.create", "", ""},
+	{"epoll", `epoll_ctl\(\d+, EPOLL_CTL_ADD`, "explain.epoll.ctl", "", ""},
+	{"epoll", `epoll_pwait\(\d+, \[[^]]*\], \d+, -1\)  `, "explain.poll.begin", "", ""},
 	{"backlog", `connect\(\d+, [^)]*\) = 0`, "explain.connect.end", "", ""},
 	{"refused", `= -1 ECONNREFUSED`, "explain.connect.refused", "", ""},
 	{"addrinuse", `= -1 EADDRINUSE`, "explain.bind.inuse", "", ""},

@@ -109,6 +109,7 @@ func (s *Socket) RecvFrom(ctx context.Context, b []byte) (int, netip.AddrPort, e
 	if err := s.peer.Admit(&e); err != nil {
 		return 0, netip.AddrPort{}, &CallError{Call: "recvfrom", Err: err}
 	}
+	s.noteQueue(&e)
 	began := s.peer.Begin(&e)
 	var n int
 	var from netip.AddrPort

@@ -40,8 +40,13 @@ type Socket struct {
 	// nonblock: O_NONBLOCK is set (SetNonblock); calls fail with EAGAIN
 	// instead of waiting.
 	nonblock bool
-	local    string
-	remote   string
+	// listening: Listen succeeded; readable then means a connection is
+	// queued. connecting: a non-blocking connect returned EINPROGRESS and
+	// SocketError has not yet said 0.
+	listening  bool
+	connecting bool
+	local      string
+	remote     string
 	// closing is the kernel's view after close, prepared before it (the
 	// table it is read from, if so, open while the socket closes).
 	closing kernelview.Closing
@@ -153,6 +158,7 @@ func (s *Socket) Listen(backlog int) error {
 	if err != nil {
 		return &CallError{Call: "listen", Err: err}
 	}
+	s.listening = true
 	return nil
 }
 
@@ -193,6 +199,7 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 	if err := s.peer.Admit(&e); err != nil {
 		return nil, &CallError{Call: "accept", Err: err}
 	}
+	s.noteQueue(&e)
 	began := s.peer.Begin(&e)
 	var nfd int
 	var remote netip.AddrPort
@@ -212,11 +219,17 @@ func (s *Socket) Accept(ctx context.Context) (*Socket, error) {
 	if err != nil {
 		return nil, &CallError{Call: "accept", Err: s.wrap(ctx, err, woken)}
 	}
-	return &Socket{peer: s.peer, fd: nfd, v6: s.v6, kind: s.kind, local: s.local, remote: addrString(remote)}, nil
+	// Where the new descriptor inherits O_NONBLOCK (macOS, not Linux),
+	// the new socket is non-blocking too.
+	return &Socket{peer: s.peer, fd: nfd, v6: s.v6, kind: s.kind, local: s.local, remote: addrString(remote),
+		nonblock: s.nonblock && acceptInheritsNonblock}, nil
 }
 
 // Connect connects the socket to addr and waits for the handshake:
-// connect(2).
+// connect(2). On a non-blocking socket it does not wait: it sends SYN and
+// fails with EINPROGRESS ([InProgress]); the program then waits for the
+// socket to become writable ([Poll]) and asks how the handshake ended
+// ([Socket.SocketError]).
 func (s *Socket) Connect(ctx context.Context, addr netip.AddrPort) error {
 	if s.fd < 0 {
 		return ErrClosed
@@ -236,6 +249,11 @@ func (s *Socket) Connect(ctx context.Context, addr netip.AddrPort) error {
 	woken, err := s.blocking(ctx, false, func() error { return sysConnect(s.fd, addr) })
 	if err == nil {
 		woken = false
+	}
+	if isEINPROGRESS(err) && !woken {
+		// A non-blocking connect: the handshake goes on in the kernel,
+		// with this peer address; SocketError says how it ended.
+		s.remote, s.connecting = addr.String(), true
 	}
 	s.endBlocking(ctx, &e, began, result(0, err), err, woken)
 	if err != nil {
@@ -294,6 +312,7 @@ func (s *Socket) Read(ctx context.Context, b []byte) (int, error) {
 	if err := s.peer.Admit(&e); err != nil {
 		return 0, &CallError{Call: "read", Err: err}
 	}
+	s.noteQueue(&e)
 	began := s.peer.Begin(&e)
 	var n int
 	over := s.receiving()

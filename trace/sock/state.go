@@ -128,3 +128,38 @@ func (s *Socket) AwaitDelivery(ctx context.Context, timeout time.Duration) Deliv
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// noteQueue records in e, the Begin of a blocking accept, read or
+// recvfrom, what the kernel already holds for it (Event.Queued), so that
+// the line can say whether the call will wait: the connections in a
+// listener's accept queue, the bytes waiting to be read. Made just before
+// the call, with extra syscalls (a getsockopt, an ioctl), only when the
+// tracer wants the kernel's view. Nothing can take what is queued between
+// this look and the call (this goroutine is the only one that accepts or
+// reads the socket), so "returns at once" is always true; "waits" may
+// not be, when something arrives in between. A read that finds nothing
+// waiting returns at once all the same when the peer has closed (end of
+// file): for a TCP socket the state says so and the line makes no claim,
+// nor for a Unix socket, whose state is not read.
+func (s *Socket) noteQueue(e *trace.Event) {
+	if !s.peer.KernelState() || s.nonblock || s.fd < 0 {
+		return
+	}
+	var n int
+	var ok bool
+	if e.Op == trace.OpAccept {
+		n, ok = kernelview.AcceptQueue(s.fd)
+	} else {
+		n, ok = kernelview.BytesWaiting(s.fd)
+	}
+	if ok && n == 0 && e.Op == trace.OpRead {
+		switch s.kind {
+		case Unix:
+			ok = false
+		case TCP:
+			state := kernelview.StateOf(s.fd, "", "", s.v6).State
+			ok = state == "ESTABLISHED" || state == "FIN_WAIT1" || state == "FIN_WAIT2"
+		}
+	}
+	e.Queued, e.QueueKnown = n, ok
+}

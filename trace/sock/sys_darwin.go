@@ -10,6 +10,16 @@ import (
 // close-on-exec with fcntl (untraced: it is not part of the lesson).
 const acceptSyscall = "accept"
 
+// Poll's call, and its timeout in milliseconds: -1, none.
+const (
+	pollSyscall = "poll"
+	pollForever = "-1"
+)
+
+// acceptInheritsNonblock: on macOS, as on the BSDs, a descriptor accept
+// returns inherits the listener's O_NONBLOCK.
+const acceptInheritsNonblock = true
+
 func sysSocket(kind Kind, v6 bool) (int, error) {
 	fd, err := unix.Socket(family(kind, v6), sockType(kind), 0)
 	if err == nil {

@@ -10,6 +10,17 @@ import (
 // descriptor is close-on-exec from the start, as Go's own net package does.
 const acceptSyscall = "accept4"
 
+// Poll's call: unix.Poll is ppoll on Linux (arm64 has no poll), whose
+// timeout, a pointer, is NULL for no timeout.
+const (
+	pollSyscall = "ppoll"
+	pollForever = "NULL"
+)
+
+// acceptInheritsNonblock: on Linux a descriptor accept returns does not
+// inherit the listener's O_NONBLOCK.
+const acceptInheritsNonblock = false
+
 func sysSocket(kind Kind, v6 bool) (int, error) {
 	return unix.Socket(family(kind, v6), sockType(kind)|unix.SOCK_CLOEXEC, 0)
 }

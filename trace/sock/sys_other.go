@@ -12,6 +12,12 @@ import (
 
 const acceptSyscall = "accept"
 
+const (
+	pollSyscall            = "poll"
+	pollForever            = "-1"
+	acceptInheritsNonblock = false
+)
+
 // supported: socklab cannot trace sockets here.
 const supported = false
 
@@ -42,3 +48,7 @@ func sysSetNonblock(int) error              { return ErrUnsupported }
 func sysDupForPoller(int, int) (int, error) { return -1, ErrUnsupported }
 func isEINVAL(error) bool                   { return false }
 func isEAGAIN(error) bool                   { return false }
+
+func isEINPROGRESS(error) bool                      { return false }
+func sysSocketError(int) (int, error, error)        { return 0, nil, ErrUnsupported }
+func sysPoll(fds, events []int) (int, []int, error) { return 0, nil, ErrUnsupported }

@@ -167,3 +167,47 @@ func sysDupForPoller(fd, low int) (int, error) {
 func isEINVAL(err error) bool { return errors.Is(err, unix.EINVAL) }
 
 func isEAGAIN(err error) bool { return errors.Is(err, unix.EAGAIN) }
+
+func isEINPROGRESS(err error) bool { return errors.Is(err, unix.EINPROGRESS) }
+
+// sysSocketError reads SO_ERROR: its value, and that value as an error
+// (nil for 0).
+func sysSocketError(fd int) (value int, pending error, err error) {
+	value, err = unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err == nil && value != 0 {
+		pending = unix.Errno(value)
+	}
+	return value, pending, err
+}
+
+// sysPoll waits, with no timeout, until one of fds is ready for its
+// events (pollIn, pollOut), and returns what each became ready for.
+func sysPoll(fds, events []int) (int, []int, error) {
+	pfds := make([]unix.PollFd, len(fds))
+	for i, fd := range fds {
+		pfds[i].Fd = int32(fd)
+		if events[i]&pollIn != 0 {
+			pfds[i].Events |= unix.POLLIN
+		}
+		if events[i]&pollOut != 0 {
+			pfds[i].Events |= unix.POLLOUT
+		}
+	}
+	n, err := unix.Poll(pfds, -1)
+	revents := make([]int, len(fds))
+	for i, p := range pfds {
+		if p.Revents&unix.POLLIN != 0 {
+			revents[i] |= pollIn
+		}
+		if p.Revents&unix.POLLOUT != 0 {
+			revents[i] |= pollOut
+		}
+		if p.Revents&unix.POLLHUP != 0 {
+			revents[i] |= pollHup
+		}
+		if p.Revents&unix.POLLERR != 0 {
+			revents[i] |= pollErr
+		}
+	}
+	return n, revents, err
+}
