@@ -161,18 +161,26 @@ func (c *Conductor) Wait(e *Event) error {
 	// passes on only once this call's Begin is recorded (Begun), so the
 	// Begins keep the script's order in the trace too.
 	c.paceMu.Lock()
+	// The run may have stopped while this call waited for the pace: a
+	// person's q stops every peer, not just the one whose step it was.
+	c.mu.Lock()
+	stopped := c.stopErr()
+	c.mu.Unlock()
+	if stopped != nil {
+		c.paceMu.Unlock()
+		return refuse(stopped, closing)
+	}
 	c.awaitSettled()
 	release := c.hold()
 	err := c.pace(c.ctx, e)
 	release()
-	c.paceMu.Unlock()
-
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err != nil && c.stopped == nil {
+		c.stopped = err // before the next call may take the pace
+	}
+	c.paceMu.Unlock()
 	if err != nil {
-		if c.stopped == nil {
-			c.stopped = err
-		}
 		c.broadcast()
 		return refuse(err, closing)
 	}

@@ -106,3 +106,23 @@ func TestExercisesAsWritten(t *testing.T) {
 		})
 	}
 }
+
+// TestOneQStopsEveryPeer: in a stepped lesson with several clients, one q
+// stops the whole run — every peer, every socket closed and traced — and
+// no other prompt follows it (it took five or six q's: each waiting
+// peer's next call asked again).
+func TestOneQStopsEveryPeer(t *testing.T) {
+	for _, enters := range []int{0, 3, 7, 12} {
+		input := strings.Repeat("\n", enters) + strings.Repeat("q\n", 10)
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"run", "concurrent", "--step", "--layout=lines", "--color=never"},
+			env{stdin: strings.NewReader(input), stdout: &stdout, stderr: &stderr})
+		prompts := strings.Count(stdout.String()+stderr.String(), "q: stop")
+		if prompts != enters+1 {
+			t.Errorf("after %d Enters and a q: %d prompts, want %d\n%s%s", enters, prompts, enters+1, stdout.String(), stderr.String())
+		}
+		if code != 0 || enters > 0 && !strings.Contains(stderr.String(), "every socket was closed") {
+			t.Errorf("after %d Enters and a q: exit %d, %q; want 0 and every socket closed", enters, code, stderr.String())
+		}
+	}
+}
