@@ -1,9 +1,11 @@
 package trace
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/socklab/socklab/trace/i18n"
 )
@@ -21,6 +23,11 @@ type TextOptions struct {
 	// Explain adds, under the first line of each kind, one sentence saying
 	// what it means.
 	Explain bool
+	// ClockOfDay shows each line's time as the time of day
+	// (17:33:12.345) rather than in milliseconds: for a trace stamped
+	// since local midnight (Tracer.SetEpoch), as socklab server and
+	// socklab client are with --clock=day.
+	ClockOfDay bool
 	// Width, if set, is the terminal's width: lines wrap to it between
 	// words (or Chinese characters), never inside one, their next lines
 	// indented under the call (a hanging indent), and explanations the
@@ -122,7 +129,12 @@ func (s *TextSink) Handle(e Event) error {
 		return nil
 	}
 	l := s.opts.Lang
-	line := appendMillis(s.buf[:0], e.Time)
+	var line []byte
+	if s.opts.ClockOfDay {
+		line = appendClockOfDay(s.buf[:0], e.Time)
+	} else {
+		line = appendMillis(s.buf[:0], e.Time)
+	}
 	line = append(line, "  "...)
 	line = appendPadded(line, PeerLabel(l, e.Peer, e.Role), 8)
 	line = append(line, ' ')
@@ -183,3 +195,12 @@ var (
 	glue   = strings.NewReplacer(" = ", " =\u00a0", "→ ", "→\u00a0")
 	unglue = strings.NewReplacer("\u00a0", " ")
 )
+
+// appendClockOfDay writes d, a time since midnight, as a clock shows it,
+// to the millisecond: 17:33:12.345, one column wider than a time in
+// milliseconds.
+func appendClockOfDay(b []byte, d time.Duration) []byte {
+	d = d.Round(time.Millisecond)
+	h, m, s, ms := d/time.Hour, d/time.Minute%60, d/time.Second%60, d/time.Millisecond%1000
+	return fmt.Appendf(b, "%02d:%02d:%02d.%03d", h, m, s, ms)
+}

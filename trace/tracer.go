@@ -24,8 +24,9 @@ type Sink interface {
 // A Tracer stamps events with a sequence number and a time and hands them to
 // its sink. A nil *Tracer, and a nil *Peer, trace nothing at almost no cost.
 type Tracer struct {
-	sink  Sink
-	start time.Time
+	sink   Sink
+	start  time.Time
+	offset time.Duration // from the epoch to start (SetEpoch)
 
 	mu  sync.Mutex // makes stamping and handing over one step
 	seq uint64
@@ -94,13 +95,27 @@ func (t *Tracer) FlushWire() {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.wire.Until(time.Since(t.start), t.fromWire)
+	t.wire.Until(t.Since(), t.fromWire)
 }
 
 // Since returns the time since the trace started, as events are stamped:
 // a wire converts the kernel's stamps to it.
 func (t *Tracer) Since() time.Duration {
-	return time.Since(t.start)
+	return t.offset + time.Since(t.start)
+}
+
+// SetEpoch stamps events with the time since epoch instead of since the
+// trace started. Two tracers in two processes on one machine given the
+// same epoch stamp on one clock — socklab server and socklab client, each
+// in its terminal, with local midnight — so that a read is never stamped
+// before the write it read. The offset is taken once, from the wall
+// clock; the stamps then run on the monotonic clock as always. Call it
+// before the run starts. It returns t.
+func (t *Tracer) SetEpoch(epoch time.Time) *Tracer {
+	if t != nil {
+		t.offset = t.start.Round(0).Sub(epoch.Round(0))
+	}
+	return t
 }
 
 // New returns a tracer that sends every event to sink. Its clock starts now.
@@ -220,7 +235,7 @@ func (t *Tracer) emit(p *Peer, e *Event) {
 	defer t.mu.Unlock()
 	p.note(e)
 	t.countConnections(e)
-	e.Time = time.Since(t.start)
+	e.Time = t.offset + time.Since(t.start)
 	if t.wire != nil {
 		t.wire.Observe(e)
 		t.wire.Until(e.Time, t.fromWire)

@@ -3,6 +3,7 @@ package trace
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -83,5 +84,30 @@ func TestRuleSaid(t *testing.T) {
 	}
 	if got, want := r.Say(i18n.ZH), "客户端 关闭 开始 < 服务器 读（EOF） 结束"; got != want {
 		t.Errorf("ZH: %q, want %q", got, want)
+	}
+}
+
+// TestSharedEpoch: two tracers started apart, as socklab server and
+// socklab client are in two terminals, given the same epoch, stamp on one
+// clock: what the second records later is stamped later, never before.
+func TestSharedEpoch(t *testing.T) {
+	midnight := time.Now().Truncate(24 * time.Hour)
+	var first, second Recorder
+	server := New(&first).SetEpoch(midnight).Peer("server", Server)
+	e := Event{Op: OpWrite, FD: 3}
+	server.Begin(&e)
+	time.Sleep(20 * time.Millisecond) // the client's terminal starts later
+	client := New(&second).SetEpoch(midnight).Peer("client", Client)
+	r := Event{Op: OpRead, FD: 4}
+	client.End(&r, client.Begin(&r))
+	w, rd := first.Events()[0], second.Events()[1]
+	if rd.Time <= w.Time || w.Time < time.Since(midnight)-time.Minute {
+		t.Errorf("the write stamped %v, the later read %v: not one clock since %v", w.Time, rd.Time, midnight)
+	}
+	var b bytes.Buffer
+	NewTextSink(&b, &TextOptions{ClockOfDay: true}).Handle(Event{Peer: "client", Role: Client, Op: OpGetsockname, Phase: End, Syscall: "getsockname",
+		FD: 4, Time: 17*time.Hour + 33*time.Minute + 12*time.Second + 345*time.Millisecond})
+	if !strings.HasPrefix(b.String(), "17:33:12.345  client") {
+		t.Errorf("a line on the clock of day: %q", b.String())
 	}
 }
