@@ -98,6 +98,9 @@ func Start(tr *trace.Tracer, opts Options) (*Session, error) {
 		signaled: map[pidSignal]time.Time{},
 	}
 	s.model = newModel(tr, (*procKernel)(s), processMemory{}, opts.All, opts.KernelState)
+	if s.arch.name != "amd64" {
+		s.model.epollEventSize = 16 // struct epoll_event is packed only on amd64
+	}
 	s.model.listened = func(p *process) {
 		if opts.Listening != nil {
 			opts.Listening(p.pid)
