@@ -17,7 +17,7 @@ import (
 // the kernel says at the call). An epoll set is known from the epoll_ctl
 // calls that built it, remembered per process and epoll descriptor, so
 // that an epoll_wait names the sockets behind it; its epoll_create is
-// shown once a socket is added to it. A wait with a timeout of 0 only
+// shown once a socket of the lesson is added to it. A wait with a timeout of 0 only
 // looks: it is shown when something was ready (Go's runtime looks at its
 // epoll set many times a second; a look that found nothing is noise).
 
@@ -184,17 +184,14 @@ func (m *model) enterEpollCtl(pc *pending) *pending {
 		return nil
 	}
 	pc.sock, pc.v6, e.Kind = s, s.family == afInet6, s.kind
-	if create := set.create; create != nil {
-		// The set's epoll_create, shown (or held) with its first socket.
+	if create := set.create; create != nil && s.state == shown {
+		// The set's epoll_create, shown with its first socket of the
+		// lesson (a held one, as asyncio's self-pipe, may never be).
 		set.create = nil
-		if s.state == held {
-			s.held = append(s.held, *create)
-		} else {
-			peer := m.peerOf(create.p, s.role)
-			peer.Begin(&create.begin)
-			peer.EndMeasured(&create.end, create.elapsed)
-			m.counted(create.p)
-		}
+		peer := m.peerOf(create.p, s.role)
+		peer.Begin(&create.begin)
+		peer.EndMeasured(&create.end, create.elapsed)
+		m.counted(create.p)
 	}
 	pc.show = s.state == shown
 	return pc
