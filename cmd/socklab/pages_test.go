@@ -453,10 +453,15 @@ func TestReadmeTranscripts(t *testing.T) {
 
 var kernelNote = regexp.MustCompile(`  (?:kernel: |内核：).*?(  \(|  （|$)`)
 
-// stateless is textPeer without the kernel's states, which depend on
-// timing.
+// queueNote is what an accept's or a read's Begin says the kernel held
+// (trace.Event.Queued): whether the other peer's handshake or bytes came
+// before the call depends on timing, as the kernel's states do.
+var queueNote = regexp.MustCompile(`(?:none queued: waits for a client|\d+ connections queued: returns at once|nothing waiting: waits for data|\d+ bytes waiting: returns at once|nothing waiting: waits for a datagram|a datagram of \d+ bytes waiting: returns at once|队列为空：等待客户端|队列里有 \d+ 个连接：立即返回|没有数据在等：等待数据|有 \d+ 字节在等：立即返回|没有数据报在等：等待数据报|有一个 \d+ 字节的数据报在等：立即返回)`)
+
+// stateless is textPeer without the kernel's states and queues, which
+// depend on timing.
 func stateless(line string) (string, string) {
-	return textPeer(kernelNote.ReplaceAllString(line, "$1"))
+	return textPeer(queueNote.ReplaceAllString(kernelNote.ReplaceAllString(line, "$1"), "(queue)"))
 }
 
 var stepCall = regexp.MustCompile(`\[[ 0-9]+\] [a-z0-9]+\(|^ +[a-z]+\(`)
