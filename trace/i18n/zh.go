@@ -557,6 +557,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"note.epoll.del":                  "不再关注描述符 %d",
 	"note.fionbio.on":                 "从现在起非阻塞：本来要等待的调用会以 EAGAIN 失败",
 	"note.fionbio.off":                "恢复阻塞：调用会等待",
+	"note.connected.io":               "第一次传了字节：握手已完成，套接字已连接（程序没有问 SO_ERROR）",
 	"note.so_error.connected":         "SO_ERROR 为 0：握手完成，套接字已连接",
 	"note.so_error.failed":            "connect 失败了：错误在这个值里，而不是调用的返回值",
 	"note.eagain":                     "暂时什么都没有：非阻塞调用立即返回；程序会在别处等待（poll/epoll）",

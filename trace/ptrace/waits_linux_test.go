@@ -236,6 +236,21 @@ func TestWaitsSettimeoutClient(t *testing.T) {
 	}
 }
 
+// A non-blocking client that never asks SO_ERROR learns it is connected
+// by its first send that moves bytes: that send's End is step 7.
+func TestWaitsConnectedByFirstSend(t *testing.T) {
+	python := needPython(t)
+	port := freePort(t)
+	r := traceWaits(t, false,
+		Program{Argv: []string{python, "testdata/server.py", port}, Role: trace.Server, Stdin: replyFile(t, "got it\n")},
+		Program{Argv: []string{python, "testdata/nosoerror_client.py", port}, Role: trace.Client})
+	wantExits(t, r.exits, 0)
+	r.want(t, nil, nil, "sendto")
+	if !strings.Contains(r.text, "the first bytes moved") {
+		t.Errorf("no line says the first send found the connection done:\n%s", r.text)
+	}
+}
+
 // A selectors server (epoll) and two settimeout clients: the server's
 // one thread waits in epoll_wait for its listener and its connections.
 func TestWaitsSelectorsServer(t *testing.T) {
