@@ -296,8 +296,10 @@ func (m *model) enter(p *process, c call, args [6]uint64) *pending {
 	pc.show = true
 	m.noteQueue(pc)
 	if c.does == closes {
-		m.forget(p, fd)
 		e.Copies = m.k.copies(ino, p.pid, fd)
+		if e.Copies == 0 {
+			m.forget(p, fd) // the kernel drops a file from its epoll sets with its last descriptor
+		}
 		if e.Copies == 0 && s.kind == "tcp" && m.kernelState {
 			// The addresses to look the connection up by after the close
 			// (the descriptor, and its duplicate, are gone by then).

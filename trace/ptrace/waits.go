@@ -70,7 +70,7 @@ func (m *model) setOf(p *process, fd int) *epollSet {
 func (m *model) enterWait(pc *pending) *pending {
 	c, e, a, pid := pc.c, &pc.e, pc.args, pc.p.pid
 	e.Op = c.op
-	var sock *socket
+	var sock, heldSock *socket
 	consider := func(fd int) (trace.Wait, *socket) {
 		w := trace.Wait{FD: fd}
 		ino, ok := m.k.inode(pid, fd)
@@ -82,8 +82,11 @@ func (m *model) enterWait(pc *pending) *pending {
 			s = m.adopt(pc.p, fd, ino)
 		}
 		w.Socket, w.Listens = true, s.listening
-		if sock == nil && (s.state == shown || m.all) && (s.role != "" || m.all) {
+		switch {
+		case sock == nil && (s.state == shown || m.all) && (s.role != "" || m.all):
 			sock = s
+		case heldSock == nil && s.state == held && s.kind != "":
+			heldSock = s
 		}
 		return w, s
 	}
@@ -137,8 +140,14 @@ func (m *model) enterWait(pc *pending) *pending {
 		w, _ := consider(pc.waits[i].FD)
 		pc.waits[i].Socket, pc.waits[i].Listens = w.Socket, w.Listens
 	}
-	if sock == nil {
+	if sock == nil && heldSock == nil {
 		return nil // none of the lesson's sockets: not shown
+	}
+	if sock == nil {
+		// Only sockets whose role is not known yet (a datagram server's
+		// before its first datagram, a socket registered before its
+		// connect): kept with the first, shown if it is.
+		sock = heldSock
 	}
 	pc.sock, pc.v6 = sock, sock.family == afInet6
 	e.Kind, e.Waits = sock.kind, pc.waits
@@ -147,7 +156,7 @@ func (m *model) enterWait(pc *pending) *pending {
 		e.Nonblock, pc.look = true, true
 		return pc
 	}
-	pc.show = true
+	pc.show = sock.state != held
 	return pc
 }
 
@@ -251,7 +260,7 @@ func (m *model) exitWait(pc *pending, ret int64, elapsed time.Duration) {
 		}
 	}
 	s := pc.sock
-	if pc.look {
+	if pc.look && s.state != held {
 		begin := *e
 		begin.Phase, begin.Ret, begin.Waits = trace.Begin, 0, pc.waits
 		m.peerOf(pc.p, s.role).Begin(&begin)
@@ -264,7 +273,7 @@ func (m *model) exitWait(pc *pending, ret int64, elapsed time.Duration) {
 	}
 	if s.state == held {
 		begin := *e
-		begin.Phase = trace.Begin
+		begin.Phase, begin.Ret, begin.Waits = trace.Begin, 0, pc.waits
 		s.held = append(s.held, heldCall{p: pc.p, begin: begin, end: *e, elapsed: elapsed})
 	}
 }
@@ -290,7 +299,7 @@ func (m *model) ready(pc *pending) []trace.Wait {
 				data := binary.LittleEndian.Uint64(b[j+size-8:])
 				fd, known := pc.byData[data]
 				if !known {
-					fd = -1 // the program's data word names no descriptor the trace knows
+					fd = m.fdOfData(pc, data)
 				}
 				ready = append(ready, readyWait(fd, ev))
 			}
@@ -304,6 +313,20 @@ func (m *model) ready(pc *pending) []trace.Wait {
 		}
 	}
 	return ready
+}
+
+// fdOfData finds the descriptor whose data word an epoll wait returned
+// when it was not in the set at the wait's entry (another thread added
+// it meanwhile): -1 when the set does not say.
+func (m *model) fdOfData(pc *pending, data uint64) int {
+	if set := m.setOf(pc.p, pc.e.FD); set != nil {
+		for fd, en := range set.entries {
+			if en.data == data {
+				return fd
+			}
+		}
+	}
+	return -1
 }
 
 func readyWait(fd int, ev uint32) trace.Wait {

@@ -160,3 +160,33 @@ func TestModelConnectedByFirstWrite(t *testing.T) {
 		t.Errorf("the writes' steps %v, want 9 (EAGAIN), 7 (connected), 9", steps)
 	}
 }
+
+// A wait on a socket whose role is not known yet is kept with it, and
+// shown, in its place, once the socket says what it is for.
+func TestModelWaitHeldUntilRoleKnown(t *testing.T) {
+	w := newWorld(t, false, false)
+	p := w.launch(300, "")
+	fd := w.socket(p, afInet, sockDgram, 0)
+	pfd := make([]byte, 8)
+	binary.LittleEndian.PutUint32(pfd, uint32(fd))
+	binary.LittleEndian.PutUint16(pfd[4:], pollOut)
+	arr := w.mem.put(pfd)
+	w.call(p, named("poll"), [6]uint64{arr, 1, 1000}, 1, func() { binary.LittleEndian.PutUint16(pfd[6:], pollOut) })
+	if n := len(w.events()); n != 0 {
+		t.Fatalf("a held socket's wait shown at once: %s", lines(w.events()))
+	}
+	to, n := w.addr(inet4("127.0.0.1:9999"))
+	data := w.mem.put([]byte("hi"))
+	w.call(p, callSendto, [6]uint64{uint64(fd), data, 2, 0, to, n}, 2, nil)
+	wantBriefs(t, w.events(),
+		"client 4 create begin socket(-1)=0",
+		"client 4 create end socket(3)=3",
+		"client 0 poll begin poll(-1)=0",
+		"client 0 poll end poll(-1)=1",
+		"client 9 sendto begin sendto(3)=0",
+		"client 9 sendto end sendto(3)=2",
+	)
+	if events := w.events(); len(events) == 6 && (len(events[2].Waits) != 1 || !events[2].Waits[0].Write || len(events[3].Waits) != 1) {
+		t.Errorf("the held poll's waits: begin %+v end %+v", events[2].Waits, events[3].Waits)
+	}
+}
