@@ -497,6 +497,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"expect.broken.write_read":          "客户端写之前服务器就读了",
 	"expect.broken.reply_read":          "服务器写回复之前客户端就读了",
 	"expect.broken.close_eof":           "客户端关闭之前服务器就看到了文件结束",
+	"warn.io_uring":                     "%s 建立了 io_uring：通过它做的调用不是系统调用，socklab trace 看不到",
 	"warn.32bit":                        "%s 运行了一个 32 位程序：它的调用没有被跟踪（socklab trace 只跟踪 64 位程序）",
 	"words.unclosed":                    "%s 没有闭合",
 	"words.backslash":                   "末尾有一个 \\",

@@ -63,6 +63,10 @@ var table = [...]callSpec{
 	{name: "epoll_wait", nr: nrs{232, -1}, op: trace.OpPoll, args: formats{epollFD, postEpollEvents, part, timeoutMs}, wait: true},
 	{name: "epoll_pwait", nr: nrs{281, 22}, op: trace.OpPoll, args: formats{epollFD, postEpollEvents, part, timeoutMs}, wait: true},
 	{name: "epoll_pwait2", nr: nrs{441, 441}, op: trace.OpPoll, args: formats{epollFD, postEpollEvents, part, timeoutTimespec}, wait: true},
+	// A program that sets up an io_uring may make its socket calls
+	// through it, where no system call shows them: noticed, and said in
+	// one line when the program ends (Exit.IOUring).
+	{name: "io_uring_setup", nr: nrs{425, 425}, op: opNotice, args: formats{ignored}, notice: true},
 }
 
 // The waits a program makes before it reads, writes or accepts fit the
@@ -103,7 +107,12 @@ type callSpec struct {
 	// wait: the call waits on, or builds a set of, descriptors (poll,
 	// select, epoll): the model's waits.go follows it.
 	wait bool
+	// notice: the call is not shown, only noticed (io_uring_setup).
+	notice bool
 }
+
+// opNotice is the op of a call that is noticed, never shown.
+const opNotice trace.Op = "notice"
 
 // A call is one call socklab trace shows: an entry of the table, or nil
 // for none.

@@ -519,3 +519,22 @@ func TestWaitsAgreeWithStrace(t *testing.T) {
 		})
 	}
 }
+
+// A program that sets up an io_uring is noticed (Exit.IOUring): the calls
+// it makes through the ring are no system calls, and not traced.
+func TestIOUringNoticed(t *testing.T) {
+	cc := needCC(t)
+	bin := filepath.Join(t.TempDir(), "uring")
+	if out, err := exec.Command(cc, "-o", bin, "testdata/uring.c").CombinedOutput(); err != nil {
+		t.Fatalf("cc: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin).Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	works := !strings.Contains(string(out), "= -")
+	_, exits, _ := traced(t, Options{}, Program{Argv: []string{bin}, Stdout: nullOutput(t)})
+	if len(exits) != 1 || exits[0].IOUring != works {
+		t.Errorf("exits %+v; io_uring works here: %v", exits, works)
+	}
+}
