@@ -117,7 +117,8 @@ type JSONEvent struct {
 
 // A JSONNote is a [Note] in the JSON trace: its catalogue key and
 // arguments, numbers and strings as they are, a duration as Go writes it
-// ("1.5ms"), a note within a note as an object of its own.
+// ("1.5ms"), a note within a note as an object of its own (a list of
+// them, a wait's descriptors, as an array of such objects).
 type JSONNote struct {
 	Key  string `json:"key,omitempty"`
 	Args []any  `json:"args,omitempty"`
@@ -129,6 +130,12 @@ func jsonNote(n Note) JSONNote {
 		switch a := a.(type) {
 		case Note:
 			j.Args = append(j.Args, jsonNote(a))
+		case []Note: // a wait's descriptors, each a note
+			list := make([]JSONNote, len(a))
+			for i, n := range a {
+				list[i] = jsonNote(n)
+			}
+			j.Args = append(j.Args, list)
 		case time.Duration:
 			j.Args = append(j.Args, a.String())
 		default:
