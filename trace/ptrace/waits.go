@@ -71,24 +71,26 @@ func (m *model) enterWait(pc *pending) *pending {
 	c, e, a, pid := pc.c, &pc.e, pc.args, pc.p.pid
 	e.Op = c.op
 	var sock, heldSock *socket
-	consider := func(fd int) (trace.Wait, *socket) {
-		w := trace.Wait{FD: fd}
-		ino, ok := m.k.inode(pid, fd)
-		if !ok {
-			return w, nil
+	// consider notes in w what descriptor w.FD is (ino, from the
+	// kernel, when isSock), and the first socket of the lesson among
+	// the call's, or the first TCP or UDP socket whose role is not
+	// known yet (a Unix one, as asyncio's self-pipe, may never say: its
+	// waits are not kept).
+	consider := func(w *trace.Wait, ino uint64, isSock bool) {
+		if !isSock {
+			return
 		}
 		s := m.socks[ino]
 		if s == nil {
-			s = m.adopt(pc.p, fd, ino)
+			s = m.adopt(pc.p, w.FD, ino)
 		}
 		w.Socket, w.Listens = true, s.listening
 		switch {
 		case sock == nil && (s.state == shown || m.all) && (s.role != "" || m.all):
 			sock = s
-		case heldSock == nil && s.state == held && s.kind != "":
+		case heldSock == nil && s.state == held && (s.kind == "tcp" || s.kind == "udp"):
 			heldSock = s
 		}
-		return w, s
 	}
 	for i, f := range c.args {
 		switch f {
@@ -126,19 +128,28 @@ func (m *model) enterWait(pc *pending) *pending {
 			return nil
 		}
 		pc.byData = map[uint64]int{}
-		for fd, en := range set.entries {
-			if ino, ok := m.k.inode(pid, fd); ok != (en.ino != 0) || ok && ino != en.ino {
+		fds := make([]int, 0, len(set.entries))
+		for fd := range set.entries {
+			fds = append(fds, fd)
+		}
+		slices.Sort(fds) // in order: the first socket of the lesson is the wait's
+		for _, fd := range fds {
+			en := set.entries[fd]
+			ino, isSock := m.k.inode(pid, fd)
+			if isSock != (en.ino != 0) || isSock && ino != en.ino {
 				delete(set.entries, fd) // closed (the kernel dropped it) or another file now
 				continue
 			}
-			pc.waits = append(pc.waits, trace.Wait{FD: fd, Read: en.events&pollIn != 0, Write: en.events&pollOut != 0})
+			w := trace.Wait{FD: fd, Read: en.events&pollIn != 0, Write: en.events&pollOut != 0}
+			consider(&w, ino, isSock)
+			pc.waits = append(pc.waits, w)
 			pc.byData[en.data] = fd
 		}
-		slices.SortFunc(pc.waits, func(x, y trace.Wait) int { return x.FD - y.FD })
-	}
-	for i := range pc.waits {
-		w, _ := consider(pc.waits[i].FD)
-		pc.waits[i].Socket, pc.waits[i].Listens = w.Socket, w.Listens
+	} else {
+		for i := range pc.waits {
+			ino, isSock := m.k.inode(pid, pc.waits[i].FD)
+			consider(&pc.waits[i], ino, isSock)
+		}
 	}
 	if sock == nil && heldSock == nil {
 		return nil // none of the lesson's sockets: not shown
