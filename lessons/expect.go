@@ -166,8 +166,12 @@ func (r *Report) OK() bool {
 
 // Check compares a run's events with the story: each peer's calls must
 // come in the story's order (other calls between them are extras, not
-// errors), and the rules must hold.
+// errors), and the rules must hold. A non-blocking program's calls are
+// read as the story's: a call that would have waited (EAGAIN, or a
+// connect's EINPROGRESS) is no step, and its connect is done where the
+// program learns it (Event.Connected, step 7).
 func (x *Expectation) Check(events []trace.Event) *Report {
+	events = storyOf(events)
 	r := &Report{}
 	next := map[string]int{} // per peer: the index of the event after the last match
 	for _, want := range x.Calls {
@@ -214,4 +218,28 @@ func (c *ExpectedCall) matches(e *trace.Event) bool {
 		return !failed
 	}
 	return true
+}
+
+// storyOf returns events as the story reads them: without the End of a
+// call that would have waited (EAGAIN, EWOULDBLOCK, EINPROGRESS), and with
+// a connect's End where a non-blocking connect's program learned it was
+// connected (the End marked Connected: its getsockopt(SO_ERROR) or first
+// write or read), just before that End.
+func storyOf(events []trace.Event) []trace.Event {
+	var out []trace.Event
+	for _, e := range events {
+		if e.Phase == trace.End {
+			switch e.Errno {
+			case "EAGAIN", "EWOULDBLOCK", "EINPROGRESS":
+				continue
+			}
+			if e.Connected {
+				c := e
+				c.Op, c.Step, c.Connected = trace.OpConnect, 7, false
+				out = append(out, c)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
 }

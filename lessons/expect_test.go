@@ -105,3 +105,65 @@ func TestExpectationIsTheStory(t *testing.T) {
 		}
 	}
 }
+
+// A correct non-blocking pair passes: the client's connect returns
+// EINPROGRESS and its program learns the connection by SO_ERROR
+// (Connected), the server's accept and reads first return EAGAIN. The
+// would-block results are no steps; without the Connected event the
+// client never connected.
+func TestExpectationReadsNonBlocking(t *testing.T) {
+	var events []trace.Event
+	seq := uint64(0)
+	add := func(peer string, op trace.Op, phase trace.Phase, f func(*trace.Event)) {
+		seq++
+		e := trace.Event{Seq: seq, Peer: peer, Role: trace.Role(peer), Op: op, Phase: phase, Nonblock: true}
+		if f != nil {
+			f(&e)
+		}
+		events = append(events, e)
+	}
+	both := func(peer string, op trace.Op, f func(*trace.Event)) {
+		add(peer, op, trace.Begin, nil)
+		add(peer, op, trace.End, f)
+	}
+	again := func(e *trace.Event) { e.Ret, e.Errno, e.Err = -1, "EAGAIN", errString("EAGAIN") }
+	both("server", trace.OpCreate, nil)
+	both("server", trace.OpBind, nil)
+	both("server", trace.OpListen, nil)
+	both("server", trace.OpAccept, again)
+	both("client", trace.OpCreate, nil)
+	both("client", trace.OpConnect, func(e *trace.Event) { e.Ret, e.Errno, e.Err = -1, "EINPROGRESS", errString("EINPROGRESS") })
+	both("server", trace.OpAccept, func(e *trace.Event) { e.Ret, e.Remote = 5, "127.0.0.1:40000" })
+	both("server", trace.OpRead, again)
+	connected := func(e *trace.Event) { e.Option, e.Connected = "SO_ERROR", true }
+	both("client", trace.OpGetsockopt, connected)
+	both("client", trace.OpWrite, func(e *trace.Event) { e.N = 2 })
+	both("server", trace.OpRead, func(e *trace.Event) { e.N, e.Ret = 2, 2 })
+	both("server", trace.OpWrite, func(e *trace.Event) { e.N = 2 })
+	both("client", trace.OpRead, func(e *trace.Event) { e.N, e.Ret = 2, 2 })
+	both("client", trace.OpClose, func(e *trace.Event) { e.Remote, e.Step = "127.0.0.1:8080", 11 })
+	both("server", trace.OpClose, func(e *trace.Event) { e.Remote, e.Step = "127.0.0.1:40000", 11 })
+	r := elevenStepsExpected.Check(events)
+	if !r.OK() {
+		for _, c := range r.Calls {
+			if c.Seen == nil && !c.Optional {
+				t.Errorf("%s %s not seen", c.Peer, c.Op)
+			}
+		}
+		for _, c := range r.Checks {
+			if c.Checked && !c.OK {
+				t.Errorf("rule %v broken", c.Rule)
+			}
+		}
+	}
+	for i := range events {
+		events[i].Connected = false
+	}
+	if elevenStepsExpected.Check(events).OK() {
+		t.Error("a client that never learned it was connected passed")
+	}
+}
+
+type errString string
+
+func (e errString) Error() string { return string(e) }

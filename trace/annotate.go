@@ -238,10 +238,13 @@ func (a *Annotator) stateToShow(e *Event) *KernelView {
 // is back from write, and a line must never appear after its own effect.
 // Their End gets a line only when it has news: an error or a short write.
 // Every other call gets one line, when it ends, with its result; so does a
-// call on a non-blocking descriptor, which never waits.
+// call on a non-blocking descriptor, which never waits, and the End through
+// which a non-blocking connect's program learns it is connected (step 7).
 func shown(e *Event) bool {
 	switch {
 	case e.Op == OpPacket:
+		return true
+	case e.Connected: // step 7 of a non-blocking connect: a write's End too
 		return true
 	case e.Op.Blocks() && !e.Nonblock:
 		return true
@@ -307,6 +310,10 @@ func notes(e *Event) []Note {
 		ns = append(ns, Note{Key: "note.eagain"})
 	case e.Errno == "EINPROGRESS":
 		ns = append(ns, Note{Key: "note.inprogress"})
+	case e.Connected && e.Op != OpGetsockopt && e.Err == nil:
+		// A non-blocking connect's program that never asked SO_ERROR:
+		// its first write or read that moved bytes is step 7.
+		ns = append(ns, Note{Key: "note.connected.io"})
 	case e.Err != nil: // the result says it: the errno, in words
 	case e.Op == OpPoll && e.Ret == 0:
 		ns = append(ns, Note{Key: "note.poll.timeout"})

@@ -32,6 +32,9 @@ func TestAnnotatorNotes(t *testing.T) {
 		{"an accept that knows its queue",
 			Event{Op: OpAccept, Phase: Begin, Syscall: "accept4", FD: 3, QueueKnown: true, Queued: 2},
 			"2 connections queued: returns at once"},
+		{"a first write that says a non-blocking connect is done",
+			Event{Op: OpWrite, Phase: End, Syscall: "write", FD: 3, Kind: "tcp", Offered: 2, Arg: "2", Ret: 2, N: 2, Data: []byte("hi"), Nonblock: true, Connected: true},
+			"the first bytes moved: the handshake was done, the socket is connected (the program never asked SO_ERROR)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

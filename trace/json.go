@@ -117,7 +117,8 @@ type JSONEvent struct {
 
 // A JSONNote is a [Note] in the JSON trace: its catalogue key and
 // arguments, numbers and strings as they are, a duration as Go writes it
-// ("1.5ms"), a note within a note as an object of its own.
+// ("1.5ms"), a note within a note as an object of its own (a list of
+// them, a wait's descriptors, as an array of such objects).
 type JSONNote struct {
 	Key  string `json:"key,omitempty"`
 	Args []any  `json:"args,omitempty"`

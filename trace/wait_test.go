@@ -111,3 +111,19 @@ func TestSharedEpoch(t *testing.T) {
 		t.Errorf("a line on the clock of day: %q", b.String())
 	}
 }
+
+// A wait's notes in JSON: its descriptors are notes of their own, with the
+// same lower-case keys as every note.
+func TestJSONWaitNotes(t *testing.T) {
+	var buf bytes.Buffer
+	s := NewJSONSink(&buf, nil)
+	e := Event{Seq: 1, Peer: "client", Role: Client, Op: OpPoll, Phase: Begin, Syscall: "poll", FD: -1, Arg: "5000",
+		Timeout: 5 * time.Second, Waits: []Wait{{FD: 3, Write: true, Socket: true}}}
+	if err := s.Handle(e); err != nil {
+		t.Fatal(err)
+	}
+	want := `"notes":[{"key":"wait.poll","args":[[{"key":"wait.fd.writable","args":[3]}]]}]`
+	if !bytes.Contains(buf.Bytes(), []byte(want)) {
+		t.Errorf("got %s\nwant it to hold %s", buf.Bytes(), want)
+	}
+}

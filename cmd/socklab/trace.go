@@ -148,6 +148,9 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		if x.Untraced32 {
 			e.printError(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))
 		}
+		if x.IOUring {
+			e.printError(e.lang.T("warn.io_uring", strings.Join(x.Argv, " ")))
+		}
 		if x.Shown == 0 && !x.Killed {
 			e.printError(e.lang.T("warn.no_socket_calls", strings.Join(x.Argv, " ")))
 		}

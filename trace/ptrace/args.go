@@ -67,6 +67,32 @@ const (
 	writeIOVec
 	sendMsgHdr
 	sendMMsgHdr
+	// fionbioFlag: ioctl FIONBIO's pointer to the flag (1: non-blocking);
+	// the socket's once the call returned 0.
+	fionbioFlag
+	// solSocket: the option's level, traced only when it is SOL_SOCKET
+	// (getsockopt SO_ERROR).
+	solSocket
+	// postSockoptInt: the int the kernel wrote back (its length's pointer
+	// next): SO_ERROR's pending error.
+	postSockoptInt
+	// The waits' (waits.go): epoll_create1's flags; the epoll descriptor;
+	// epoll_ctl's operation, its descriptor (any, a socket or not) and
+	// its struct epoll_event; poll's array of struct pollfd (its count
+	// next); select's nfds and three fd_sets; the events epoll_wait
+	// fills in (the most it may, next); the timeout in milliseconds, or
+	// as a pointer to a struct timespec or timeval (NULL: for ever).
+	epollFlags
+	epollFD
+	epollOp
+	ctlFD
+	epollEvent
+	pollFDs
+	fdSets
+	postEpollEvents
+	timeoutMs
+	timeoutTimespec
+	timeoutTimeval
 )
 
 // decodeEntry fills the Begin event of a call on a socket from its
@@ -93,6 +119,11 @@ func (m *model) decodeEntry(pc *pending) {
 			e.Arg, e.Option = sockoptArgs(a[i], next(i)), sockoptName(a[i], next(i))
 		case setflFlags:
 			e.Command, e.Arg = "F_SETFL", "F_SETFL, "+fcntlFlags(a[i])
+		case fionbioFlag:
+			e.Command, e.Value = "FIONBIO", m.int32At(pid, a[i])
+			e.Arg = "FIONBIO, [" + strconv.Itoa(e.Value) + "]"
+		case solSocket:
+			e.Option = "SO_ERROR"
 		case readBuffer, readIOVec, recvMsgHdr, recvMMsgHdr:
 			e.N = total(m.buffers(pid, f, a[i], next(i)))
 			e.Offered, e.Arg = e.N, strconv.Itoa(e.N)
@@ -125,6 +156,16 @@ func (m *model) decodeExit(pc *pending, ok bool) {
 		case setflFlags:
 			if ok {
 				s.nonblock = a[i]&oNonblock != 0
+			}
+		case fionbioFlag:
+			if ok {
+				s.nonblock = e.Value != 0
+			}
+		case postSockoptInt:
+			if ok {
+				e.Value = m.int32At(pid, a[i])
+				e.Arg = "SOL_SOCKET, SO_ERROR, [" + strconv.Itoa(e.Value) + "]"
+				m.learnedConnect(s, e, e.Value == 0)
 			}
 		case postSockFlags:
 			if ok {
@@ -159,6 +200,19 @@ func (m *model) decodeExit(pc *pending, ok bool) {
 			}
 		}
 	}
+}
+
+// int32At reads the int at addr in the program's memory (0 when it
+// cannot).
+func (m *model) int32At(pid int, addr uint64) int {
+	if addr == 0 {
+		return 0
+	}
+	b := make([]byte, 4)
+	if n, _ := m.mem.read(pid, addr, b); n < 4 {
+		return 0
+	}
+	return int(int32(binary.LittleEndian.Uint32(b)))
 }
 
 // oNonblock is O_NONBLOCK.

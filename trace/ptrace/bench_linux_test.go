@@ -108,7 +108,17 @@ func python(b *testing.B) string {
 // BenchmarkSocketLoop: a Python client doing 2,000 connect, send, receive
 // and close against a server of its own (untraced, in this process).
 func BenchmarkSocketLoop(b *testing.B) {
-	py := python(b)
+	benchSocketLoop(b, python(b), "testdata/bench_client.py")
+}
+
+// BenchmarkSocketLoopTimeout: the same loop with a timeout on each socket
+// (settimeout): per connection an ioctl(FIONBIO), a connect that returns
+// EINPROGRESS, three polls and a getsockopt(SO_ERROR) more, each traced.
+func BenchmarkSocketLoopTimeout(b *testing.B) {
+	benchSocketLoop(b, python(b), "testdata/bench_client.py", "timeout")
+}
+
+func benchSocketLoop(b *testing.B, py, script string, more ...string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -130,7 +140,7 @@ func BenchmarkSocketLoop(b *testing.B) {
 		}
 	}()
 	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
-	benchProgram(b, []string{py, "testdata/bench_client.py", port, "2000"})
+	benchProgram(b, append([]string{py, script, port, "2000"}, more...))
 }
 
 // BenchmarkFileReads: 20,000 reads of a small file. read and close stop

@@ -67,7 +67,9 @@ func TestTableEntries(t *testing.T) {
 				}
 			}
 		}
-		if fds > 1 || fds == 0 && c.does != creates {
+		// A wait's descriptors are in its arguments (an array, fd_sets,
+		// an epoll set): it has no sockFD.
+		if fds > 1 || fds == 0 && c.does != creates && !c.wait && !c.notice || fds > 0 && (c.wait || c.notice) {
 			t.Errorf("%s: %d descriptors", c.name, fds)
 		}
 		if c.only != nil && (c.only.arg < 0 || c.only.arg >= 6) {

@@ -18,6 +18,8 @@
 //   - the model (model.go), with no ptrace in it: which process plays
 //     which role, which socket is the lesson's and which startup noise;
 //     the arguments decoded as their formats say (args.go, decode.go);
+//     the waits (waits.go): poll, select and epoll, the epoll sets the
+//     program built, the step 7 of a non-blocking connect;
 //   - the kernel's view of another process (process_linux.go): whether a
 //     descriptor is a socket, what the kernel says of it (through a
 //     duplicate; its TCP state from internal/kernelview), its memory.

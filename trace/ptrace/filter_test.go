@@ -11,11 +11,16 @@ import (
 // x/net/bpf's VM loads words in network byte order where the kernel's
 // seccomp loads them in the machine's: each 32-bit field is written big-
 // endian at its offset, so that the VM reads the value the kernel would.
-func seccompData(auditArch, nr uint32, arg1 uint32) []byte {
+// The value is argument 1's, or argument argN's when given.
+func seccompData(auditArch, nr uint32, arg1 uint32, argN ...int) []byte {
 	b := make([]byte, 64)
 	binary.BigEndian.PutUint32(b[offNr:], nr)
 	binary.BigEndian.PutUint32(b[offArch:], auditArch)
-	binary.BigEndian.PutUint32(b[offArg1:], arg1)
+	off := offArg1
+	if len(argN) > 0 {
+		off = offArgs + 8*argN[0]
+	}
+	binary.BigEndian.PutUint32(b[off:], arg1)
 	return b
 }
 
@@ -30,9 +35,9 @@ func TestFilterStopsOnlyTheShownCalls(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the kernel would refuse it too: %v", err)
 			}
-			run := func(auditArch, nr, arg1 uint32) uint32 {
+			run := func(auditArch, nr, arg1 uint32, argN ...int) uint32 {
 				t.Helper()
-				got, err := vm.Run(seccompData(auditArch, nr, arg1))
+				got, err := vm.Run(seccompData(auditArch, nr, arg1, argN...))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -47,11 +52,11 @@ func TestFilterStopsOnlyTheShownCalls(t *testing.T) {
 					}
 					t.Fatalf("%v has no number on %s", c, a.name)
 				}
-				arg1 := uint32(0)
+				arg1, argN := uint32(0), 1
 				if c.only != nil {
-					arg1 = c.only.value
+					arg1, argN = c.only.value, c.only.arg
 				}
-				if got := run(a.audit, nr, arg1); got != retTrace {
+				if got := run(a.audit, nr, arg1, argN); got != retTrace {
 					t.Errorf("%v (%d): got %#x, want SECCOMP_RET_TRACE", c, nr, got)
 				}
 			}

@@ -61,6 +61,8 @@ func (k *fakeKernel) closed(e *trace.Event, v6 bool) {
 
 var fakeErrnos = map[int]string{4: "EINTR", 9: "EBADF", 11: "EAGAIN", 111: "ECONNREFUSED", 115: "EINPROGRESS"}
 
+func (k *fakeKernel) queued(pid, fd int, listening bool) (int, bool) { return 0, false }
+
 func (k *fakeKernel) errnoName(n int) string {
 	if s, ok := fakeErrnos[n]; ok {
 		return s

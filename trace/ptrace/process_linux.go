@@ -154,3 +154,17 @@ func (processMemory) read(pid int, addr uint64, b []byte) (int, error) {
 	}
 	return n, err
 }
+
+func (k *procKernel) queued(pid, fd int, listening bool) (int, bool) {
+	d := k.dup(pid, fd)
+	if d < 0 {
+		return 0, false
+	}
+	defer unix.Close(d)
+	if listening {
+		_, n, ok := kernelview.Unacked(d)
+		return n, ok
+	}
+	n, err := unix.IoctlGetInt(d, unix.SIOCINQ)
+	return n, err == nil
+}

@@ -62,6 +62,10 @@ type Exit struct {
 	// Untraced32 says it ran a 32-bit program, whose calls the filter
 	// let through untraced.
 	Untraced32 bool
+	// IOUring says it, or a process it started, set up an io_uring:
+	// socket calls made through it are not system calls, and are not
+	// traced.
+	IOUring bool
 	// Killed says socklab killed it (the person stopped the run).
 	Killed bool
 	// Lost says socklab lost track of it: the kernel said it had ended

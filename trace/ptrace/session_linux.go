@@ -70,6 +70,9 @@ type thread struct {
 	// (PTRACE_O_TRACECLONE and friends), whose first stop, a SIGSTOP, is
 	// the attach's and not a signal to pass on.
 	fresh bool
+	// noticing: the thread is in a call that is noticed if it succeeds
+	// (io_uring_setup), until its exit.
+	noticing bool
 }
 
 type launched struct {
@@ -77,6 +80,7 @@ type launched struct {
 	pid        int
 	exit       *Exit
 	untraced32 bool // it, or a process it started, exec'd a 32-bit program
+	ioUring    bool // it, or a process it started, set up an io_uring
 }
 
 type waitStop struct {
@@ -98,6 +102,9 @@ func Start(tr *trace.Tracer, opts Options) (*Session, error) {
 		signaled: map[pidSignal]time.Time{},
 	}
 	s.model = newModel(tr, (*procKernel)(s), processMemory{}, opts.All, opts.KernelState)
+	if s.arch.name != "amd64" {
+		s.model.epollEventSize = 16 // struct epoll_event is packed only on amd64
+	}
 	s.model.listened = func(p *process) {
 		if opts.Listening != nil {
 			opts.Listening(p.pid)

@@ -301,6 +301,12 @@ func (s *Session) entry(t *thread, op uint8) {
 		s.resume(t.tid, 0)
 		return
 	}
+	if c.notice {
+		// Noticed at its exit, if it succeeded.
+		t.noticing = true
+		unix.PtraceSyscall(t.tid, 0)
+		return
+	}
 	pc := s.model.enter(t.proc, c, info.args)
 	if pc == nil {
 		s.resume(t.tid, 0)
@@ -342,6 +348,14 @@ func (s *Session) admitted(t *thread, pc *pending, err error) {
 // syscallStop is a syscall stop: the exit of a call admitted before or,
 // without the filter, any call's entry or exit.
 func (s *Session) syscallStop(t *thread) {
+	if t.noticing {
+		t.noticing = false
+		if info, err := syscallInfo(t.tid); err == nil && info.op == syscallInfoExit && info.rval >= 0 {
+			s.programs[t.proc.program].ioUring = true
+		}
+		s.resume(t.tid, 0)
+		return
+	}
 	if s.opts.NoFilter && t.inCall == nil {
 		s.entry(t, syscallInfoEntry)
 		return
@@ -409,7 +423,7 @@ func (s *Session) gone(t *thread, ws unix.WaitStatus) {
 		return
 	}
 	prog := s.programs[t.proc.program]
-	exit := Exit{PID: t.proc.pid, Argv: prog.prog.Argv, Shown: s.model.shown[t.proc.program], Killed: s.killed, Untraced32: prog.untraced32}
+	exit := Exit{PID: t.proc.pid, Argv: prog.prog.Argv, Shown: s.model.shown[t.proc.program], Killed: s.killed, Untraced32: prog.untraced32, IOUring: prog.ioUring}
 	switch {
 	case ws == lostStatus:
 		exit.Lost, exit.Code = true, 1

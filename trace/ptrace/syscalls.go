@@ -45,19 +45,42 @@ var table = [...]callSpec{
 	// Only F_SETFL: it is how a program makes a socket non-blocking;
 	// F_GETFL and the rest pass untraced.
 	{name: "fcntl", nr: nrs{72, 25}, op: trace.OpFcntl, args: formats{sockFD, ignored, setflFlags}, only: &argIs{1, fSetfl}},
+	// Only FIONBIO: Python's settimeout and setblocking make a socket
+	// non-blocking (or blocking again) with it.
+	{name: "ioctl", nr: nrs{16, 29}, op: trace.OpIoctl, args: formats{sockFD, ignored, fionbioFlag}, only: &argIs{1, fionbio}},
+	// Only SO_ERROR (its level, SOL_SOCKET, is checked by the model): how
+	// a non-blocking connect's program learns the handshake's outcome.
+	{name: "getsockopt", nr: nrs{55, 209}, op: trace.OpGetsockopt, args: formats{sockFD, solSocket, ignored, postSockoptInt, part}, only: &argIs{2, soError}},
+	// The waits (waits.go): shown when a socket of the lesson is among
+	// their descriptors; an epoll set once a socket is added to it.
+	{name: "epoll_create", nr: nrs{213, -1}, op: trace.OpEpollCreate, args: formats{ignored}, wait: true},
+	{name: "epoll_create1", nr: nrs{291, 20}, op: trace.OpEpollCreate, args: formats{epollFlags}, wait: true},
+	{name: "epoll_ctl", nr: nrs{233, 21}, op: trace.OpEpollCtl, args: formats{epollFD, epollOp, ctlFD, epollEvent}, wait: true},
+	{name: "poll", nr: nrs{7, -1}, op: trace.OpPoll, args: formats{pollFDs, part, timeoutMs}, wait: true},
+	{name: "ppoll", nr: nrs{271, 73}, op: trace.OpPoll, args: formats{pollFDs, part, timeoutTimespec}, wait: true},
+	{name: "select", nr: nrs{23, -1}, op: trace.OpPoll, args: formats{fdSets, part, part, part, timeoutTimeval}, wait: true},
+	{name: "pselect6", nr: nrs{270, 72}, op: trace.OpPoll, args: formats{fdSets, part, part, part, timeoutTimespec}, wait: true},
+	{name: "epoll_wait", nr: nrs{232, -1}, op: trace.OpPoll, args: formats{epollFD, postEpollEvents, part, timeoutMs}, wait: true},
+	{name: "epoll_pwait", nr: nrs{281, 22}, op: trace.OpPoll, args: formats{epollFD, postEpollEvents, part, timeoutMs}, wait: true},
+	{name: "epoll_pwait2", nr: nrs{441, 441}, op: trace.OpPoll, args: formats{epollFD, postEpollEvents, part, timeoutTimespec}, wait: true},
+	// A program that sets up an io_uring may make its socket calls
+	// through it, where no system call shows them: noticed, and said in
+	// one line when the program ends (Exit.IOUring).
+	{name: "io_uring_setup", nr: nrs{425, 425}, op: opNotice, args: formats{ignored}, notice: true},
 }
 
 // The waits a program makes before it reads, writes or accepts fit the
 // same shape, each with a format of its own where its arguments are new:
 // ioctl's FIONBIO is traced for that value of its argument 1 as fcntl's
-// F_SETFL is (only), its argument 2 a pointer to the flag; epoll_ctl's
-// socket is its argument 2 (sockFD need not be first); poll and ppoll name
-// their descriptors in an array (a format for struct pollfd and its count
-// next), select and pselect6 in three fd_sets, epoll_wait and its
-// siblings in the epoll set's events the kernel fills in (a Post…
-// format); -1 marks poll, select and epoll_wait, which arm64 lacks. A call
-// with its descriptors in an array is on several sockets at once: the
-// model, which follows one socket a call, learns that with them.
+// F_SETFL is (only), its argument 2 a pointer to the flag; poll and ppoll
+// name their descriptors in an array of struct pollfd (its count next),
+// select and pselect6 in three fd_sets, epoll_wait and its siblings in
+// the epoll set that epoll_ctl built (the model remembers it per process
+// and epoll descriptor) and in the events the kernel fills in (a Post…
+// format); -1 marks poll, select and epoll_wait, which arm64 lacks. A
+// call with several descriptors (wait: true) is the model's waits.go's:
+// shown when one of them is a socket of the lesson, its peer that
+// socket's.
 
 // A callSpec is one entry of the table.
 type callSpec struct {
@@ -81,7 +104,15 @@ type callSpec struct {
 	// only, if set, traces the call only when an argument has a value:
 	// the filter lets the others through untraced.
 	only *argIs
+	// wait: the call waits on, or builds a set of, descriptors (poll,
+	// select, epoll): the model's waits.go follows it.
+	wait bool
+	// notice: the call is not shown, only noticed (io_uring_setup).
+	notice bool
 }
+
+// opNotice is the op of a call that is noticed, never shown.
+const opNotice trace.Op = "notice"
 
 // A call is one call socklab trace shows: an entry of the table, or nil
 // for none.
@@ -175,8 +206,14 @@ type arch struct {
 // maxNr bounds the numbers of the traced calls on every architecture.
 const maxNr = 512
 
-// fSetfl is fcntl's F_SETFL.
-const fSetfl = 4
+// fSetfl is fcntl's F_SETFL; fionbio ioctl's FIONBIO; soError
+// getsockopt's SO_ERROR (of SOL_SOCKET, solSocketLevel).
+const (
+	fSetfl         = 4
+	fionbio        = 0x5421
+	soError        = 4
+	solSocketLevel = 1
+)
 
 var (
 	amd64 = arch{name: "amd64", audit: 0xc000003e, x32: 0x40000000, number: func(n nrs) int { return n.amd64 }}
