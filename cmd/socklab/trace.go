@@ -5,9 +5,8 @@ import (
 	"errors"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
-	"syscall"
-	"time"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -137,11 +136,13 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		return err
 	}
 	tr := s.start(gate, false, also...)
-	session, played, err := playTrace(ctx, tr, programs, all, gate != nil, e)
+	session, played, err := ptrace.Play(ctx, tr, programs, ptrace.PlayOptions{
+		Options: ptrace.Options{All: all, KernelState: true, Stepped: gate != nil},
+		Say:     e.warn,
+	})
 	if err != nil {
-		return err
+		return launchFailed(err)
 	}
-	stoppedServer, interrupted := played.stoppedServer, played.interrupted
 	exits := session.Wait()
 	s.Close() // every trace line is out before what follows them
 	for _, x := range exits {
@@ -151,6 +152,9 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		if x.Shown == 0 && !x.Killed {
 			e.printError(e.lang.T("warn.no_socket_calls", strings.Join(x.Argv, " ")))
 		}
+	}
+	if len(exits) > 1 {
+		reportExits(e, exits)
 	}
 	if gateErr := tr.GateErr(); errors.Is(gateErr, trace.ErrStopped) {
 		return exitWith(exitOK, failure("", "msg.trace_stopped"))
@@ -166,11 +170,11 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	// The programs' own status, as a shell reports it: the first that
 	// failed (the server's before the clients'), else 0.
 	for i, x := range exits {
-		if i == 0 && stoppedServer {
+		if i == 0 && played.Stopped != 0 {
 			continue
 		}
 		if x.Code != 0 {
-			if interrupted {
+			if played.Interrupted {
 				return exitWith(x.Code, failure("", "err.trace_interrupted"))
 			}
 			return exitWith(x.Code, nil)
@@ -179,111 +183,42 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	return nil
 }
 
-// played is how a traced run of programs ended.
-type played struct {
-	stoppedServer bool // socklab stopped a server left waiting in accept
-	interrupted   bool // ctx was done first: the programs were sent SIGINT
+// reportExits says how each program ended, as a shell would: its exit
+// status, or the signal that ended it.
+func reportExits(e *env, exits []ptrace.Exit) {
+	for i, x := range exits {
+		name := programName(i)
+		switch {
+		case x.Signal != 0:
+			e.warn("msg.trace_signaled", name, strings.Join(x.Argv, " "), ptrace.SignalName(x.Signal), x.Code)
+		default:
+			e.warn("msg.trace_exited", name, strings.Join(x.Argv, " "), x.Code)
+		}
+	}
 }
 
-// playTrace starts programs (a server first, its clients once it listens)
-// under a session tracing into tr, and waits until they have ended. When
-// ctx is done first, the programs get SIGINT, and playTrace waits for
-// them to end.
-func playTrace(ctx context.Context, tr *trace.Tracer, programs []ptrace.Program, all, stepped bool, e *env) (*ptrace.Session, played, error) {
-	listening := make(chan struct{}, 1)
-	session, err := ptrace.Start(tr, ptrace.Options{
-		All: all, KernelState: true, Stepped: stepped,
-		Listening: func(int) {
-			select {
-			case listening <- struct{}{}:
-			default:
-			}
-		},
-	})
-	if err != nil {
-		return nil, played{}, failure("", "err.trace_start", programs[0].Argv[0], err.Error())
+// programName is the name of the i-th program of --server/--client:
+// server, client, client-2, …
+func programName(i int) string {
+	switch i {
+	case 0:
+		return "server"
+	case 1:
+		return "client"
 	}
-	pid, err := session.Launch(programs[0])
-	if err != nil {
-		return nil, played{}, launchFailed(programs[0], err)
-	}
-	pids := []int{pid}
-	stoppedServer := false
-	if len(programs) > 1 {
-		// The clients start once the server listens: before that, their
-		// connect would be refused.
-		select {
-		case <-listening:
-		case <-session.Done():
-		case <-ctx.Done():
-			session.Signal(syscall.SIGINT)
-		}
-		for _, p := range programs[1:] {
-			pid, err := session.Launch(p)
-			if err != nil {
-				session.Kill()
-				<-session.Done()
-				return nil, played{}, launchFailed(p, err)
-			}
-			pids = append(pids, pid)
-		}
-		stoppedServer = stopIdleServer(ctx, session, pids, e)
-	}
-	interrupted := false
-	select {
-	case <-session.Done():
-	case <-ctx.Done():
-		// Ctrl-C at the terminal reached the programs too; a signal sent
-		// to socklab alone is passed on. A second Ctrl-C kills socklab,
-		// and the kernel kills the programs with it (PTRACE_O_EXITKILL).
-		interrupted = true
-		session.Signal(syscall.SIGINT)
-		<-session.Done()
-	}
-	return session, played{stoppedServer, interrupted}, nil
-}
-
-// stopIdleServer waits for the clients to end; then a server that waits
-// in accept for another client (a server that serves forever) would keep
-// the run going for ever: socklab stops it with SIGINT, as a person would
-// with Ctrl-C, and says so. It reports whether it did.
-func stopIdleServer(ctx context.Context, s *ptrace.Session, pids []int, e *env) bool {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	idleSince := time.Time{}
-	for {
-		select {
-		case <-s.Done():
-			return false
-		case <-ctx.Done():
-			return false
-		case <-tick.C:
-		}
-		if !s.Ended(pids[1:]...) {
-			continue
-		}
-		if s.Blocked(pids[0]) == trace.OpAccept {
-			if idleSince.IsZero() {
-				idleSince = time.Now()
-			}
-			// A moment, so that a server about to exit by itself does.
-			if time.Since(idleSince) >= time.Second {
-				e.warn("msg.server_stopped")
-				s.Signal(syscall.SIGINT)
-				return true
-			}
-		} else {
-			idleSince = time.Time{}
-		}
-	}
+	return "client-" + strconv.Itoa(i)
 }
 
 // launchFailed says why a program could not start.
-func launchFailed(p ptrace.Program, err error) error {
-	if errors.Is(err, ptrace.ErrPtraceRefused) {
+func launchFailed(err error) error {
+	var l *ptrace.LaunchError
+	switch {
+	case errors.Is(err, ptrace.ErrPtraceRefused):
 		return failure("hint.ptrace_refused", "err.ptrace_refused")
+	case errors.As(err, &l):
+		return failure("", "err.trace_start", l.Program.Argv[0], l.Err.Error())
 	}
-	return failure("", "err.trace_start", p.Argv[0], err.Error())
+	return err
 }
 
 // commandWords splits a --server or --client command into words, as a shell

@@ -163,9 +163,12 @@ func (c *command) tracePage(programs []ptrace.Program, all bool) web.Options {
 		gate := trace.NewConductor(ctx, nil, pace).Settle(settleTime)
 		s := c.pageSession(sink)
 		defer s.Close()
-		session, _, err := playTrace(ctx, s.start(gate, false), programs, all, true, c.env)
+		session, _, err := ptrace.Play(ctx, s.start(gate, false), programs, ptrace.PlayOptions{
+			Options: ptrace.Options{All: all, KernelState: true, Stepped: true},
+			Say:     c.env.warn,
+		})
 		if err != nil {
-			return err
+			return launchFailed(err)
 		}
 		session.Wait()
 		return nil

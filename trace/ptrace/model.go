@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/socklab/socklab/trace"
@@ -107,7 +108,10 @@ type socket struct {
 	remote      string
 	nonblock    bool
 	listening   bool
-	owner       *process
+	// bound: a datagram socket bound to a port of its own (not 0): if it
+	// receives before it sends, it is a server's.
+	bound bool
+	owner *process
 }
 
 // A heldCall is a call made on a held socket, kept until the socket's role
@@ -145,7 +149,8 @@ type model struct {
 	names       map[trace.Role]int // peers named so far per role
 	shown       map[int]int        // events shown per launched program
 	dataCap     int
-	// listened is called when a server's listen returned.
+	// listened is called when a server is ready for its clients: its
+	// listen returned, or it bound a datagram socket (UDP has no listen).
 	listened func(p *process)
 }
 
@@ -338,7 +343,13 @@ func (m *model) decide(pc *pending) {
 		}
 		role = trace.Client
 	default:
-		return
+		// The process that binds a port and receives first is a datagram
+		// server (UDP has no listen to say it): its socket, bind and
+		// receive are shown before the sender's send.
+		if e.Op != trace.OpRecvfrom || s.kind != "udp" || !s.bound {
+			return
+		}
+		role = trace.Server
 	}
 	if s.kind == "" {
 		return
@@ -453,9 +464,12 @@ func (m *model) exit(pc *pending, ret int64, signal string, elapsed time.Duratio
 	if ok && s.kind == "tcp" && m.kernelState && pc.c.view {
 		m.k.facts(pc.p.pid, e.FD, true).noteState(e)
 	}
+	boundDgram := ok && e.Op == trace.OpBind && s.kind == "udp" && e.Local != "" && !strings.HasSuffix(e.Local, ":0")
+	s.bound = s.bound || boundDgram
 	if pc.show {
 		m.peerOf(pc.p, s.role).EndMeasured(e, elapsed)
-		if pc.c.does == listens && ok && m.listened != nil {
+		ready := pc.c.does == listens && ok || boundDgram && s.role == trace.Server
+		if ready && m.listened != nil {
 			m.listened(pc.p)
 		}
 		return

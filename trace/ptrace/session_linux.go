@@ -54,6 +54,9 @@ type Session struct {
 	// signaled is when each signal last reached each program's process,
 	// for Signal's forwarding; the tracing thread's.
 	signaled map[pidSignal]time.Time
+	// gated counts, per program, the calls waiting for a person at the
+	// gate (--step); the tracing thread's.
+	gated map[int]int
 }
 
 // A thread is one traced thread.
@@ -95,7 +98,7 @@ func Start(tr *trace.Tracer, opts Options) (*Session, error) {
 		opts: opts, arch: arches[runtime.GOARCH],
 		reqs: make(chan func()), stops: make(chan waitStop, 1), arm: make(chan struct{}, 1), kids: make(chan struct{}, 1),
 		threads: map[int]*thread{}, pidfds: map[int]int{}, done: make(chan struct{}),
-		signaled: map[pidSignal]time.Time{},
+		signaled: map[pidSignal]time.Time{}, gated: map[int]int{},
 	}
 	s.model = newModel(tr, (*procKernel)(s), processMemory{}, opts.All, opts.KernelState)
 	s.model.listened = func(p *process) {

@@ -314,10 +314,12 @@ func (s *Session) entry(t *thread, op uint8) {
 	// serving the other programs' stops meanwhile.
 	peer := s.model.peerOf(pc.p, pc.sock.role)
 	e := pc.e
+	program := pc.p.program
+	s.gated[program]++
 	go func() {
 		err := peer.Admit(&e)
 		select {
-		case s.reqs <- func() { s.admitted(t, pc, err) }:
+		case s.reqs <- func() { s.gated[program]--; s.admitted(t, pc, err) }:
 		case <-s.done:
 		}
 	}()

@@ -1,0 +1,115 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// socklabTraceWithin is socklabTrace bounded: a run that hangs fails in
+// seconds, its programs killed with it.
+func socklabTraceWithin(t *testing.T, d time.Duration, stdin string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, socklabBinary(t), append([]string{"trace"}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	cmd.WaitDelay = time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("socklab trace %s did not end within %v\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), d, stdout.String(), stderr.String())
+	}
+	code := 0
+	if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+func python(script string, args ...string) string {
+	return strings.Join(append([]string{"python3", filepath.Join(tutorial, script)}, args...), " ")
+}
+
+// A UDP pair: the server never listens; its bind says it is ready, the
+// client starts then, and the run ends by itself with the roles right.
+func TestTraceUDPPair(t *testing.T) {
+	needPython3(t)
+	port := unusedPort(t)
+	stdout, stderr, code := socklabTraceWithin(t, 15*time.Second, "",
+		"--server", python("udp_server.py", port), "--client", python("udp_client.py", port), "--format=json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := steps(t, stdout)
+	if want := []int{1, 2, 10, 9, 11}; !slices.Equal(got["server"], want) {
+		t.Errorf("server's steps: got %v, want %v\n%s", got["server"], want, stdout)
+	}
+	if want := []int{4, 9, 10, 11}; !slices.Equal(got["client"], want) {
+		t.Errorf("client's steps: got %v, want %v\n%s", got["client"], want, stdout)
+	}
+	for _, want := range []string{"server (" + python("udp_server.py", port) + ") exited with status 0", "client (" + python("udp_client.py", port) + ") exited with status 0"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("no %q in:\n%s", want, stderr)
+		}
+	}
+}
+
+// One program that runs a UDP server and a client: the process that binds
+// and receives first is the server, its bind before the client's send.
+func TestTraceUDPRolesInOneProgram(t *testing.T) {
+	needPython3(t)
+	port := unusedPort(t)
+	script := python("udp_server.py", port) + " & sleep 0.3; " + python("udp_client.py", port) + "; wait"
+	stdout, stderr, code := socklabTraceWithin(t, 15*time.Second, "", "--format=json", "--", "sh", "-c", script)
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := steps(t, stdout)
+	if want := []int{1, 2, 10, 9, 11}; !slices.Equal(got["server"], want) {
+		t.Errorf("server's steps: got %v, want %v\n%s", got["server"], want, stdout)
+	}
+	if want := []int{4, 9, 10, 11}; !slices.Equal(got["client"], want) {
+		t.Errorf("client's steps: got %v, want %v\n%s", got["client"], want, stdout)
+	}
+	bind, send := strings.Index(stdout, `"op":"bind"`), strings.Index(stdout, `"op":"sendto"`)
+	if bind < 0 || send < 0 || bind > send {
+		t.Errorf("the server's bind is not before the client's send:\n%s", stdout)
+	}
+}
+
+// socketserver's serve_forever waits in poll between clients and never
+// ends by itself: once both clients are done, socklab stops it with
+// SIGINT, says so, and reports how each program ended.
+func TestTraceServeForeverEnds(t *testing.T) {
+	needPython3(t)
+	port := unusedPort(t)
+	server, client := python("socketserver_server.py", port), python("line_client.py", port)
+	stdout, stderr, code := socklabTraceWithin(t, 20*time.Second, "",
+		"--server", server, "--client", client, "--client", client, "--format=json")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0 (the server was stopped by socklab)\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"socklab sends it SIGINT",
+		"server (" + server + ") was ended by SIGINT (status 130)",
+		"client (" + client + ") exited with status 0",
+		"client-2 (" + client + ") exited with status 0",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("no %q in:\n%s", want, stderr)
+		}
+	}
+	if strings.Contains(stderr, "SIGTERM") {
+		t.Errorf("SIGINT was not enough:\n%s", stderr)
+	}
+}
