@@ -10,7 +10,6 @@ import (
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
-	"github.com/socklab/socklab/trace/i18n"
 	"github.com/socklab/socklab/trace/ptrace"
 )
 
@@ -219,85 +218,6 @@ func launchFailed(err error) error {
 		return failure("", "err.trace_start", l.Program.Argv[0], l.Err.Error())
 	}
 	return err
-}
-
-// commandWords splits a --server or --client command into words, as a shell
-// would for a simple command: spaces separate words, quotes group them. A
-// command with the shell's own syntax (a pipe, a redirection, a variable,
-// &&) runs under sh -c; the trace follows sh into the program.
-func commandWords(command string) ([]string, error) {
-	if strings.ContainsAny(command, "|&;<>()$`*?[]#~\n") {
-		return []string{"sh", "-c", command}, nil
-	}
-	words, err := splitWords(command)
-	if err == nil && strings.Contains(words[0], "=") { // VAR=value cmd
-		return []string{"sh", "-c", command}, nil
-	}
-	return words, err
-}
-
-// splitWords splits s into words: spaces separate them, quotes and \
-// group them, as in a shell.
-func splitWords(command string) ([]string, error) {
-	var words []string
-	var word strings.Builder
-	inWord := false
-	quote := rune(0)
-	escaped := false
-	for _, r := range command {
-		switch {
-		case escaped:
-			word.WriteRune(r)
-			escaped = false
-		case r == '\\' && quote != '\'':
-			escaped, inWord = true, true
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			word.WriteRune(r)
-		case r == '\'' || r == '"':
-			quote, inWord = r, true
-		case r == ' ' || r == '\t':
-			if inWord {
-				words = append(words, word.String())
-				word.Reset()
-				inWord = false
-			}
-		default:
-			word.WriteRune(r)
-			inWord = true
-		}
-	}
-	switch {
-	case quote != 0:
-		return nil, &wordsError{key: "words.unclosed", arg: string(quote)}
-	case escaped:
-		return nil, &wordsError{key: "words.backslash"}
-	}
-	if inWord {
-		words = append(words, word.String())
-	}
-	if len(words) == 0 {
-		return nil, &wordsError{key: "words.empty"}
-	}
-	return words, nil
-}
-
-// A wordsError is why a command could not be split into words: a
-// catalogue key and its argument, if any.
-type wordsError struct {
-	key string
-	arg any
-}
-
-func (e *wordsError) Error() string { return e.Say(i18n.EN) }
-
-// Say says the error in l (i18n.Sayer).
-func (e *wordsError) Say(l i18n.Lang) string {
-	if e.arg == nil {
-		return l.T(e.key)
-	}
-	return l.T(e.key, e.arg)
 }
 
 // devNull is an open /dev/null, for a program's standard input.

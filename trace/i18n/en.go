@@ -521,6 +521,7 @@ The exit status is the program's own. Linux only (ptrace and seccomp).`,
 	"words.unclosed":                    "unclosed %s",
 	"words.backslash":                   "a \\ at the end",
 	"words.empty":                       "no command",
+	"words.shell":                       "not a command sh can read: %s",
 	// socklab web: the command and its server
 	"usage.synopsis.web": `Serve the lesson as a live sequence diagram for a browser (a projector): each
 call a box, bytes and FINs as arrows, one step per press of Next, in English or

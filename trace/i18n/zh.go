@@ -506,6 +506,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"words.unclosed":                    "%s 没有闭合",
 	"words.backslash":                   "末尾有一个 \\",
 	"words.empty":                       "没有命令",
+	"words.shell":                       "sh 读不懂这条命令：%s",
 	// socklab web: the command and its server
 	"usage.synopsis.web": `把课程变成浏览器里的实时时序图（适合投影）：每个调用一个方框，字节和 FIN
 画成箭头，按一次“下一步”走一步，英文或中文。程序会打印页面地址；地址里带一个

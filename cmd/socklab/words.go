@@ -1,0 +1,120 @@
+package main
+
+import (
+	"errors"
+	"strings"
+
+	"mvdan.cc/sh/v3/expand"
+	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/socklab/socklab/trace/i18n"
+)
+
+// commandWords splits a --server or --client command into words exactly
+// as sh would for a simple command: mvdan.cc/sh's POSIX parser reads it
+// and its expansion, with nothing to expand but quotes, makes the words ('-w "%{http_code}\n"' keeps its
+// backslash, as sh does). A command that needs the shell itself (a pipe,
+// a redirection, a variable, a glob, VAR=value, &&, several commands)
+// runs under sh -c; the trace follows sh into the program.
+func commandWords(command string) ([]string, error) {
+	words, err := splitWords(command)
+	if errors.Is(err, errNeedsShell) {
+		return []string{"sh", "-c", command}, nil
+	}
+	return words, err
+}
+
+// errNeedsShell: the command is more than words (see commandWords).
+var errNeedsShell = errors.New("needs a shell")
+
+// splitWords splits a simple command into its words as sh does, or
+// returns errNeedsShell.
+func splitWords(command string) ([]string, error) {
+	f, err := syntax.NewParser(syntax.Variant(syntax.LangPOSIX)).Parse(strings.NewReader(command), "")
+	if err != nil {
+		return nil, wordsErrorOf(err)
+	}
+	if len(f.Stmts) == 0 {
+		return nil, &wordsError{key: "words.empty"}
+	}
+	st := f.Stmts[0]
+	call, ok := st.Cmd.(*syntax.CallExpr)
+	if len(f.Stmts) > 1 || !ok || len(call.Assigns) > 0 || len(st.Redirs) > 0 || st.Background || st.Negated || st.Coprocess {
+		return nil, errNeedsShell
+	}
+	words := make([]string, 0, len(call.Args))
+	for _, w := range call.Args {
+		if !plain(w) {
+			return nil, errNeedsShell
+		}
+		fields, err := expand.Fields(nil, w)
+		if err != nil {
+			return nil, &wordsError{key: "words.shell", arg: err.Error()}
+		}
+		words = append(words, fields...)
+	}
+	return words, nil
+}
+
+// plain reports whether w is only text and quotes: nothing the shell
+// would expand (a variable, a command's output, a glob, a ~).
+func plain(w *syntax.Word) bool {
+	for i, part := range w.Parts {
+		switch part := part.(type) {
+		case *syntax.Lit:
+			if strings.ContainsAny(part.Value, "*?[") || i == 0 && strings.HasPrefix(part.Value, "~") {
+				return false
+			}
+		case *syntax.SglQuoted:
+			if part.Dollar {
+				return false
+			}
+		case *syntax.DblQuoted:
+			if part.Dollar {
+				return false
+			}
+			for _, inner := range part.Parts {
+				if _, ok := inner.(*syntax.Lit); !ok {
+					return false
+				}
+			}
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// wordsErrorOf says why the parser could not read a command.
+func wordsErrorOf(err error) error {
+	var perr syntax.ParseError
+	if errors.As(err, &perr) {
+		switch {
+		case strings.Contains(perr.Text, "without closing quote"):
+			return &wordsError{key: "words.unclosed", arg: strings.Trim(perr.Text[strings.LastIndexByte(perr.Text, ' ')+1:], "`")}
+		}
+		return &wordsError{key: "words.shell", arg: perr.Text}
+	}
+	var qerr syntax.QuoteError
+	if errors.As(err, &qerr) {
+		return &wordsError{key: "words.shell", arg: qerr.Message}
+	}
+	return &wordsError{key: "words.shell", arg: err.Error()}
+}
+
+// A wordsError is why a command could not be split into words: a
+// catalogue key and its argument, if any.
+type wordsError struct {
+	key string
+	arg any
+}
+
+func (e *wordsError) Error() string { return e.Say(i18n.EN) }
+
+// Say says the error in l (i18n.Sayer).
+func (e *wordsError) Say(l i18n.Lang) string {
+	if e.arg == nil {
+		return l.T(e.key)
+	}
+	return l.T(e.key, e.arg)
+}
