@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -148,5 +149,72 @@ func TestCommandWordsAsSh(t *testing.T) {
 		if _, err := commandWords(command); err == nil || err.Error() != want {
 			t.Errorf("%q: got %v, want %q", command, err, want)
 		}
+	}
+}
+
+// Go's start-up probes (a socket made and closed, IPv6 sockets bound to
+// port 0) are not the lesson's: a Go pair with --server/--client shows
+// one create and one bind, of the socket it listens on, and no close
+// before its listen.
+func TestTraceGoPairHidesProbes(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("needs the go command")
+	}
+	bin := filepath.Join(t.TempDir(), "gopair")
+	build := exec.Command(gobin, "build", "-o", bin, ".")
+	build.Dir = filepath.Join(tutorial, "gopair")
+	build.Env = append(os.Environ(), "GOFLAGS=", "CGO_ENABLED=0", "GO111MODULE=off")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	port := unusedPort(t)
+	stdout, stderr, code := socklabTraceWithin(t, 20*time.Second, "",
+		"--server", bin+" server "+port+` ""`, "--client", bin+" client "+port+" localhost", "--format=json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := steps(t, stdout)
+	if want := []int{1, 2, 3, 6, 8, 10, 9, 11}; !slices.Equal(got["server"], want) {
+		t.Errorf("server's steps: got %v, want %v\n%s", got["server"], want, stdout)
+	}
+	// (Step 7 of a non-blocking connect is where the program learns it,
+	// issue 24's other part: not asserted here.)
+	if c := got["client"]; len(c) < 2 || c[0] != 4 || c[1] != 5 {
+		t.Errorf("client's steps: got %v, want 4, 5 first\n%s", c, stdout)
+	}
+	if n := strings.Count(stdout, `"op":"create","phase":"begin"`); n != 2 {
+		t.Errorf("%d sockets shown, want 2 (the listener, the client's)\n%s", n, stdout)
+	}
+	if strings.Contains(stdout, ":0\"") {
+		t.Errorf("a probe's bind to port 0 is shown:\n%s", stdout)
+	}
+}
+
+// A forking server's children are the server: the child that serves a
+// connection is server-2, never a client; socketserver's forking server
+// is stopped once its client is done.
+func TestTraceForkingServerChildrenAreTheServer(t *testing.T) {
+	needPython3(t)
+	port := unusedPort(t)
+	stdout, stderr, code := socklabTraceWithin(t, 20*time.Second, "",
+		"--server", python("forking_socketserver.py", port), "--client", python("line_client.py", port), "--format=json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	got := steps(t, stdout)
+	if want := []int{10, 9, 11}; !slices.Equal(got["server-2"], want) {
+		t.Errorf("the child's steps: got %v, want %v\n%s", got["server-2"], want, stdout)
+	}
+	if want := []int{4, 5, 7, 9, 10, 11}; !slices.Equal(got["client"], want) {
+		t.Errorf("client's steps: got %v, want %v\n%s", got["client"], want, stdout)
+	}
+	for peer := range got {
+		if peer != "server" && peer != "server-2" && peer != "client" {
+			t.Errorf("peer %q: want server, server-2 (the child) and client only", peer)
+		}
+	}
+	if !strings.Contains(stderr, "was ended by SIGINT") {
+		t.Errorf("the forking server was not stopped by SIGINT:\n%s", stderr)
 	}
 }

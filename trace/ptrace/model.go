@@ -118,6 +118,7 @@ type socket struct {
 // is known.
 type heldCall struct {
 	p          *process
+	peer       *trace.Peer // once released
 	begin, end trace.Event
 	elapsed    time.Duration
 }
@@ -149,6 +150,13 @@ type model struct {
 	names       map[trace.Role]int // peers named so far per role
 	shown       map[int]int        // events shown per launched program
 	dataCap     int
+	// probing holds the TCP sockets of a process whose role is known too
+	// (firstState), so that start-up probes are hidden.
+	probing bool
+	// paced leaves the held calls a decision releases in released, for
+	// the tracer to show through the gate (a person paces the run).
+	paced    bool
+	released []heldCall
 	// listened is called when a server is ready for its clients: its
 	// listen returned, or it bound a datagram socket (UDP has no listen).
 	listened func(p *process)
@@ -280,6 +288,13 @@ func (m *model) enter(p *process, c call, args [6]uint64) *pending {
 // line, or learned from an earlier listen or connect) is. The rest waits
 // for what it is used for: startup noise (glibc's nscd lookup over a Unix
 // socket, a DNS query, a netlink request) never names a role.
+//
+// With probing, a role given on the command line does not show a TCP
+// socket at once either: Go's and Java's start-up probes (an IPv6 socket
+// bound to [::1]:0 and closed, an MPTCP or IPPROTO_TCP socket made and
+// closed) would be the program's first steps. The socket is shown once it
+// binds a port of its own, listens, connects or accepts (decide), its
+// earlier calls with it; a probe, closed before, is dropped as noise.
 func (m *model) firstState(p *process, family, typ, proto int) sockState {
 	const ipprotoMPTCP = 262 // Go's probe of MPTCP support
 	switch {
@@ -287,7 +302,7 @@ func (m *model) firstState(p *process, family, typ, proto int) sockState {
 		return shown
 	case family != afInet && family != afInet6 && family != afUnix:
 		return noise
-	case p.hint != "" && kindOf(family, typ) == "tcp" && proto != ipprotoMPTCP:
+	case p.hint != "" && kindOf(family, typ) == "tcp" && proto != ipprotoMPTCP && !m.probing:
 		return shown
 	}
 	return held
@@ -332,11 +347,17 @@ func (m *model) decide(pc *pending) {
 		role = trace.Client
 	case asServerIfDatagram:
 		// A datagram server given as --server says what it is when it
-		// binds: it has no listen to say it.
-		if pc.p.hint != trace.Server || s.kind != "udp" {
+		// binds: it has no listen to say it. A process given a role says
+		// a socket is the lesson's when it binds a port of its own (a
+		// probe binds port 0).
+		switch {
+		case pc.p.hint == trace.Server && s.kind == "udp":
+			role = trace.Server
+		case m.probing && pc.p.hint != "" && e.Local != "" && !strings.HasSuffix(e.Local, ":0"):
+			role = pc.p.hint
+		default:
 			return
 		}
-		role = trace.Server
 	case asClientIfAddressed:
 		if e.Remote == "" || isNameService(e.Remote) {
 			return
@@ -384,17 +405,35 @@ func lastColon(s string) int {
 	return -1
 }
 
-// release shows the calls held on s, in the order they were made.
+// release shows the calls held on s, in the order they were made; with
+// paced, it leaves them in m.released for the tracer to show at a
+// person's pace (each is a step the class should see).
 func (m *model) release(s *socket) {
 	for i := range s.held {
 		h := &s.held[i]
-		peer := m.peerOf(h.p, s.role)
-		peer.Begin(&h.begin)
-		peer.EndMeasured(&h.end, h.elapsed)
-		h.p.shown++
-		m.shown[h.p.program]++
+		h.peer = m.peerOf(h.p, s.role)
+		if m.paced {
+			m.released = append(m.released, *h)
+			continue
+		}
+		m.showHeld(h)
 	}
 	s.held = nil
+}
+
+// showHeld shows a held call whose socket's role is now known.
+func (m *model) showHeld(h *heldCall) {
+	h.peer.Begin(&h.begin)
+	h.peer.EndMeasured(&h.end, h.elapsed)
+	h.p.shown++
+	m.shown[h.p.program]++
+}
+
+// takeReleased returns the held calls release left for the tracer.
+func (m *model) takeReleased() []heldCall {
+	r := m.released
+	m.released = nil
+	return r
 }
 
 // begin emits the Begin of a shown call; the caller has asked the gate.

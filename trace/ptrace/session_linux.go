@@ -101,6 +101,7 @@ func Start(tr *trace.Tracer, opts Options) (*Session, error) {
 		signaled: map[pidSignal]time.Time{}, gated: map[int]int{},
 	}
 	s.model = newModel(tr, (*procKernel)(s), processMemory{}, opts.All, opts.KernelState)
+	s.model.probing, s.model.paced = true, opts.Stepped
 	s.model.listened = func(p *process) {
 		if opts.Listening != nil {
 			opts.Listening(p.pid)
