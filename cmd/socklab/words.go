@@ -89,9 +89,11 @@ func plain(w *syntax.Word) bool {
 func wordsErrorOf(err error) error {
 	var perr syntax.ParseError
 	if errors.As(err, &perr) {
-		switch {
-		case strings.Contains(perr.Text, "without closing quote"):
-			return &wordsError{key: "words.unclosed", arg: strings.Trim(perr.Text[strings.LastIndexByte(perr.Text, ' ')+1:], "`")}
+		// An unclosed quote: the input ended early, the parser names the
+		// quote last ("… quote `'`").
+		quote := strings.Trim(perr.Text[strings.LastIndexByte(perr.Text, ' ')+1:], "`")
+		if perr.Incomplete && (quote == "'" || quote == `"`) {
+			return &wordsError{key: "words.unclosed", arg: quote}
 		}
 		return &wordsError{key: "words.shell", arg: perr.Text}
 	}
