@@ -218,3 +218,42 @@ func TestTraceForkingServerChildrenAreTheServer(t *testing.T) {
 		t.Errorf("the forking server was not stopped by SIGINT:\n%s", stderr)
 	}
 }
+
+// --server-input and --client-input give each program its standard input;
+// the programs' lines come whole, after their names, never inside a trace
+// line (without a terminal, on standard error).
+func TestTraceProgramsInputAndOutput(t *testing.T) {
+	needPython3(t)
+	port := unusedPort(t)
+	dir := t.TempDir()
+	reply, answer := filepath.Join(dir, "reply.txt"), filepath.Join(dir, "answer.txt")
+	if err := os.WriteFile(reply, []byte("pong\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(answer, []byte("from a file\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	server := python("server.py", port)
+	client := "python3 -c 'import sys, runpy; print(\"client read:\", sys.stdin.readline().strip(), flush=True); sys.argv = [\"client.py\", \"" + port + "\"]; runpy.run_path(\"" + filepath.Join(tutorial, "client.py") + "\")'"
+	stdout, stderr, code := socklabTraceWithin(t, 20*time.Second, "",
+		"--server", server, "--server-input", reply, "--client", client, "--client-input", answer, "--color=never")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"server| client says: 你好, server\n", "server| reply:\n", "client| client read: from a file\n", "client| server says: pong\n"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("no %q in standard error:\n%s", want, stderr)
+		}
+	}
+	for _, line := range strings.Split(stdout, "\n") {
+		if line != "" && !strings.HasPrefix(line, " ") {
+			t.Errorf("standard output has a line that is not the trace's: %q", line)
+		}
+	}
+	if _, stderr, code := socklabTraceWithin(t, 10*time.Second, "", "--server", server, "--server-input", filepath.Join(dir, "missing")); code != 1 || strings.Count(stderr, "\n") != 1 || !strings.Contains(stderr, "--server-input") {
+		t.Errorf("a missing input file: exit %d, %q; want 1 and one line", code, stderr)
+	}
+	if _, stderr, code := socklabTraceWithin(t, 10*time.Second, "", "--client-input", answer); code != 2 {
+		t.Errorf("--client-input alone: exit %d, %q; want 2", code, stderr)
+	}
+}

@@ -19,10 +19,12 @@ import (
 func runTrace(ctx context.Context, args []string, e *env) error {
 	c := newCommand(e, "trace", "usage.synopsis.trace")
 	c.traceFlags()
-	var server, expect string
+	var server, expect, serverInput, clientInput string
 	var clients stringList
 	var all bool
 	c.stringFlag(&server, "server", "'CMD'", "", "flag.trace_server")
+	c.stringFlag(&serverInput, "server-input", "FILE", "", "flag.trace_server_input")
+	c.stringFlag(&clientInput, "client-input", "FILE", "", "flag.trace_client_input")
 	c.fs.Var(&clients, "client", "flag.trace_client")
 	c.values["client"], c.help["client"] = "'CMD'", helpText{key: "flag.trace_client"}
 	c.boolFlag(&all, "all", "flag.trace_all")
@@ -36,40 +38,9 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	if _, err := c.parse(flags, 0); err != nil {
 		return ignoreHelp(err)
 	}
-	var programs []ptrace.Program
-	switch {
-	case len(argv) > 0 && (server != "" || len(clients) > 0):
-		return usage("hint.trace_command", "err.trace_both")
-	case len(argv) > 0:
-		programs = append(programs, ptrace.Program{Argv: argv})
-	case server == "" && len(clients) > 0:
-		return usage("hint.trace_command", "err.trace_client_alone")
-	case server == "":
-		return usage("hint.trace_command", "err.trace_no_command")
-	default:
-		words, err := commandWords(server)
-		if err != nil {
-			return usage("hint.trace_quote", "err.trace_quote", "--server", say(e.lang, err))
-		}
-		programs = append(programs, ptrace.Program{Argv: words, Role: trace.Server})
-		for _, cl := range clients {
-			words, err := commandWords(cl)
-			if err != nil {
-				return usage("hint.trace_quote", "err.trace_quote", "--client", say(e.lang, err))
-			}
-			// A client's standard input is not the terminal: the server
-			// has it (the tutorial's server asks for its reply there).
-			programs = append(programs, ptrace.Program{Argv: words, Role: trace.Client, Stdin: devNull()})
-		}
-	}
-	// On a terminal the programs' lines come among the trace's, as they
-	// happen. Where socklab's output is a file or a pipe (JSON, a page),
-	// the programs write to standard error: their output never mixes
-	// into the trace's data.
-	if e.termWidth == 0 {
-		for i := range programs {
-			programs[i].Stdout = os.Stderr
-		}
+	programs, err := tracePrograms(argv, server, clients, serverInput != "" || clientInput != "", e)
+	if err != nil {
+		return err
 	}
 	var lesson lessons.Lesson
 	if expect != "" {
@@ -99,6 +70,11 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		}
 	}
 
+	io, err := c.programIO(programs, serverInput, clientInput)
+	if err != nil {
+		return err
+	}
+	defer io.close()
 	if c.web {
 		if err := c.webAlone(); err != nil {
 			return err
@@ -137,13 +113,14 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	tr := s.start(gate, false, also...)
 	session, played, err := ptrace.Play(ctx, tr, programs, ptrace.PlayOptions{
 		Options: ptrace.Options{All: all, KernelState: true, Stepped: gate != nil},
-		Say:     e.warn,
+		Say:     e.warn, QuietStdin: io.quiet,
 	})
 	if err != nil {
 		return launchFailed(err)
 	}
 	exits := session.Wait()
-	s.Close() // every trace line is out before what follows them
+	io.close() // the programs' last lines are out
+	s.Close()  // every trace line is out before what follows them
 	for _, x := range exits {
 		if x.Untraced32 {
 			e.printError(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))

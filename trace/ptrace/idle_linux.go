@@ -88,27 +88,51 @@ func asleep(tid int) bool {
 }
 
 // readsTerminal reports whether thread tid of process pid is inside a
-// read of a terminal, from /proc/TID/syscall ("0 0x0 …": the call's
-// number, then its arguments).
+// read of a terminal.
 func readsTerminal(pid, tid int, a *arch) bool {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/syscall")
-	if err != nil {
-		return false
-	}
-	f := strings.Fields(string(data))
-	if len(f) < 2 {
-		return false
-	}
-	nr, err1 := strconv.ParseUint(f[0], 10, 64)
-	fd, err2 := strconv.ParseInt(strings.TrimPrefix(f[1], "0x"), 16, 64)
-	if err1 != nil || err2 != nil {
-		return false
-	}
-	if c := a.callOf(nr); c == nil || (c.name != "read" && c.name != "readv") {
+	fd, ok := readingFD(tid, a)
+	if !ok {
 		return false
 	}
 	link, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + strconv.FormatInt(fd, 10))
 	return err == nil && (strings.HasPrefix(link, "/dev/pts/") || strings.HasPrefix(link, "/dev/tty"))
+}
+
+// readingFD returns the descriptor thread tid is inside a read or readv
+// of, from /proc/TID/syscall ("0 0x0 …": the call's number, then its
+// arguments).
+func readingFD(tid int, a *arch) (int64, bool) {
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(tid) + "/syscall")
+	if err != nil {
+		return 0, false
+	}
+	f := strings.Fields(string(data))
+	if len(f) < 2 {
+		return 0, false
+	}
+	nr, err1 := strconv.ParseUint(f[0], 10, 64)
+	fd, err2 := strconv.ParseInt(strings.TrimPrefix(f[1], "0x"), 16, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	if c := a.callOf(nr); c == nil || (c.name != "read" && c.name != "readv") {
+		return 0, false
+	}
+	return fd, true
+}
+
+// ReadsStdin reports whether a thread of the launched program i waits in
+// a read of its standard input.
+func (s *Session) ReadsStdin(i int) bool {
+	reads := false
+	s.do(func() {
+		for tid, t := range s.threads {
+			if fd, ok := readingFD(tid, s.arch); t.proc.program == i && ok && fd == 0 && asleep(tid) {
+				reads = true
+			}
+		}
+	})
+	return reads
 }
 
 // SignalName names sig as the kernel's headers do: "SIGINT".

@@ -32,6 +32,7 @@ func (*Session) Idle(int) bool                     { return false }
 func (*Session) Held(int) bool                     { return false }
 func (*Session) SignalProgram(int, syscall.Signal) {}
 func (*Session) programsEnded([]int) bool          { return true }
+func (*Session) ReadsStdin(int) bool               { return false }
 
 // Resolve returns ErrUnsupported.
 func Resolve(string) (string, error) { return "", ErrUnsupported }

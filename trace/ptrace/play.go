@@ -2,6 +2,8 @@ package ptrace
 
 import (
 	"context"
+	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,6 +28,13 @@ type PlayOptions struct {
 	// signal is given before the next (1 s each when 0). Only time when no
 	// person holds the server (--step) counts.
 	ReadyWait, Idle, Grace time.Duration
+	// QuietStdin, where set for program i, is the write end of the pipe
+	// that is the program's standard input where it would have been the
+	// terminal that --step's keys come from: when the program reads it,
+	// socklab says so in one line ("msg.trace_stdin_step", with the
+	// program's command) and closes it, so the program reads end of file
+	// rather than racing the person's keys.
+	QuietStdin []*os.File
 }
 
 // Played is how a run of programs ended.
@@ -68,6 +77,9 @@ func Play(ctx context.Context, tr *trace.Tracer, programs []Program, o PlayOptio
 		return nil, Played{}, &LaunchError{programs[0], err}
 	}
 	var played Played
+	if len(o.QuietStdin) > 0 {
+		go o.watchStdin(session, programs)
+	}
 	if _, err := session.Launch(programs[0]); err != nil {
 		return nil, played, &LaunchError{programs[0], err}
 	}
@@ -196,6 +208,27 @@ func (o *PlayOptions) stopIdleServer(ctx context.Context, s *Session, n int) sys
 			continue // killed: the kernel ends it
 		}
 		s.SignalProgram(0, sent)
+	}
+}
+
+// watchStdin closes each QuietStdin once its program reads it, and says
+// so, until the session ends.
+func (o *PlayOptions) watchStdin(s *Session, programs []Program) {
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.Done():
+			return
+		case <-t.C:
+		}
+		for i, f := range o.QuietStdin {
+			if f != nil && s.ReadsStdin(i) {
+				o.say("msg.trace_stdin_step", strings.Join(programs[i].Argv, " "))
+				f.Close()
+				o.QuietStdin[i] = nil
+			}
+		}
 	}
 }
 
