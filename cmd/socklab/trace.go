@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"io"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -99,21 +101,37 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	if c.step {
 		// The keys come from the terminal itself: the programs keep
 		// standard input (a server's reply, a file of answers).
-		tty, err := os.Open("/dev/tty")
+		tty, err := openKeys()
 		if err != nil {
 			return usage("hint.step_tty", "err.step_tty")
 		}
 		defer tty.Close()
 		input = newLineReader(tty, e.stderr, true)
 	}
-	gate, err := c.gate(ctx, nil, input)
+	// --expect LESSON: the conductor follows the lesson's script. Else a
+	// server's accept waits for a client's connect while a client may
+	// still come: 4 and 5 before 6, as the lessons teach.
+	var script []trace.Point
+	if expect != "" {
+		script = lesson.Expect.Script()
+	}
+	gate, err := c.gate(ctx, script, input)
 	if err != nil {
 		return err
 	}
+	var clientsLeft atomic.Int32
+	clientsLeft.Store(int32(len(programs) - 1))
+	if cd, ok := gate.(*trace.Conductor); ok && script == nil && len(programs) > 1 {
+		cd.ClientFirst(func() bool { return clientsLeft.Load() > 0 })
+	}
 	tr := s.start(gate, false, also...)
 	session, played, err := ptrace.Play(ctx, tr, programs, ptrace.PlayOptions{
-		Options: ptrace.Options{All: all, KernelState: true, Stepped: gate != nil},
-		Say:     e.warn, QuietStdin: io.quiet,
+		Options: ptrace.Options{All: all, KernelState: true, Stepped: gate != nil, Exited: func(x ptrace.Exit) {
+			if x.Program > 0 {
+				clientsLeft.Add(-1)
+			}
+		}},
+		Say: e.warn, QuietStdin: io.quiet,
 	})
 	if err != nil {
 		return launchFailed(err)
@@ -158,6 +176,10 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	}
 	return nil
 }
+
+// openKeys opens the terminal --step's keys come from (a test gives its
+// own).
+var openKeys = func() (io.ReadCloser, error) { return os.Open("/dev/tty") }
 
 // reportExits says how each program ended, as a shell would: its exit
 // status, or the signal that ended it.

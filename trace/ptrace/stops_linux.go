@@ -434,7 +434,7 @@ func (s *Session) gone(t *thread, ws unix.WaitStatus) {
 		return
 	}
 	prog := s.programs[t.proc.program]
-	exit := Exit{PID: t.proc.pid, Argv: prog.prog.Argv, Shown: s.model.shown[t.proc.program], Killed: s.killed, Untraced32: prog.untraced32}
+	exit := Exit{PID: t.proc.pid, Argv: prog.prog.Argv, Program: t.proc.program, Shown: s.model.shown[t.proc.program], Killed: s.killed, Untraced32: prog.untraced32}
 	switch {
 	case ws == lostStatus:
 		exit.Lost, exit.Code = true, 1
