@@ -72,11 +72,11 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		}
 	}
 
-	io, err := c.programIO(programs, serverInput, clientInput)
+	streams, err := c.programIO(programs, serverInput, clientInput)
 	if err != nil {
 		return err
 	}
-	defer io.close()
+	defer streams.Close()
 	if c.web {
 		if err := c.webAlone(); err != nil {
 			return err
@@ -131,14 +131,14 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 				clientsLeft.Add(-1)
 			}
 		}},
-		Say: e.warn, QuietStdin: io.quiet,
+		Say: e.warn, QuietStdin: streams.Quiet,
 	})
 	if err != nil {
 		return launchFailed(err)
 	}
 	exits := session.Wait()
-	io.close() // the programs' last lines are out
-	s.Close()  // every trace line is out before what follows them
+	streams.Close() // the programs' last lines are out
+	s.Close()       // every trace line is out before what follows them
 	for _, x := range exits {
 		if x.Untraced32 {
 			e.printError(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))
@@ -217,13 +217,4 @@ func launchFailed(err error) error {
 		return failure("", "err.trace_start", l.Program.Argv[0], l.Err.Error())
 	}
 	return err
-}
-
-// devNull is an open /dev/null, for a program's standard input.
-func devNull() *os.File {
-	f, err := os.Open(os.DevNull)
-	if err != nil {
-		return nil
-	}
-	return f
 }

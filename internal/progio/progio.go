@@ -5,7 +5,7 @@
 package progio
 
 import (
-	"bufio"
+	"bytes"
 	"io"
 	"os"
 	"sync"
@@ -51,13 +51,13 @@ func (p *Prefixer) copy(w io.Writer, name string) {
 	chunks := make(chan []byte)
 	go func() {
 		defer close(chunks)
-		br := bufio.NewReader(p.r)
+		buf := make([]byte, 4096)
 		for {
-			b, err := br.ReadSlice('\n')
-			if len(b) > 0 {
-				chunks <- append([]byte(nil), b...)
+			n, err := p.r.Read(buf)
+			if n > 0 {
+				chunks <- append([]byte(nil), buf[:n]...)
 			}
-			if err != nil && err != bufio.ErrBufferFull {
+			if err != nil {
 				return
 			}
 		}
@@ -84,11 +84,18 @@ func (p *Prefixer) copy(w io.Writer, name string) {
 				flush()
 				return
 			}
-			line = append(line, b...)
-			if line[len(line)-1] == '\n' {
+			for len(b) > 0 {
+				i := bytes.IndexByte(b, '\n')
+				if i < 0 {
+					line = append(line, b...)
+					break
+				}
+				line = append(line, b[:i+1]...)
+				b = b[i+1:]
 				flush()
-				timer.Stop()
-			} else {
+			}
+			timer.Stop()
+			if len(line) > 0 {
 				timer.Reset(partialWait)
 			}
 		case <-timer.C:
