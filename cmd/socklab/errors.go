@@ -118,7 +118,7 @@ func fileError(l i18n.Lang, err error) string {
 // lines above, in the JSON trace, or nowhere, as no socket was made.
 func (e *env) closedNote(key string, args ...any) string {
 	switch {
-	case e.made == nil || e.made.n.Load() == 0:
+	case e.made == nil || e.made.N() == 0:
 		key += ".none"
 	case !e.textTrace:
 		key += ".data"

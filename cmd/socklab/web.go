@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/socklab/socklab/internal/runsession"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
@@ -64,7 +65,7 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 	e := c.env
 	// The runs' sockets are counted, for the line that ends an
 	// interrupted server: their closes went to the page.
-	e.made, e.textTrace = new(socketCount), false
+	e.made, e.textTrace = new(runsession.SocketCount), false
 	spec, err := parseAddr(addrFlag, true)
 	if err != nil {
 		return err
