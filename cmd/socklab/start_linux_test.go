@@ -220,3 +220,22 @@ func TestTraceProgramsInputAndOutput(t *testing.T) {
 		t.Errorf("--client-input alone: exit %d, %q; want 2", code, stderr)
 	}
 }
+
+// A server that never listens nor binds: the clients start after a
+// bounded wait, said in one line, and the server is stopped once they
+// are done.
+func TestTraceServerNeverReady(t *testing.T) {
+	_, stderr, code := socklabTraceWithin(t, 15*time.Second, "", "--server", "sleep 30", "--client", "true")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"the server has neither listened nor bound a datagram socket after 3s: socklab starts the clients anyway",
+		"server (sleep 30) was ended by SIGINT (status 130)",
+		"client (true) exited with status 0",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("no %q in:\n%s", want, stderr)
+		}
+	}
+}

@@ -19,7 +19,7 @@ import (
 // program asking a person, as input() does, is not idle) and none held
 // at the gate (--step).
 func (s *Session) Idle(i int) bool {
-	idle, any := true, false
+	idle, found := true, false
 	s.do(func() {
 		if s.gated[i] > 0 {
 			idle = false
@@ -29,14 +29,14 @@ func (s *Session) Idle(i int) bool {
 			if t.proc.program != i {
 				continue
 			}
-			any = true
+			found = true
 			if !asleep(tid) || readsTerminal(t.proc.pid, tid, s.arch) {
 				idle = false
 				return
 			}
 		}
 	})
-	return idle && any
+	return idle && found
 }
 
 // Held reports whether a call of the launched program i waits for a

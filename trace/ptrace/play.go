@@ -88,8 +88,11 @@ func Play(ctx context.Context, tr *trace.Tracer, programs []Program, o PlayOptio
 		case waitedTooLong:
 			o.say("msg.trace_not_ready", o.readyWait().String())
 		case interrupted:
+			// Ctrl-C before the clients started: they never do.
 			played.Interrupted = true
 			session.Signal(syscall.SIGINT)
+			<-session.Done()
+			return session, played, nil
 		}
 		for _, p := range programs[1:] {
 			if _, err := session.Launch(p); err != nil {
