@@ -188,7 +188,7 @@ func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort,
 	if err != nil {
 		return netip.AddrPort{}, nil, nil, err
 	}
-	addr, err := spec.resolve(ctx)
+	addr, err := resolve(ctx, spec)
 	if err != nil {
 		s.Close()
 		return netip.AddrPort{}, nil, nil, err

@@ -84,7 +84,7 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 			return failure("hint.replay", "err.replay", replay, fileError(e.lang, err))
 		}
 	}
-	addr, err := spec.resolve(ctx)
+	addr, err := resolve(ctx, spec)
 	if err != nil {
 		return err
 	}
