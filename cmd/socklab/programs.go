@@ -56,7 +56,7 @@ func (c *command) programIO(programs []ptrace.Program, serverInput, clientInput 
 		cfg.Out = c.env.stdout
 	}
 	for i, p := range programs {
-		cfg.Names = append(cfg.Names, programName(i))
+		cfg.Names = append(cfg.Names, progio.Name(i))
 		if p.Role == "" {
 			cfg.Names[i] = filepath.Base(p.Argv[0])
 		}

@@ -6,10 +6,11 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 
+	"github.com/socklab/socklab/internal/progio"
+	"github.com/socklab/socklab/internal/report"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/ptrace"
@@ -148,13 +149,19 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		}
 	}
 	if len(exits) > 1 {
-		reportExits(e, exits)
+		progio.ReportExits(e.warn, exits)
 	}
 	if gateErr := tr.GateErr(); errors.Is(gateErr, trace.ErrStopped) {
 		return exitWith(exitOK, failure("", "msg.trace_stopped"))
 	}
 	if recorded != nil {
-		if !expectTable(e, lesson, recorded.Events(), session.LeftOpen()) {
+		// After a text trace, the table is the trace's last part; after
+		// JSON or Mermaid it goes to standard error, not into the data.
+		w := e.stdout
+		if !e.textTrace {
+			w = e.stderr
+		}
+		if !report.Expect(w, e.lang, lesson, recorded.Events(), session.LeftOpen()) {
 			return exitWith(exitFailure, nil)
 		}
 	}
@@ -180,32 +187,6 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 // openKeys opens the terminal --step's keys come from (a test gives its
 // own).
 var openKeys = func() (io.ReadCloser, error) { return os.Open("/dev/tty") }
-
-// reportExits says how each program ended, as a shell would: its exit
-// status, or the signal that ended it.
-func reportExits(e *env, exits []ptrace.Exit) {
-	for i, x := range exits {
-		name := programName(i)
-		switch {
-		case x.Signal != 0:
-			e.warn("msg.trace_signaled", name, strings.Join(x.Argv, " "), ptrace.SignalName(x.Signal), x.Code)
-		default:
-			e.warn("msg.trace_exited", name, strings.Join(x.Argv, " "), x.Code)
-		}
-	}
-}
-
-// programName is the name of the i-th program of --server/--client:
-// server, client, client-2, …
-func programName(i int) string {
-	switch i {
-	case 0:
-		return "server"
-	case 1:
-		return "client"
-	}
-	return "client-" + strconv.Itoa(i)
-}
 
 // launchFailed says why a program could not start.
 func launchFailed(err error) error {

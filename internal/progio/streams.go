@@ -3,6 +3,8 @@ package progio
 import (
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/socklab/socklab/trace/ptrace"
@@ -108,4 +110,29 @@ func (f *Files) Close() {
 		}
 	}
 	f.opened, f.Quiet = nil, nil
+}
+
+// Name is the name of the i-th program of --server/--client, before its
+// lines and in the report of its end: server, client, client-2, …
+func Name(i int) string {
+	switch i {
+	case 0:
+		return "server"
+	case 1:
+		return "client"
+	}
+	return "client-" + strconv.Itoa(i)
+}
+
+// ReportExits says, through warn (a catalogue key and its arguments, one
+// line each), how each program ended, as a shell would: its exit status,
+// or the signal that ended it.
+func ReportExits(warn func(key string, args ...any), exits []ptrace.Exit) {
+	for i, x := range exits {
+		if x.Signal != 0 {
+			warn("msg.trace_signaled", Name(i), strings.Join(x.Argv, " "), ptrace.SignalName(x.Signal), x.Code)
+			continue
+		}
+		warn("msg.trace_exited", Name(i), strings.Join(x.Argv, " "), x.Code)
+	}
 }
