@@ -124,3 +124,35 @@ func stepTeachingOrder(t *testing.T, extra []string) {
 		t.Errorf("held before accept, the client's connect had not returned:\n%s", stdout.String())
 	}
 }
+
+// Under --step the terminal's keys are socklab's: a server that reads the
+// standard input it would have shared with them gets one line saying so
+// and end of file, not a race for the person's keys.
+func TestTraceStepServerReadingTheTerminal(t *testing.T) {
+	needPython3(t)
+	port := unusedPort(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	keys := &promptedEnter{prompts: make(chan string, 100), stop: stop, hold: func(string) time.Duration { return 0 }}
+	saved := openKeys
+	openKeys = func() (io.ReadCloser, error) { return io.NopCloser(keys), nil }
+	defer func() { openKeys = saved }()
+	var stdout, stderr lockedBuffer
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"trace", "--step", "--format=json",
+			"--server", python("server.py", port), "--client", python("client.py", port)},
+			env{stdout: &stdout, stderr: io.MultiWriter(keys, &stderr), stdinTerminal: true})
+	}()
+	select {
+	case <-done:
+	case <-time.After(40 * time.Second):
+		t.Fatal("socklab trace --step did not end")
+	}
+	want := "python3 " + filepath.Join(tutorial, "server.py") + " " + port + " reads its standard input, which under --step is not the terminal"
+	if got := stderr.String(); strings.Count(got, want) != 1 {
+		t.Errorf("want one line %q in:\n%s", want, got)
+	}
+}
