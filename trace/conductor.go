@@ -53,6 +53,7 @@ type Conductor struct {
 	script []Point
 	tracer *Tracer       // the tracer whose gate this is (SetGate)
 	settle time.Duration // see Settle
+	coming func() bool   // see ClientFirst
 
 	paceMu  sync.Mutex // one pace at a time: one prompt, one person
 	mu      sync.Mutex
@@ -91,6 +92,18 @@ func (c *Conductor) Settle(d time.Duration) *Conductor {
 	return c
 }
 
+// ClientFirst keeps, with no script, the teaching order of a server and
+// its clients run as separate programs: a server's accept (step 6) waits,
+// before its pace, until a client's connect has begun (steps 4 and 5
+// come first) for as long as coming says a client may still connect. So
+// a class held before accept sees the handshake done and queued (ss:
+// Recv-Q 1) and the client's connect returned, as the lesson teaches. It
+// returns c.
+func (c *Conductor) ClientFirst(coming func() bool) *Conductor {
+	c.coming = coming
+	return c
+}
+
 // settleMax bounds the wait of Settle: a run whose peers keep busy does
 // not keep the next prompt back.
 const settleMax = 250 * time.Millisecond
@@ -124,6 +137,9 @@ func (c *Conductor) Wait(e *Event) error {
 	if !gated {
 		c.mu.Unlock()
 		return nil
+	}
+	if turn < 0 && c.coming != nil && e.Op == OpAccept && e.Role == Server {
+		c.awaitClient()
 	}
 	if turn >= 0 {
 		c.waiting[e.Peer] = turn
@@ -190,10 +206,29 @@ func (c *Conductor) Wait(e *Event) error {
 	return nil
 }
 
+// awaitClient waits until a client's connect has begun that no accept
+// has taken, no client may still come, or the run stops. c.mu is held,
+// and let go while it waits.
+func (c *Conductor) awaitClient() {
+	for c.stopErr() == nil && c.tracer != nil && !c.tracer.connectAhead() && c.coming() {
+		changed := c.changed
+		c.mu.Unlock()
+		select {
+		case <-changed:
+		case <-c.ctx.Done():
+		case <-time.After(20 * time.Millisecond): // a client may have ended
+		}
+		c.mu.Lock()
+	}
+}
+
 // Begun passes the turn on: e's Begin has been recorded.
 func (c *Conductor) Begun(e *Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if e.Op == OpConnect {
+		c.broadcast() // a server's accept may wait for it (ClientFirst)
+	}
 	if turn, ok := c.pending[e.Peer]; ok {
 		delete(c.pending, e.Peer)
 		c.cursor = turn + 1

@@ -142,6 +142,12 @@ func (p *Peer) stuck() (StalledPeer, bool) {
 // countConnections keeps the counts behind acceptDue. t.mu is held.
 func (t *Tracer) countConnections(e *Event) {
 	switch {
+	case e.Op == OpConnect && e.Phase == Begin:
+		t.connectsBegun++
+	case e.Op == OpAccept && e.Phase == End && e.Err == nil:
+		t.acceptedAny++
+	}
+	switch {
 	case e.Op == OpConnect && e.Phase == End && e.Err == nil:
 		t.connects++
 	case e.Op == OpAccept && e.Phase == Begin && !e.Nonblock:
@@ -184,6 +190,14 @@ func (p *Peer) Awaits(op Op) (done func()) {
 			t.mu.Unlock()
 		})
 	}
+}
+
+// connectAhead reports whether a connect has begun that no accept has
+// taken yet.
+func (t *Tracer) connectAhead() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.connectsBegun > t.acceptedAny
 }
 
 // setTurn records that the named peer waits for its turn to make a call of

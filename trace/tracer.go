@@ -44,6 +44,11 @@ type Tracer struct {
 	// accepting the accepts in flight: an accept in flight with more
 	// connects done than accepts will return (the conductor's Settle).
 	connects, accepts, accepting int
+	// connectsBegun counts the clients' connects begun and acceptedAny
+	// the accepts that returned a connection, blocking or not: while the
+	// first is not ahead, no connection is on its way to an accept (the
+	// conductor's ClientFirst).
+	connectsBegun, acceptedAny int
 
 	err atomic.Pointer[error] // the first error a sink returned
 

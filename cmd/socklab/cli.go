@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/socklab/socklab/internal/runsession"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
 )
@@ -31,7 +32,7 @@ type env struct {
 
 	// What the run showed, for the line that ends it: sockets made, and
 	// whether the trace is for people (text) or for programs.
-	made      *socketCount
+	made      *runsession.SocketCount
 	textTrace bool
 }
 

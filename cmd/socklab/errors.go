@@ -7,10 +7,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"unicode"
 
+	"github.com/socklab/socklab/internal/report"
 	"github.com/socklab/socklab/lessons"
-	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
 	"github.com/socklab/socklab/trace/sock"
 )
@@ -88,16 +87,9 @@ func (e *env) warn(key string, args ...any) {
 	fmt.Fprintln(e.stderr, e.lang.T("line.error", e.lang.T(key, args...)))
 }
 
-// safeLine escapes whatever in an error line is not printable text: the
-// line may quote what a user typed or a peer sent, and it goes to a
-// terminal.
-func safeLine(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool { return !unicode.IsPrint(r) }) < 0 {
-		return s
-	}
-	safe, _ := trace.Preview([]byte(s), 0)
-	return strings.ReplaceAll(safe, `\"`, `"`)
-}
+// safeLine escapes whatever in an error line is not printable text
+// (report.SafeLine).
+var safeLine = report.SafeLine
 
 // fileError says why a file could not be read or written, in l: in the
 // error's own words if it says itself (a file that is not a trace), else
@@ -118,7 +110,7 @@ func fileError(l i18n.Lang, err error) string {
 // lines above, in the JSON trace, or nowhere, as no socket was made.
 func (e *env) closedNote(key string, args ...any) string {
 	switch {
-	case e.made == nil || e.made.n.Load() == 0:
+	case e.made == nil || e.made.N() == 0:
 		key += ".none"
 	case !e.textTrace:
 		key += ".data"

@@ -20,10 +20,10 @@ func FuzzParseAddr(f *testing.F) {
 			}
 			return
 		}
-		if spec.host == "" {
+		if spec.Host == "" {
 			t.Fatalf("parseAddr(%q) gave no host", s)
 		}
-		if !server && spec.port == 0 {
+		if !server && spec.Port == 0 {
 			t.Fatalf("parseAddr(%q) gave a client port 0", s)
 		}
 	})

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/socklab/socklab/internal/report"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 )
@@ -86,7 +87,7 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 		if werr != nil {
 			return failure("", "err.wire", werr.Error())
 		}
-		if werr := writeTrafficTable(e.stdout, e.lang, lesson.Name, table); werr != nil {
+		if werr := report.Traffic(e.stdout, e.lang, lesson.Name, table); werr != nil {
 			return failure("", "err.trace_write", werr.Error())
 		}
 	}

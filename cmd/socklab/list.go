@@ -5,6 +5,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/socklab/socklab/internal/report"
 	"github.com/socklab/socklab/lessons"
 )
 
@@ -32,7 +33,7 @@ func listIn(e *env, on bool) error {
 	}
 	for _, l := range lessons.All() {
 		// Padded before it is painted: escape codes take no columns.
-		fmt.Fprintf(e.stdout, "%s  %s\n", paint(on, nameColor, pad(l.Name, width)), e.lang.T("lesson."+l.Name))
+		fmt.Fprintf(e.stdout, "%s  %s\n", report.Paint(on, nameColor, report.Pad(l.Name, width)), e.lang.T("lesson."+l.Name))
 	}
 	return nil
 }
@@ -44,13 +45,3 @@ var (
 	serverColor = color.New(color.FgCyan)
 	clientColor = color.New(color.FgYellow)
 )
-
-// paint colours s with c if on. Each Color is enabled on its own: the
-// package-wide switch (NoColor) stays as fatih/color set it.
-func paint(on bool, c *color.Color, s string) string {
-	if !on {
-		return s
-	}
-	c.EnableColor()
-	return c.Sprint(s)
-}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/socklab/socklab/internal/lineread"
 	"github.com/socklab/socklab/trace"
 )
 
@@ -23,9 +24,9 @@ func (c *command) gate(ctx context.Context, script []trace.Point, input *lineRea
 	case c.step:
 		l := c.env.lang
 		return trace.NewConductor(ctx, script, func(ctx context.Context, e *trace.Event) error {
-			line, err := input.askOwnLine(ctx, trace.StepPrompt(l, e, c.env.termWidth))
+			line, err := input.AskOwnLine(ctx, trace.StepPrompt(l, e, c.env.termWidth))
 			switch {
-			case errors.Is(err, errInputClosed):
+			case errors.Is(err, lineread.ErrInputClosed):
 				return trace.ErrStopped
 			case err != nil:
 				return err

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socklab/socklab/internal/report"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
@@ -156,7 +157,7 @@ func record(t *testing.T, l lessons.Lesson, lang i18n.Lang) (transcript, diagram
 		if err != nil {
 			t.Fatalf("%s: %v", l.Name, err)
 		}
-		if err := writeTrafficTable(&table, lang, l.Name, measured); err != nil {
+		if err := report.Traffic(&table, lang, l.Name, measured); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/socklab/socklab/internal/lineread"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
@@ -63,7 +64,7 @@ func runServer(ctx context.Context, args []string, e *env) error {
 			if replyGiven {
 				return reply, nil
 			}
-			return input.text(ctx, e.lang, "prompt.reply", "what.reply")
+			return readText(ctx, input, e.lang, "prompt.reply", "what.reply")
 		},
 		ClientFailed: func(err error) {
 			e.printError(e.lang.T("warn.client_failed", say(e.lang, err)))
@@ -118,7 +119,7 @@ func runClient(ctx context.Context, args []string, e *env) error {
 			if messageGiven {
 				return message, nil
 			}
-			return input.text(ctx, e.lang, "prompt.message", "what.message")
+			return readText(ctx, input, e.lang, "prompt.message", "what.message")
 		},
 	})
 	return s.done(err)
@@ -187,7 +188,7 @@ func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort,
 	if err != nil {
 		return netip.AddrPort{}, nil, nil, err
 	}
-	addr, err := spec.resolve(ctx)
+	addr, err := resolve(ctx, spec)
 	if err != nil {
 		s.Close()
 		return netip.AddrPort{}, nil, nil, err
@@ -202,17 +203,17 @@ func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort,
 	return addr, s, input, nil
 }
 
-// text reads a text to send, prompting with the catalogue's prompt. On a
+// readText reads a text to send, prompting with the catalogue's prompt. On a
 // terminal an empty line asks again; from a pipe it is an error, as there
 // is nobody to ask.
-func (r *lineReader) text(ctx context.Context, l i18n.Lang, prompt, what string) (string, error) {
+func readText(ctx context.Context, r *lineReader, l i18n.Lang, prompt, what string) (string, error) {
 	for {
-		line, err := r.readLine(ctx, l.T(prompt))
-		if errors.Is(err, errInputClosed) {
+		line, err := r.ReadLine(ctx, l.T(prompt))
+		if errors.Is(err, lineread.ErrInputClosed) {
 			return "", failure("hint.stdin_closed", "err.stdin_closed", l.T(what))
 		}
-		if errors.Is(err, errLineTooLong) {
-			return "", failure("hint.line_too_long", "err.line_too_long", l.T(what), maxLine>>10)
+		if errors.Is(err, lineread.ErrLineTooLong) {
+			return "", failure("hint.line_too_long", "err.line_too_long", l.T(what), lineread.MaxLine>>10)
 		}
 		if err != nil {
 			return "", err
@@ -220,7 +221,7 @@ func (r *lineReader) text(ctx context.Context, l i18n.Lang, prompt, what string)
 		if line != "" {
 			return line, nil
 		}
-		if !r.terminal {
+		if !r.Terminal() {
 			return "", failure("hint.stdin_closed", "err.stdin_empty", l.T(what))
 		}
 	}

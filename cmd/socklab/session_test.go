@@ -97,7 +97,7 @@ func TestErrorsSayThemselves(t *testing.T) {
 // command and the tracer, the keys of the sentences that moved beside
 // their error types.
 func TestSayersKeysExist(t *testing.T) {
-	for _, dir := range []string{"../../lessons", "../../trace/sock", "../../trace/web"} {
+	for _, dir := range []string{"../../lessons", "../../trace/sock", "../../trace/web", "../../internal/addrspec", "../../internal/shellwords", "../../trace/ptrace"} {
 		for s, pos := range sourceStrings(t, dir) {
 			if !keyLiteral.MatchString(s) || strings.HasSuffix(s, ".") {
 				continue

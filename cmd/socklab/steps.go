@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/socklab/socklab/internal/report"
 	"github.com/socklab/socklab/trace"
 )
 
@@ -27,31 +28,23 @@ func runSteps(args []string, e *env) error {
 		if s.Role != "" {
 			peer = l.T("peer." + string(s.Role))
 		}
-		head := fmt.Sprintf("%3s  %s  %s", n, pad(peer, 8), l.T("step."+n+".call"))
+		head := fmt.Sprintf("%3s  %s  %s", n, report.Pad(peer, 8), l.T("step."+n+".call"))
 		switch s.Role {
 		case trace.Server:
-			head = paint(on, serverColor, head)
+			head = report.Paint(on, serverColor, head)
 		case trace.Client:
-			head = paint(on, clientColor, head)
+			head = report.Paint(on, clientColor, head)
 		default:
-			head = paint(on, nameColor, head)
+			head = report.Paint(on, nameColor, head)
 		}
 		fmt.Fprintln(w, head)
 		fmt.Fprintf(w, "     %s\n", l.T("step."+n+".what"))
 		for _, code := range []struct{ key, text string }{
 			{"steps.col.py", s.Python}, {"steps.col.go", s.Go}, {"steps.col.gonet", s.GoNet},
 		} {
-			fmt.Fprintf(w, "       %s %s\n", pad(l.T(code.key)+":", 18), code.text)
+			fmt.Fprintf(w, "       %s %s\n", report.Pad(l.T(code.key)+":", 18), code.text)
 		}
 		fmt.Fprintln(w)
 	}
 	return nil
-}
-
-// pad adds spaces up to width terminal columns.
-func pad(s string, width int) string {
-	for w := trace.Width(s); w < width; w++ {
-		s += " "
-	}
-	return s
 }

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/socklab/socklab/internal/shellwords"
 )
 
 // The tutorial-style Python programs socklab trace is shown with.
@@ -193,7 +195,7 @@ func TestTracePages(t *testing.T) {
 			argLine := string(page[b[2]:b[3]])
 			old := string(page[b[4]:b[5]])
 			fresh := func() string {
-				args, err := splitWords(strings.ReplaceAll(argLine, "PORT", unusedPort(t)))
+				args, err := shellwords.Split(strings.ReplaceAll(argLine, "PORT", unusedPort(t)))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/socklab/socklab/internal/runsession"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
@@ -64,7 +65,7 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 	e := c.env
 	// The runs' sockets are counted, for the line that ends an
 	// interrupted server: their closes went to the page.
-	e.made, e.textTrace = new(socketCount), false
+	e.made, e.textTrace = new(runsession.SocketCount), false
 	spec, err := parseAddr(addrFlag, true)
 	if err != nil {
 		return err
@@ -83,7 +84,7 @@ func serveWeb(ctx context.Context, c *command, opts web.Options, replay, addrFla
 			return failure("hint.replay", "err.replay", replay, fileError(e.lang, err))
 		}
 	}
-	addr, err := spec.resolve(ctx)
+	addr, err := resolve(ctx, spec)
 	if err != nil {
 		return err
 	}
@@ -163,9 +164,12 @@ func (c *command) tracePage(programs []ptrace.Program, all bool) web.Options {
 		gate := trace.NewConductor(ctx, nil, pace).Settle(settleTime)
 		s := c.pageSession(sink)
 		defer s.Close()
-		session, _, err := playTrace(ctx, s.start(gate, false), programs, all, true, c.env)
+		session, _, err := ptrace.Play(ctx, s.start(gate, false), programs, ptrace.PlayOptions{
+			Options: ptrace.Options{All: all, KernelState: true, Stepped: true},
+			Say:     c.env.warn,
+		})
 		if err != nil {
-			return err
+			return launchFailed(err)
 		}
 		session.Wait()
 		return nil

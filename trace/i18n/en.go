@@ -459,10 +459,15 @@ prompt (on a terminal), else from one line of standard input.`,
 	"usage.synopsis.trace": `Trace another program's socket calls, numbered and explained like the lessons:
 socklab trace -- python3 server.py, or both peers of an exchange at once with
 --server 'python3 server.py' --client 'python3 client.py' (each client starts
-once the server listens). The server keeps standard input (answer its input()
-there, or give it a file: < reply.txt); the clients read /dev/null. --step holds
-each program before each socket call, for real; its keys come from the terminal.
-The exit status is the program's own. Linux only (ptrace and seccomp).`,
+once the server listens, or binds for UDP; once the clients have ended, a
+server still waiting is stopped: SIGINT, then SIGTERM, then SIGKILL). The
+server keeps standard input (answer its input() there, or give it a file:
+--server-input reply.txt); the clients read /dev/null or --client-input FILE.
+The programs' own output never mixes into a trace line: each line they write
+comes whole, after its program's name ("server| …"), on standard output on a
+terminal, else on standard error. --step holds each program before each socket
+call, for real; its keys come from the terminal. The exit status is the
+program's own (the server's, with --server). Linux only (ptrace and seccomp).`,
 	"flag.trace_server":                 "the server's command, quoted as one argument ('python3 server.py')",
 	"flag.trace_client":                 "a client's command, started once the server listens; give it again for more clients",
 	"flag.trace_all":                    "show every socket, also the start-up noise (name lookups, netlink) that never takes part in the exchange",
@@ -486,7 +491,17 @@ The exit status is the program's own. Linux only (ptrace and seccomp).`,
 	"warn.no_socket_calls":              "%s made no socket calls: nothing to show",
 	"msg.trace_stopped":                 "stopped; the programs were killed and the kernel closed their sockets",
 	"err.trace_interrupted":             "interrupted; the programs ended",
-	"msg.server_stopped":                "the clients are done and the server waits in accept() for another: socklab stopped it with SIGINT, as Ctrl-C would",
+	"flag.trace_server_input":           "the server's standard input, a file (without it the server reads socklab's own; a client reads /dev/null)",
+	"flag.trace_client_input":           "each client's standard input, a file (without it /dev/null)",
+	"err.trace_input_alone":             "--server-input and --client-input need --server",
+	"err.trace_input":                   "%s: %s",
+	"msg.trace_stdin_step":              "%s reads its standard input, which under --step is not the terminal (the terminal's keys step the trace): it reads end of file; give it a file with --server-input FILE or --client-input FILE",
+	"msg.server_stopped":                "the clients are done and the server still waits (for another client, in accept, poll, select or a read): socklab sends it SIGINT, as Ctrl-C would",
+	"msg.server_sigterm":                "the server has not ended %s after SIGINT: socklab sends it SIGTERM",
+	"msg.server_sigkill":                "the server has not ended %s after SIGTERM: socklab kills it (SIGKILL)",
+	"msg.trace_not_ready":               "the server has neither listened nor bound a datagram socket after %s: socklab starts the clients anyway",
+	"msg.trace_exited":                  "%s (%s) exited with status %d",
+	"msg.trace_signaled":                "%s (%s) was ended by %s (status %d)",
 	"err.ptrace_refused":                "cannot trace: the system refused ptrace (a container's seccomp policy, Yama's ptrace_scope, or socklab is itself being traced)",
 	"hint.ptrace_refused":               "in Docker, run with --cap-add=SYS_PTRACE; or set kernel.yama.ptrace_scope to 1; do not run socklab trace under strace or a debugger",
 	"note.copies":                       "this process's copy only: %d more open elsewhere, the socket lives on",
@@ -520,6 +535,7 @@ The exit status is the program's own. Linux only (ptrace and seccomp).`,
 	"words.unclosed":                    "unclosed %s",
 	"words.backslash":                   "a \\ at the end",
 	"words.empty":                       "no command",
+	"words.shell":                       "not a command sh can read: %s",
 	// socklab web: the command and its server
 	"usage.synopsis.web": `Serve the lesson as a live sequence diagram for a browser (a projector): each
 call a box, bytes and FINs as arrows, one step per press of Next, in English or

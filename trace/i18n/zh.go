@@ -444,10 +444,14 @@ telnet、一个 Python 脚本。回复来自 --reply；没有的话，在终端�
 	// socklab trace: another program's sockets.
 	"usage.synopsis.trace": `跟踪另一个程序的套接字调用，像课程一样编号并解释：
 socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
---server 'python3 server.py' --client 'python3 client.py'（服务器 listen 之后才启动每个客户端）。
-服务器保留标准输入（在那里回答它的 input()，或者给它一个文件：< reply.txt）；客户端读 /dev/null。
+--server 'python3 server.py' --client 'python3 client.py'（服务器 listen 之后，UDP 则是 bind 之后，
+才启动每个客户端；客户端都结束后，还在等的服务器会被停止：先 SIGINT，再 SIGTERM，最后 SIGKILL）。
+服务器保留标准输入（在那里回答它的 input()，或者给它一个文件：--server-input reply.txt）；
+客户端读 /dev/null 或 --client-input FILE。
+程序自己的输出不会混进跟踪行：它们写的每一行都完整地出现在程序名之后（"server| …"），
+在终端上走标准输出，否则走标准错误。
 --step 在每个套接字调用之前真的让程序停住；按键来自终端。
-退出状态就是程序自己的。仅限 Linux（ptrace 和 seccomp）。`,
+退出状态就是程序自己的（用 --server 时是服务器的）。仅限 Linux（ptrace 和 seccomp）。`,
 	"flag.trace_server":                 "服务器的命令，整个用引号括成一个参数（'python3 server.py'）",
 	"flag.trace_client":                 "一个客户端的命令，在服务器 listen 之后启动；再给一次就多一个客户端",
 	"flag.trace_all":                    "显示所有套接字，包括从不参与这次交换的启动噪声（名字查询、netlink）",
@@ -471,7 +475,17 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"warn.no_socket_calls":              "%s 没有做任何套接字调用：没有可显示的",
 	"msg.trace_stopped":                 "已停止；程序被结束，内核关闭了它们的套接字",
 	"err.trace_interrupted":             "被中断；程序已结束",
-	"msg.server_stopped":                "客户端都结束了，服务器还在 accept() 里等下一个：socklab 像 Ctrl-C 一样用 SIGINT 停止了它",
+	"flag.trace_server_input":           "服务器的标准输入，一个文件（不给时服务器读 socklab 自己的；客户端读 /dev/null）",
+	"flag.trace_client_input":           "每个客户端的标准输入，一个文件（不给时是 /dev/null）",
+	"err.trace_input_alone":             "--server-input 和 --client-input 需要 --server",
+	"err.trace_input":                   "%s：%s",
+	"msg.trace_stdin_step":              "%s 读它的标准输入，而在 --step 下那不是终端（终端的按键用来单步）：它读到文件结束；用 --server-input FILE 或 --client-input FILE 给它一个文件",
+	"msg.server_stopped":                "客户端都结束了，服务器还在等（在 accept、poll、select 或读里等下一个客户端）：socklab 像 Ctrl-C 一样给它发 SIGINT",
+	"msg.server_sigterm":                "发出 SIGINT %s 后服务器还没有结束：socklab 给它发 SIGTERM",
+	"msg.server_sigkill":                "发出 SIGTERM %s 后服务器还没有结束：socklab 杀掉它（SIGKILL）",
+	"msg.trace_not_ready":               "过了 %s，服务器既没有 listen 也没有绑定数据报套接字：socklab 照样启动客户端",
+	"msg.trace_exited":                  "%s（%s）退出，状态 %d",
+	"msg.trace_signaled":                "%s（%s）被 %s 结束（状态 %d）",
 	"err.ptrace_refused":                "无法跟踪：系统拒绝了 ptrace（容器的 seccomp 策略、Yama 的 ptrace_scope，或者 socklab 自己正被跟踪）",
 	"hint.ptrace_refused":               "在 Docker 里用 --cap-add=SYS_PTRACE 运行；或把 kernel.yama.ptrace_scope 设为 1；不要在 strace 或调试器下运行 socklab trace",
 	"note.copies":                       "只是这个进程的副本：别处还有 %d 个打开着，套接字仍然存在",
@@ -505,6 +519,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"words.unclosed":                    "%s 没有闭合",
 	"words.backslash":                   "末尾有一个 \\",
 	"words.empty":                       "没有命令",
+	"words.shell":                       "sh 读不懂这条命令：%s",
 	// socklab web: the command and its server
 	"usage.synopsis.web": `把课程变成浏览器里的实时时序图（适合投影）：每个调用一个方框，字节和 FIN
 画成箭头，按一次“下一步”走一步，英文或中文。程序会打印页面地址；地址里带一个

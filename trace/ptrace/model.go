@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/socklab/socklab/trace"
@@ -111,16 +112,20 @@ type socket struct {
 	remote      string
 	nonblock    bool
 	listening   bool
-	owner       *process
 	// connecting: its connect returned EINPROGRESS, and the program has
 	// not learned yet how the handshake ended (see learnedConnect).
 	connecting bool
+	// bound: a datagram socket bound to a port of its own (not 0): if it
+	// receives before it sends, it is a server's.
+	bound bool
+	owner *process
 }
 
 // A heldCall is a call made on a held socket, kept until the socket's role
 // is known.
 type heldCall struct {
 	p          *process
+	peer       *trace.Peer // once released
 	begin, end trace.Event
 	elapsed    time.Duration
 }
@@ -159,7 +164,15 @@ type model struct {
 	names       map[trace.Role]int // peers named so far per role
 	shown       map[int]int        // events shown per launched program
 	dataCap     int
-	// listened is called when a server's listen returned.
+	// probing holds the TCP sockets of a process whose role is known too
+	// (firstState), so that start-up probes are hidden.
+	probing bool
+	// paced leaves the held calls a decision releases in released, for
+	// the tracer to show through the gate (a person paces the run).
+	paced    bool
+	released []heldCall
+	// listened is called when a server is ready for its clients: its
+	// listen returned, or it bound a datagram socket (UDP has no listen).
 	listened func(p *process)
 	// epolls are the epoll sets each process made, by descriptor
 	// (waits.go); epollEventSize is sizeof(struct epoll_event), packed
@@ -317,6 +330,13 @@ func (m *model) enter(p *process, c call, args [6]uint64) *pending {
 // line, or learned from an earlier listen or connect) is. The rest waits
 // for what it is used for: startup noise (glibc's nscd lookup over a Unix
 // socket, a DNS query, a netlink request) never names a role.
+//
+// With probing, a role given on the command line does not show a TCP
+// socket at once either: Go's and Java's start-up probes (an IPv6 socket
+// bound to [::1]:0 and closed, an MPTCP or IPPROTO_TCP socket made and
+// closed) would be the program's first steps. The socket is shown once it
+// binds a port of its own, listens, connects or accepts (decide), its
+// earlier calls with it; a probe, closed before, is dropped as noise.
 func (m *model) firstState(p *process, family, typ, proto int) sockState {
 	const ipprotoMPTCP = 262 // Go's probe of MPTCP support
 	switch {
@@ -324,7 +344,7 @@ func (m *model) firstState(p *process, family, typ, proto int) sockState {
 		return shown
 	case family != afInet && family != afInet6 && family != afUnix:
 		return noise
-	case p.hint != "" && kindOf(family, typ) == "tcp" && proto != ipprotoMPTCP:
+	case p.hint != "" && kindOf(family, typ) == "tcp" && proto != ipprotoMPTCP && !m.probing:
 		return shown
 	}
 	return held
@@ -369,18 +389,30 @@ func (m *model) decide(pc *pending) {
 		role = trace.Client
 	case asServerIfDatagram:
 		// A datagram server given as --server says what it is when it
-		// binds: it has no listen to say it.
-		if pc.p.hint != trace.Server || s.kind != "udp" {
+		// binds: it has no listen to say it. A process given a role says
+		// a socket is the lesson's when it binds a port of its own (a
+		// probe binds port 0).
+		switch {
+		case pc.p.hint == trace.Server && s.kind == "udp":
+			role = trace.Server
+		case m.probing && pc.p.hint != "" && e.Local != "" && !strings.HasSuffix(e.Local, ":0"):
+			role = pc.p.hint
+		default:
 			return
 		}
-		role = trace.Server
 	case asClientIfAddressed:
 		if e.Remote == "" || isNameService(e.Remote) {
 			return
 		}
 		role = trace.Client
 	default:
-		return
+		// The process that binds a port and receives first is a datagram
+		// server (UDP has no listen to say it): its socket, bind and
+		// receive are shown before the sender's send.
+		if e.Op != trace.OpRecvfrom || s.kind != "udp" || !s.bound {
+			return
+		}
+		role = trace.Server
 	}
 	if s.kind == "" {
 		return
@@ -415,17 +447,35 @@ func lastColon(s string) int {
 	return -1
 }
 
-// release shows the calls held on s, in the order they were made.
+// release shows the calls held on s, in the order they were made; with
+// paced, it leaves them in m.released for the tracer to show at a
+// person's pace (each is a step the class should see).
 func (m *model) release(s *socket) {
 	for i := range s.held {
 		h := &s.held[i]
-		peer := m.peerOf(h.p, s.role)
-		peer.Begin(&h.begin)
-		peer.EndMeasured(&h.end, h.elapsed)
-		h.p.shown++
-		m.shown[h.p.program]++
+		h.peer = m.peerOf(h.p, s.role)
+		if m.paced {
+			m.released = append(m.released, *h)
+			continue
+		}
+		m.showHeld(h)
 	}
 	s.held = nil
+}
+
+// showHeld shows a held call whose socket's role is now known.
+func (m *model) showHeld(h *heldCall) {
+	h.peer.Begin(&h.begin)
+	h.peer.EndMeasured(&h.end, h.elapsed)
+	h.p.shown++
+	m.shown[h.p.program]++
+}
+
+// takeReleased returns the held calls release left for the tracer.
+func (m *model) takeReleased() []heldCall {
+	r := m.released
+	m.released = nil
+	return r
 }
 
 // begin emits the Begin of a shown call; the caller has asked the gate.
@@ -505,9 +555,12 @@ func (m *model) exit(pc *pending, ret int64, signal string, elapsed time.Duratio
 	if ok && s.kind == "tcp" && m.kernelState && pc.c.view {
 		m.k.facts(pc.p.pid, e.FD, true).noteState(e)
 	}
+	boundDgram := ok && e.Op == trace.OpBind && s.kind == "udp" && e.Local != "" && !strings.HasSuffix(e.Local, ":0")
+	s.bound = s.bound || boundDgram
 	if pc.show {
 		m.peerOf(pc.p, s.role).EndMeasured(e, elapsed)
-		if pc.c.does == listens && ok && m.listened != nil {
+		ready := pc.c.does == listens && ok || boundDgram && s.role == trace.Server
+		if ready && m.listened != nil {
 			m.listened(pc.p)
 		}
 		return

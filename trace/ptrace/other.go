@@ -20,14 +20,22 @@ type Session struct{}
 // Start returns ErrUnsupported.
 func Start(*trace.Tracer, Options) (*Session, error) { return nil, ErrUnsupported }
 
-func (*Session) Launch(Program) (int, error) { return 0, ErrUnsupported }
-func (*Session) Wait() []Exit                { return nil }
-func (*Session) Done() <-chan struct{}       { return nil }
-func (*Session) LeftOpen() []LeftOpen        { return nil }
-func (*Session) Signal(syscall.Signal)       {}
-func (*Session) Kill()                       {}
-func (*Session) Ended(...int) bool           { return true }
-func (*Session) Blocked(int) trace.Op        { return "" }
+func (*Session) Launch(Program) (int, error)       { return 0, ErrUnsupported }
+func (*Session) Wait() []Exit                      { return nil }
+func (*Session) Done() <-chan struct{}             { return nil }
+func (*Session) LeftOpen() []LeftOpen              { return nil }
+func (*Session) Signal(syscall.Signal)             {}
+func (*Session) Kill()                             {}
+func (*Session) Ended(...int) bool                 { return true }
+func (*Session) Blocked(int) trace.Op              { return "" }
+func (*Session) Idle(int) bool                     { return false }
+func (*Session) Held(int) bool                     { return false }
+func (*Session) SignalProgram(int, syscall.Signal) {}
+func (*Session) programsEnded([]int) bool          { return true }
+func (*Session) ReadsStdin(int) bool               { return false }
 
 // Resolve returns ErrUnsupported.
 func Resolve(string) (string, error) { return "", ErrUnsupported }
+
+// SignalName names sig.
+func SignalName(sig syscall.Signal) string { return sig.String() }

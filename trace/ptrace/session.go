@@ -52,6 +52,8 @@ type Options struct {
 type Exit struct {
 	PID  int
 	Argv []string
+	// Program is the program's place in launch order (0: the first).
+	Program int
 	// Code is the exit status, or 128+N when killed by signal N (as a
 	// shell reports it).
 	Code   int

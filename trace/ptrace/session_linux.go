@@ -54,6 +54,9 @@ type Session struct {
 	// signaled is when each signal last reached each program's process,
 	// for Signal's forwarding; the tracing thread's.
 	signaled map[pidSignal]time.Time
+	// gated counts, per program, the calls waiting for a person at the
+	// gate (--step); the tracing thread's.
+	gated map[int]int
 }
 
 // A thread is one traced thread.
@@ -99,12 +102,13 @@ func Start(tr *trace.Tracer, opts Options) (*Session, error) {
 		opts: opts, arch: arches[runtime.GOARCH],
 		reqs: make(chan func()), stops: make(chan waitStop, 1), arm: make(chan struct{}, 1), kids: make(chan struct{}, 1),
 		threads: map[int]*thread{}, pidfds: map[int]int{}, done: make(chan struct{}),
-		signaled: map[pidSignal]time.Time{},
+		signaled: map[pidSignal]time.Time{}, gated: map[int]int{},
 	}
 	s.model = newModel(tr, (*procKernel)(s), processMemory{}, opts.All, opts.KernelState)
 	if s.arch.name != "amd64" {
 		s.model.epollEventSize = 16 // struct epoll_event is packed only on amd64
 	}
+	s.model.probing, s.model.paced = true, opts.Stepped
 	s.model.listened = func(p *process) {
 		if opts.Listening != nil {
 			opts.Listening(p.pid)

@@ -308,25 +308,50 @@ func (s *Session) entry(t *thread, op uint8) {
 		return
 	}
 	pc := s.model.enter(t.proc, c, info.args)
-	if pc == nil {
-		s.resume(t.tid, 0)
-		return
-	}
-	if !pc.show || !s.opts.Stepped {
+	released := s.model.takeReleased()
+	if pc == nil || !pc.show || !s.opts.Stepped {
+		for i := range released {
+			s.model.showHeld(&released[i])
+		}
+		if pc == nil {
+			s.resume(t.tid, 0)
+			return
+		}
 		s.admitted(t, pc, nil)
 		return
 	}
 	// A person paces the run: ask the gate off this thread, which goes on
-	// serving the other programs' stops meanwhile.
+	// serving the other programs' stops meanwhile. The calls held until
+	// this one said what the socket is for (its socket, its bind) come
+	// first, each through the gate: the program waits at this call.
 	peer := s.model.peerOf(pc.p, pc.sock.role)
 	e := pc.e
+	program := pc.p.program
+	s.gated[program]++
 	go func() {
+		for i := range released {
+			h := &released[i]
+			b := h.begin
+			if err := h.peer.Admit(&b); err != nil {
+				s.send(func() { s.gated[program]--; s.admitted(t, pc, err) })
+				return
+			}
+			s.send(func() { s.model.showHeld(h) })
+		}
 		err := peer.Admit(&e)
 		select {
-		case s.reqs <- func() { s.admitted(t, pc, err) }:
+		case s.reqs <- func() { s.gated[program]--; s.admitted(t, pc, err) }:
 		case <-s.done:
 		}
 	}()
+}
+
+// send runs f on the tracing thread, unless the session has ended.
+func (s *Session) send(f func()) {
+	select {
+	case s.reqs <- f:
+	case <-s.done:
+	}
 }
 
 // admitted lets a call that was entered go on into the kernel.
@@ -423,7 +448,7 @@ func (s *Session) gone(t *thread, ws unix.WaitStatus) {
 		return
 	}
 	prog := s.programs[t.proc.program]
-	exit := Exit{PID: t.proc.pid, Argv: prog.prog.Argv, Shown: s.model.shown[t.proc.program], Killed: s.killed, Untraced32: prog.untraced32, IOUring: prog.ioUring}
+	exit := Exit{PID: t.proc.pid, Argv: prog.prog.Argv, Program: t.proc.program, Shown: s.model.shown[t.proc.program], Killed: s.killed, Untraced32: prog.untraced32, IOUring: prog.ioUring}
 	switch {
 	case ws == lostStatus:
 		exit.Lost, exit.Code = true, 1
