@@ -1,6 +1,9 @@
 package trace
 
-import "strings"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // packetExplanation returns the catalogue key of the sentence that
 // explains a packet of its kind, or "".
@@ -188,4 +191,139 @@ func eagain(e *Event) string {
 		return "explain.nonblock.eagain.program"
 	}
 	return "explain.nonblock.eagain"
+}
+
+// explain returns the catalogue key of the sentence that explains e's
+// line, or "", chosen from what the call really did in its context: a read
+// that got part of one write, or bytes of two, or half a character; a
+// close after the connection was reset, which sends nothing; a close whose
+// other end, not this one, waits in TIME_WAIT. It follows every event, so
+// it must see them all, shown or not.
+func (a *Annotator) explain(e *Event) string {
+	if e.Op == OpPacket {
+		return packetExplanation(e)
+	}
+	fd := peerFD{e.Peer, e.FD}
+	switch {
+	case e.Op == OpWrite && e.Phase == Begin:
+		f := flow{e.Local, e.Remote}
+		a.flows[f] = append(a.flows[f], e.N)
+	case e.Op == OpWrite && e.Phase == End:
+		// The Begin counted the bytes offered; the kernel may have taken
+		// fewer, and sends only those.
+		// The writer makes one call at a time: its last entry is this
+		// write's, and no read can have taken bytes it did not send.
+		f := flow{e.Local, e.Remote}
+		if e.Offered > e.Ret {
+			if w := a.flows[f]; len(w) > 0 {
+				if w[len(w)-1] -= e.Offered - max(e.Ret, 0); w[len(w)-1] <= 0 {
+					a.flows[f] = w[:len(w)-1] // a failed write sent nothing
+				}
+			}
+		}
+	case e.Op == OpAccept && e.Phase == End && e.Ret >= 0:
+		a.conns[peerFD{e.Peer, e.Ret}] = true
+	case e.Op == OpConnect && e.Phase == End && e.Err == nil:
+		a.conns[fd] = true
+	case e.Op == OpShutdown && e.Phase == End && e.Err == nil && (e.Command == "SHUT_WR" || e.Command == "SHUT_RDWR"):
+		a.finFirst[fd] = true
+	case e.Op == OpFcntl && e.Phase == End && e.Err == nil && strings.HasPrefix(e.Command, "F_DUPFD"):
+		a.pollers[fd] = true
+	case e.Op == OpClose && e.Phase == End:
+		if e.Kernel.State == "TIME_WAIT" && e.Local != "" {
+			a.timeWait[e.Local] = true
+		}
+		if e.Kernel.PeerState == "TIME_WAIT" && e.Remote != "" {
+			a.timeWait[e.Remote] = true
+		}
+		finFirst := a.finFirst[fd]
+		delete(a.finFirst, fd)
+		delete(a.resets, fd) // the number may be given to a new socket
+		delete(a.conns, fd)
+		delete(a.pollers, fd)
+		// What was written and never read is gone with the connection.
+		delete(a.flows, flow{e.Local, e.Remote})
+		delete(a.flows, flow{e.Remote, e.Local})
+		if finFirst && e.Kernel.State == "TIME_WAIT" {
+			// Its FIN went with shutdown, before the other end's,
+			// however late this close came.
+			return "explain.close.state.shutdown"
+		}
+	}
+	// Only a reset says the connection is gone: EPIPE also follows this
+	// side's own shutdown, after which close still sends FIN.
+	if e.Phase == End && e.Errno == "ECONNRESET" {
+		a.resets[fd] = true
+	}
+	switch {
+	case e.Op == OpRead && e.Phase == End && e.Err == nil && e.Ret > 0:
+		joined, partial := a.consume(flow{e.Remote, e.Local}, e.Ret)
+		switch {
+		case endsMidCharacter(e.Data):
+			return "explain.read.split_char"
+		case joined:
+			return "explain.read.joined"
+		case partial:
+			return "explain.read.partial"
+		}
+	case e.Op == OpRead && e.Phase == End && e.Interrupt != "" && e.Err == nil:
+		return "explain.read.interrupted"
+	case e.Op == OpConnect && e.Phase == End && e.Interrupt == "connect-timeout":
+		return "explain.connect.interrupted"
+	case e.Op == OpClose && e.Phase == Begin && a.resets[fd] && !e.Abort:
+		return "explain.close.after_reset"
+	case e.Op == OpClose && e.Phase == Begin && e.Kind == "unix" && a.conns[fd]:
+		// A Unix socket's peer has no address to show: the connection
+		// is known from the accept or connect that made it.
+		return "explain.close.unix"
+	case e.Op == OpClose && e.Phase == End && e.Kernel.State != "TIME_WAIT" && e.Kernel.PeerState == "TIME_WAIT":
+		return "explain.close.state.other"
+	case e.Op == OpBind && e.Phase == End && e.Errno == "EADDRINUSE" && a.timeWait[e.Local]:
+		return "explain.bind.inuse.timewait"
+	case e.Op == OpBind && e.Phase == End && e.Err == nil && a.timeWait[e.Local]:
+		return "explain.bind.reuse"
+	case e.Phase == End && e.Errno == "EAGAIN" && e.Nonblock && e.Interrupt == "" && !a.pollers[fd] &&
+		(e.Op == OpAccept || e.Op == OpRead || e.Op == OpRecvfrom):
+		// Not Go's poller's socket (the lessons nonblocking and epoll):
+		// the program itself waits elsewhere.
+		return "explain.nonblock.eagain.program"
+	}
+	return explanation(e)
+}
+
+// consume takes n bytes read from what f's writes carried, and reports
+// whether they came from two writes or more (joined), or were only part of
+// one, whose rest waits for the next read (partial).
+func (a *Annotator) consume(f flow, n int) (joined, partial bool) {
+	writes := a.flows[f]
+	touched, rest := 0, false
+	for n > 0 && len(writes) > 0 {
+		take := min(n, writes[0])
+		writes[0] -= take
+		n -= take
+		touched++
+		if writes[0] > 0 {
+			rest = true
+			break
+		}
+		writes = writes[1:]
+	}
+	if len(writes) == 0 {
+		delete(a.flows, f)
+	} else {
+		a.flows[f] = writes
+	}
+	return touched > 1, touched == 1 && rest
+}
+
+// endsMidCharacter reports whether b ends with the first bytes of a UTF-8
+// character whose other bytes have not come yet.
+func endsMidCharacter(b []byte) bool {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			// FullRune is false only for a valid start cut short.
+			return !utf8.FullRune(b[i:])
+		}
+	}
+	return false
 }

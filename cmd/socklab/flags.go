@@ -30,10 +30,7 @@ type command struct {
 	wire     bool
 	pcap     string
 	web      bool // run --web: the run goes to a browser page
-	// preview, when set, is how many bytes of data a line shows: a
-	// lesson's own (lessons.Lesson.Preview), whole, never shrunk to the
-	// terminal's width.
-	preview int
+	preview  int  // bytes of data a line shows, whole: a lesson's own (Lesson.Preview), or 0
 }
 
 func newCommand(e *env, name, synopsis string) *command {

@@ -97,9 +97,7 @@ func (c *command) formatSink() (trace.Sink, error) {
 		// able to read the message a student sent, to answer it. A
 		// lesson's bytes are its own: a line shows their start and how
 		// many more there are, not a wall of a thousand digits.
-		// A lesson that teaches its bytes (HTTP headers) shows them
-		// whole. Otherwise the sink's default, which shrinks to fit a
-		// narrow terminal.
+		// A lesson's own preview is shown whole; the default shrinks to a narrow terminal.
 		preview := c.preview
 		if c.name == "server" || c.name == "client" {
 			preview = lessons.ReadBuffer
