@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -123,23 +124,15 @@ type signalError struct{ sig os.Signal }
 
 func (e signalError) Error() string { return "interrupted by " + signalName(i18n.EN, e.sig) }
 
+// signalNames are the signals that stop a run, as the trace names them.
+var signalNames = map[os.Signal]string{os.Interrupt: "SIGINT", syscall.SIGTERM: "SIGTERM"}
+
 // Reason names the signal for the trace (sock.Reasoner): "SIGINT".
-func (e signalError) Reason() string {
-	switch e.sig {
-	case os.Interrupt:
-		return "SIGINT"
-	case syscall.SIGTERM:
-		return "SIGTERM"
-	}
-	return e.sig.String()
-}
+func (e signalError) Reason() string { return cmp.Or(signalNames[e.sig], e.sig.String()) }
 
 func signalName(l i18n.Lang, sig os.Signal) string {
-	switch sig {
-	case os.Interrupt:
-		return l.T("signal.sigint")
-	case syscall.SIGTERM:
-		return l.T("signal.sigterm")
+	if name, ok := signalNames[sig]; ok {
+		return l.T("signal." + strings.ToLower(name))
 	}
 	return sig.String()
 }

@@ -29,8 +29,9 @@ type command struct {
 	layout   string
 	wire     bool
 	pcap     string
-	web      bool // run --web: the run goes to a browser page
-	preview  int  // bytes of data a line shows, whole: a lesson's own (Lesson.Preview), or 0
+	web      bool   // run --web: the run goes to a browser page
+	preview  int    // bytes of data a line shows, whole: a lesson's own (Lesson.Preview), or 0
+	clock    string // server and client: "run" (since the run began) or "day" (since local midnight, one clock for both)
 }
 
 func newCommand(e *env, name, synopsis string) *command {

@@ -27,6 +27,7 @@ func runServer(ctx context.Context, args []string, e *env) error {
 	c.fs.BoolVar(&reuse, "reuseaddr", true, "flag.reuseaddr")
 	c.help["reuseaddr"] = helpText{key: "flag.reuseaddr"}
 	c.durationFlag(&readTimeout, "read-timeout", "flag.read_timeout")
+	c.stringFlag(&c.clock, "clock", "run|day", "run", "flag.clock")
 	if _, err := c.parse(args, 0); err != nil {
 		return ignoreHelp(err)
 	}
@@ -88,6 +89,7 @@ func runClient(ctx context.Context, args []string, e *env) error {
 	c.stringFlag(&message, "message", "TEXT", "", "flag.message.client")
 	c.durationFlag(&timeout, "timeout", "flag.timeout")
 	c.durationFlag(&readTimeout, "read-timeout", "flag.read_timeout")
+	c.stringFlag(&c.clock, "clock", "run|day", "run", "flag.clock")
 	if _, err := c.parse(args, 0); err != nil {
 		return ignoreHelp(err)
 	}
@@ -184,6 +186,9 @@ const waitingEvery = 15 * time.Second
 // a conductor if --step or --delay asked for one, and the reader of typed
 // texts. The caller ends with the session's done.
 func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort, *session, *lineReader, error) {
+	if c.clock != "run" && c.clock != "day" {
+		return netip.AddrPort{}, nil, nil, usage("hint.clock", "err.clock", c.clock)
+	}
 	s, err := c.openSession()
 	if err != nil {
 		return netip.AddrPort{}, nil, nil, err
@@ -199,7 +204,10 @@ func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort,
 		s.Close()
 		return netip.AddrPort{}, nil, nil, err
 	}
-	s.start(gate, true)
+	if s.start(gate, true); c.clock == "day" { // both terminals stamp since local midnight: a read never before its write
+		y, m, d := time.Now().Date()
+		s.tr.SetEpoch(time.Date(y, m, d, 0, 0, 0, 0, time.Local))
+	}
 	return addr, s, input, nil
 }
 

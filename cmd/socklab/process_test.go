@@ -5,6 +5,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,6 +91,7 @@ type event struct {
 	Remote    string
 	Local     string
 	Interrupt string
+	TimeNS    int64 `json:"time_ns"`
 }
 
 // proc is a running socklab with its JSON trace streamed as it comes.
@@ -692,4 +694,32 @@ func TestClientStepMode(t *testing.T) {
 		}
 	}
 	require.Equal(t, []string{"4", "5", "9", "10", "11"}, steps)
+}
+
+// TestServerAndClientShareADayClock: with --clock=day in both terminals,
+// socklab server and socklab client stamp since local midnight, so the
+// client's read of the reply is never stamped before the server's write
+// of it, though the client started later; a bad clock is one usage line.
+func TestServerAndClientShareADayClock(t *testing.T) {
+	addr := "127.0.0.1:" + freePort(t)
+	server := start(t, nil, "server", "--addr", addr, "--reply", "hi", "--clock=day")
+	server.waitFor(t, "accept", "begin")
+	time.Sleep(50 * time.Millisecond) // the second terminal starts later
+	client := start(t, nil, "client", "--addr", addr, "--message", "hello", "--clock=day")
+	code, cevents, stderr := client.wait(t)
+	require.Equal(t, 0, code, stderr)
+	code, sevents, stderr := server.wait(t)
+	require.Equal(t, 0, code, stderr)
+	write, _ := find(sevents, "server", "write", "begin")
+	read, _ := find(cevents, "client", "read", "end")
+	if read.TimeNS <= write.TimeNS {
+		t.Errorf("the client's read stamped %v, the server's write %v: the read before its write", time.Duration(read.TimeNS), time.Duration(write.TimeNS))
+	}
+	if since := time.Since(time.Date(time.Now().Year(), time.Now().Month(), time.Now().Day(), 0, 0, 0, 0, time.Local)); time.Duration(read.TimeNS) > since {
+		t.Errorf("the read is stamped %v since midnight, later than now (%v)", time.Duration(read.TimeNS), since)
+	}
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"client", "--clock=noon"}, env{stdout: &out, stderr: &errOut}); code != 2 || strings.Count(errOut.String(), "\n") != 1 {
+		t.Errorf("--clock=noon: exit %d, %q; want 2 and one line", code, errOut.String())
+	}
 }

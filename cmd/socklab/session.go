@@ -102,7 +102,7 @@ func (c *command) formatSink() (trace.Sink, error) {
 		if c.name == "server" || c.name == "client" {
 			preview = lessons.ReadBuffer
 		}
-		opts := trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain, Preview: preview, Width: c.env.termWidth}
+		opts := trace.TextOptions{Color: useColor, Lang: c.env.lang, Explain: c.explain, Preview: preview, Width: c.env.termWidth, ClockOfDay: c.clock == "day"}
 		switch layout := c.layout; {
 		// Two columns by default only where there are two peers to show:
 		// socklab server and socklab client trace one.

@@ -579,4 +579,7 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 	"stall.others":                 "the %s waits for the others to %s",
 	"err.stall.connect":            "the %s's connect waits on the kernel's SYN retries: the server's accept queue is full (its listen backlog) and nobody accepts",
 	"hint.stall.connect":           "accept sooner, or give listen a larger backlog; left alone, the kernel retries the SYN for about two minutes before connect fails with ETIMEDOUT",
+	"flag.clock":                   "the time each line shows: run (since this run began) or day (the time of day: socklab server and socklab client in two terminals then share one clock, and a read is never stamped before its write)",
+	"err.clock":                    "unknown clock %q",
+	"hint.clock":                   "use --clock=run or --clock=day",
 }

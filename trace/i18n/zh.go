@@ -562,4 +562,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"stall.others":                 "%s在等其他对端%s",
 	"err.stall.connect":            "%s的 connect 在等内核重发 SYN：服务器的接受队列已满（listen 的 backlog），又没有人调用 accept",
 	"hint.stall.connect":           "早一点调用 accept，或者给 listen 一个更大的 backlog；不管它的话，内核会重发 SYN 大约两分钟，然后 connect 以 ETIMEDOUT 失败",
+	"flag.clock":                   "每行显示的时间：run（从这次运行开始算起）或 day（一天中的时刻：在两个终端里运行的 socklab server 和 socklab client 就共用一个时钟，读不会被标在它读到的写之前）",
+	"err.clock":                    "没有 %q 这种时钟",
+	"hint.clock":                   "用 --clock=run 或 --clock=day",
 }
