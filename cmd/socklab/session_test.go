@@ -73,7 +73,7 @@ func TestSessionClosesOnce(t *testing.T) {
 // that came together are each said.
 func TestErrorsSayThemselves(t *testing.T) {
 	stall := &trace.StallError{Peers: []trace.StalledPeer{{Peer: "server", Op: trace.OpRead}, {Peer: "client", Op: trace.OpRead}}}
-	refused := &sock.CallError{Call: "connect", Addr: "127.0.0.1:1", Err: syscall.ECONNREFUSED}
+	refused := &sock.CallError{Call: "connect", Arg: "127.0.0.1:1", Err: syscall.ECONNREFUSED}
 	for _, tt := range []struct {
 		name string
 		err  error

@@ -113,7 +113,7 @@ func (ep *Epoll) ctl(command string, s *Socket, events int) error {
 	setErr(&e, err)
 	ep.peer.End(&e, began)
 	if err != nil {
-		return &CallError{Call: "epoll_ctl", Addr: command, Err: err}
+		return &CallError{Call: "epoll_ctl", Arg: command, Err: err}
 	}
 	return nil
 }

@@ -22,13 +22,16 @@ var ErrUnsupported error = unsupportedError{}
 // (if it had one), and the error, usually a syscall.Errno.
 type CallError struct {
 	Call string // "bind", "connect", "read", …
-	Addr string // the address the call named, or ""
-	Err  error
+	// Arg is what the call was about besides its descriptor, as strace
+	// shows it: the address it named (bind, connect, sendto), or its
+	// other argument (shutdown's SHUT_WR, fcntl's command); "" if none.
+	Arg string
+	Err error
 }
 
 func (e *CallError) Error() string {
-	if e.Addr != "" {
-		return e.Call + " " + e.Addr + ": " + e.Err.Error()
+	if e.Arg != "" {
+		return e.Call + " " + e.Arg + ": " + e.Err.Error()
 	}
 	return e.Call + ": " + e.Err.Error()
 }
@@ -57,8 +60,8 @@ func (e *CallError) Say(l i18n.Lang) string {
 		why = l.T("err.errno", why, name)
 	}
 	text := l.T("err.call", e.Call, why)
-	if e.Addr != "" {
-		text = l.T("err.call_addr", e.Call, e.Addr, why)
+	if e.Arg != "" {
+		text = l.T("err.call_addr", e.Call, e.Arg, why)
 	}
 	if name != "" && l.Has("hint."+name) {
 		text = l.T("line.hint", text, l.T("hint."+name))

@@ -32,7 +32,7 @@ func (s *Socket) BindPath(path string) error {
 	err := sysBindPath(s.fd, path)
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return &CallError{Call: "bind", Addr: path, Err: err}
+		return &CallError{Call: "bind", Arg: path, Err: err}
 	}
 	s.local = path
 	return nil
@@ -45,7 +45,7 @@ func (s *Socket) ConnectPath(ctx context.Context, path string) error {
 		return ErrClosed
 	}
 	if ctx.Err() != nil {
-		return &CallError{Call: "connect", Addr: path, Err: interrupted(ctx, nil)}
+		return &CallError{Call: "connect", Arg: path, Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpConnect, "connect")
 	e.Remote = path
@@ -59,7 +59,7 @@ func (s *Socket) ConnectPath(ctx context.Context, path string) error {
 	}
 	s.endBlocking(ctx, &e, began, result(0, err), err, woken)
 	if err != nil {
-		return &CallError{Call: "connect", Addr: path, Err: s.wrap(ctx, err, woken)}
+		return &CallError{Call: "connect", Arg: path, Err: s.wrap(ctx, err, woken)}
 	}
 	s.remote = path
 	return nil
@@ -89,7 +89,7 @@ func (s *Socket) SendTo(ctx context.Context, b []byte, to netip.AddrPort) (int, 
 	}
 	s.endBlocking(ctx, &e, began, result(n, err), err, woken)
 	if err != nil {
-		return 0, &CallError{Call: "sendto", Addr: to.String(), Err: s.wrap(ctx, err, woken)}
+		return 0, &CallError{Call: "sendto", Arg: to.String(), Err: s.wrap(ctx, err, woken)}
 	}
 	return n, nil
 }

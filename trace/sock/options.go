@@ -70,7 +70,7 @@ func (s *Socket) setsockopt(option, arg string, call func() error) error {
 	err := call()
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return &CallError{Call: "setsockopt", Addr: arg, Err: err}
+		return &CallError{Call: "setsockopt", Arg: arg, Err: err}
 	}
 	return nil
 }
@@ -112,7 +112,7 @@ func (s *Socket) dupFrom(low int) (int, error) {
 	}
 	s.end(&e, began, result(dup, err), err)
 	if err != nil {
-		return -1, &CallError{Call: "fcntl", Addr: e.Arg, Err: err}
+		return -1, &CallError{Call: "fcntl", Arg: e.Arg, Err: err}
 	}
 	return dup, nil
 }
@@ -134,7 +134,7 @@ func (s *Socket) SetNonblock() error {
 	err := sysSetNonblock(s.fd)
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return &CallError{Call: "fcntl", Addr: e.Arg, Err: err}
+		return &CallError{Call: "fcntl", Arg: e.Arg, Err: err}
 	}
 	s.nonblock = true
 	return nil

@@ -190,7 +190,7 @@ func (s *Socket) SocketError() (pending error, err error) {
 	}
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return nil, &CallError{Call: "getsockopt", Addr: "SO_ERROR", Err: err}
+		return nil, &CallError{Call: "getsockopt", Arg: "SO_ERROR", Err: err}
 	}
 	return pending, nil
 }

@@ -136,7 +136,7 @@ func (s *Socket) Bind(addr netip.AddrPort) error {
 	err := sysBind(s.fd, addr)
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return &CallError{Call: "bind", Addr: addr.String(), Err: err}
+		return &CallError{Call: "bind", Arg: addr.String(), Err: err}
 	}
 	s.local = addr.String()
 	return nil
@@ -236,7 +236,7 @@ func (s *Socket) Connect(ctx context.Context, addr netip.AddrPort) error {
 	}
 	if ctx.Err() != nil {
 		// Interrupted before it began: no syscall, so nothing to trace.
-		return &CallError{Call: "connect", Addr: addr.String(), Err: interrupted(ctx, nil)}
+		return &CallError{Call: "connect", Arg: addr.String(), Err: interrupted(ctx, nil)}
 	}
 	e := s.event(trace.OpConnect, "connect")
 	e.Remote = addr.String()
@@ -257,7 +257,7 @@ func (s *Socket) Connect(ctx context.Context, addr netip.AddrPort) error {
 	}
 	s.endBlocking(ctx, &e, began, result(0, err), err, woken)
 	if err != nil {
-		return &CallError{Call: "connect", Addr: addr.String(), Err: s.wrap(ctx, err, woken)}
+		return &CallError{Call: "connect", Arg: addr.String(), Err: s.wrap(ctx, err, woken)}
 	}
 	s.remote = addr.String()
 	return nil
@@ -371,7 +371,7 @@ func (s *Socket) Shutdown(how How) error {
 	err := unixShutdown(s.fd, how)
 	s.end(&e, began, result(0, err), err)
 	if err != nil {
-		return &CallError{Call: "shutdown", Addr: how.String(), Err: err}
+		return &CallError{Call: "shutdown", Arg: how.String(), Err: err}
 	}
 	return nil
 }
