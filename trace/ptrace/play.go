@@ -3,6 +3,7 @@ package ptrace
 import (
 	"context"
 	"os"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -78,7 +79,9 @@ func Play(ctx context.Context, tr *trace.Tracer, programs []Program, o PlayOptio
 	}
 	var played Played
 	if len(o.QuietStdin) > 0 {
-		go o.watchStdin(session, programs)
+		// A copy: the caller closes its files when the run is over,
+		// perhaps while the watch still looks at its own.
+		go o.watchStdin(session, programs, slices.Clone(o.QuietStdin))
 	}
 	if _, err := session.Launch(programs[0]); err != nil {
 		return nil, played, &LaunchError{programs[0], err}
@@ -214,9 +217,9 @@ func (o *PlayOptions) stopIdleServer(ctx context.Context, s *Session, n int) sys
 	}
 }
 
-// watchStdin closes each QuietStdin once its program reads it, and says
-// so, until the session ends.
-func (o *PlayOptions) watchStdin(s *Session, programs []Program) {
+// watchStdin closes each of quiet (QuietStdin's) once its program reads
+// it, and says so, until the session ends.
+func (o *PlayOptions) watchStdin(s *Session, programs []Program, quiet []*os.File) {
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
@@ -225,11 +228,11 @@ func (o *PlayOptions) watchStdin(s *Session, programs []Program) {
 			return
 		case <-t.C:
 		}
-		for i, f := range o.QuietStdin {
+		for i, f := range quiet {
 			if f != nil && s.ReadsStdin(i) {
 				o.say("msg.trace_stdin_step", strings.Join(programs[i].Argv, " "))
 				f.Close()
-				o.QuietStdin[i] = nil
+				quiet[i] = nil
 			}
 		}
 	}
