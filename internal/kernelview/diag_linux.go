@@ -2,9 +2,7 @@ package kernelview
 
 import (
 	"encoding/binary"
-	"net"
 	"net/netip"
-	"strconv"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -66,7 +64,7 @@ func diagAsk(fd int, local, remote netip.AddrPort) (e tableEntry, found, ok bool
 	be.PutUint16(r[10:], remote.Port())
 	putAddr(r[12:28], local.Addr())
 	putAddr(r[28:44], remote.Addr())
-	le.PutUint32(r[44:], zoneIndex(local.Addr().Zone()))
+	le.PutUint32(r[44:], ZoneIndex(local.Addr().Zone()))
 	le.PutUint32(r[48:], noCookie)
 	le.PutUint32(r[52:], noCookie)
 	sa := &unix.SockaddrNetlink{Family: unix.AF_NETLINK}
@@ -112,19 +110,4 @@ func putAddr(b []byte, a netip.Addr) {
 	}
 	v := a.As16()
 	copy(b, v[:])
-}
-
-// zoneIndex returns the index of the interface an IPv6 zone names ("lo",
-// or a number), as trace/sock's own sockaddrs do; 0 for none.
-func zoneIndex(zone string) uint32 {
-	if zone == "" {
-		return 0
-	}
-	if ifi, err := net.InterfaceByName(zone); err == nil {
-		return uint32(ifi.Index)
-	}
-	if n, err := strconv.ParseUint(zone, 10, 32); err == nil {
-		return uint32(n)
-	}
-	return 0
 }

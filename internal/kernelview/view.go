@@ -19,8 +19,10 @@ package kernelview
 
 import (
 	"context"
+	"net"
 	"net/netip"
 	"os"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -276,4 +278,19 @@ func Unacked(fd int) (state string, unacked int, ok bool) { return sysDelivery(f
 func TableState(local, remote string, v6 bool) (state string, found bool) {
 	own, _, found, _, _ := closedView(local, remote, v6, nil)
 	return own.state, found
+}
+
+// ZoneIndex returns the index of the interface an IPv6 zone names ("lo",
+// or a number), or 0: what a sockaddr and sock_diag's request carry.
+func ZoneIndex(zone string) uint32 {
+	if zone == "" {
+		return 0
+	}
+	if ifi, err := net.InterfaceByName(zone); err == nil {
+		return uint32(ifi.Index)
+	}
+	if n, err := strconv.ParseUint(zone, 10, 32); err == nil {
+		return uint32(n)
+	}
+	return 0
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/socklab/socklab/internal/kernelview"
 )
 
 func family(kind Kind, v6 bool) int {
@@ -50,22 +52,7 @@ func sockaddr(addr netip.AddrPort) unix.Sockaddr {
 	// A link-local address names its interface (fe80::1%eth0): the
 	// kernel wants the interface's index, and without one fails with
 	// EINVAL.
-	return &unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16(), ZoneId: zoneIndex(ip.Zone())}
-}
-
-// zoneIndex returns the index of the interface an IPv6 zone names ("lo",
-// or a number), or 0.
-func zoneIndex(zone string) uint32 {
-	if zone == "" {
-		return 0
-	}
-	if ifi, err := net.InterfaceByName(zone); err == nil {
-		return uint32(ifi.Index)
-	}
-	if n, err := strconv.ParseUint(zone, 10, 32); err == nil {
-		return uint32(n)
-	}
-	return 0
+	return &unix.SockaddrInet6{Port: int(addr.Port()), Addr: ip.As16(), ZoneId: kernelview.ZoneIndex(ip.Zone())}
 }
 
 func addrPort(sa unix.Sockaddr) netip.AddrPort {
