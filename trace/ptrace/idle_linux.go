@@ -7,6 +7,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/socklab/socklab/trace"
 )
 
 // What socklab trace asks of a program it may have to stop: whether it
@@ -30,7 +32,13 @@ func (s *Session) Idle(i int) bool {
 				continue
 			}
 			found = true
-			if !asleep(tid) || readsTerminal(t.proc.pid, tid, s.arch) {
+			// A thread between the stops of a poll, select or epoll
+			// wait is idling too: a server that waits with a timeout
+			// (socketserver's poll of half a second) wakes to look and
+			// waits again, and a sample taken while socklab handles its
+			// stop must not count it busy (under load, it always did).
+			waiting := t.inCall != nil && t.inCall.c != nil && t.inCall.c.op == trace.OpPoll
+			if !asleep(tid) && !waiting || readsTerminal(t.proc.pid, tid, s.arch) {
 				idle = false
 				return
 			}
