@@ -332,3 +332,67 @@ func (w *runWatch) listenAddr(t *testing.T) string {
 		}
 	}
 }
+
+// savedRun runs socklab run LESSON --format=json --explain and saves its
+// trace for a replay: the file and its number of lines.
+func savedRun(t *testing.T, lesson string) (string, int) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"run", lesson, "--format=json", "--explain"}, env{stdout: &out, stderr: &errOut}); code != 0 {
+		t.Fatalf("socklab run %s: exit %d: %s", lesson, code, errOut.String())
+	}
+	saved := filepath.Join(t.TempDir(), lesson+".jsonl")
+	if err := os.WriteFile(saved, out.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return saved, bytes.Count(out.Bytes(), []byte("\n"))
+}
+
+// openReplay opens the page of a replay at url+hash and waits for its
+// events.
+func openReplay(t *testing.T, ctx context.Context, url, hash string, lines int) {
+	t.Helper()
+	// From a blank page: a new URL with only another hash would not load
+	// the page again.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url+hash)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the replay's events", fmt.Sprintf(`document.body.dataset.phase === "replay" && +document.querySelector("#timeline").max === %d`, lines))
+}
+
+// TestBrowserReplayAtStep opens a replay's URL at a step: #step=5 draws 5
+// events, #end the whole run, a changed hash moves the replay, and the
+// hash follows the replay as a person steps.
+func TestBrowserReplayAtStep(t *testing.T) {
+	ctx := browser(t)
+	saved, lines := savedRun(t, "basic")
+	url := startWeb(t, "--replay", saved)
+
+	openReplay(t, ctx, url, "#step=5", lines)
+	waitFor(t, ctx, "5 events drawn at #step=5", `document.body.dataset.events === "5"`)
+	if got := evaluate[int](t, ctx, `document.querySelector("#timeline").valueAsNumber`); got != 5 {
+		t.Errorf("at #step=5 the slider is at %d, want 5", got)
+	}
+	entries := evaluate[int](t, ctx, `history.length`)
+	act(t, ctx, chromedp.KeyEvent(kb.ArrowRight))
+	waitFor(t, ctx, "the hash to follow Next", `document.body.dataset.events === "6" && location.hash === "#step=6"`)
+	act(t, ctx, chromedp.KeyEvent(kb.ArrowRight))
+	waitFor(t, ctx, "the hash to follow Next", `document.body.dataset.events === "7" && location.hash === "#step=7"`)
+	if got := evaluate[int](t, ctx, `history.length`); got != entries {
+		t.Errorf("stepping added history entries: history.length %d, then %d", entries, got)
+	}
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = "#step=2"`))
+	waitFor(t, ctx, "2 events drawn after the hash changed", `document.body.dataset.events === "2"`)
+
+	openReplay(t, ctx, url, "#end", lines)
+	waitFor(t, ctx, "the whole run drawn at #end", fmt.Sprintf(`document.body.dataset.events === "%d"`, lines))
+	if got := evaluate[[]int](t, ctx, drawnSteps); len(got) != 11 {
+		t.Errorf("at #end the page shows steps %v, want 1 to 11", got)
+	}
+	if got := evaluate[string](t, ctx, `location.hash`); got != "#end" {
+		t.Errorf("at the end the hash is %q, want #end", got)
+	}
+}

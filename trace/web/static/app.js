@@ -20,6 +20,8 @@
 //
 //   #lesson (select), #run, #next, #stop, #speed (select: 0 = by hand, or ms),
 //   #lang-en, #lang-zh; in a replay #back, #play and #timeline (range 0..events).
+//   A replay's URL: #step=N opens it with N events drawn, #end with all of them (the hash is read again
+//   on hashchange); as the replay moves, the hash follows (history.replaceState: one history entry).
 //   #status: the state of the run in words; #explain .next and #explain .said:
 //   the panel's next step and its explanations.
 //
@@ -96,6 +98,7 @@
     status: { key: "web.status.connecting", args: [] },
     statusError: false,
     playing: null, // replay: the auto-advance timer
+    replayed: false, // replay: the file's events have come
     model: null, // the last layout drawn
     dirty: false,
   };
@@ -417,7 +420,38 @@
     drawControls();
     document.body.dataset.events = String(events.length);
     document.body.dataset.phase = S.phase;
+    writeHash();
   }
+
+  // ---- A replay's place in its URL: #step=N (N events drawn), #end. ----
+
+  // hashPos is the position the URL's hash asks for, or null.
+  function hashPos() {
+    const h = decodeURIComponent(location.hash || "");
+    if (h === "#end") return S.replay.length;
+    const m = /^#step=(\d+)$/.exec(h);
+    return m ? Math.min(S.replay.length, Number(m[1])) : null;
+  }
+
+  // writeHash makes the URL follow the replay's position, replacing the
+  // history's entry (Back leaves the page, not the last step).
+  function writeHash() {
+    if (S.mode !== "replay" || !S.replayed) return;
+    const n = S.replay.length;
+    const want = n > 0 && S.pos >= n ? "#end" : S.pos > 0 ? "#step=" + S.pos : "";
+    if ((location.hash || "") === want) return;
+    history.replaceState(history.state, "", location.pathname + location.search + want);
+  }
+
+  window.addEventListener("hashchange", () => {
+    if (S.mode !== "replay" || !S.replayed) return;
+    const at = hashPos();
+    if (at == null || at === S.pos) return;
+    stopPlaying();
+    S.pos = at;
+    S.picked = null;
+    schedule();
+  });
 
   function drawDiagram(m, wire) {
     const svg = ui.svg;
@@ -958,6 +992,10 @@
         document.body.dataset.mode = "replay";
         S.replay = events;
         if (!same) S.pos = 0;
+        S.replayed = true;
+        // The URL may open the replay at a step (#step=N, #end).
+        const at = hashPos();
+        if (at != null) S.pos = at;
         setPhase("replay");
         setStatus("web.status.replay");
         drawWords();
