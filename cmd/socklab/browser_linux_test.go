@@ -333,12 +333,12 @@ func (w *runWatch) listenAddr(t *testing.T) string {
 	}
 }
 
-// savedRun runs socklab run LESSON --format=json --explain and saves its
-// trace for a replay: the file and its number of lines.
-func savedRun(t *testing.T, lesson string) (string, int) {
+// savedRun runs socklab run LESSON --format=json --explain (and args) and
+// saves its trace for a replay: the file and its number of lines.
+func savedRun(t *testing.T, lesson string, args ...string) (string, int) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	if code := run(context.Background(), []string{"run", lesson, "--format=json", "--explain"}, env{stdout: &out, stderr: &errOut}); code != 0 {
+	if code := run(context.Background(), append([]string{"run", lesson, "--format=json", "--explain"}, args...), env{stdout: &out, stderr: &errOut}); code != 0 {
 		t.Fatalf("socklab run %s: exit %d: %s", lesson, code, errOut.String())
 	}
 	saved := filepath.Join(t.TempDir(), lesson+".jsonl")
@@ -395,4 +395,119 @@ func TestBrowserReplayAtStep(t *testing.T) {
 	if got := evaluate[string](t, ctx, `location.hash`); got != "#end" {
 		t.Errorf("at the end the hash is %q, want #end", got)
 	}
+}
+
+// TestBrowserEventList replays basic with its packets: the event list has
+// a row for every shown call and every packet, filters them (calls,
+// packets, one connection), and a click on a row moves the replay there.
+func TestBrowserEventList(t *testing.T) {
+	ctx := browser(t)
+	saved, lines := savedRun(t, "basic", "--wire")
+	data, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls, packets := 0, 0
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		var ev struct {
+			Op    string
+			Shown *bool
+		}
+		if json.Unmarshal(line, &ev) != nil {
+			continue
+		}
+		switch {
+		case ev.Op == "packet":
+			packets++
+		case ev.Shown == nil || *ev.Shown:
+			calls++
+		}
+	}
+	if packets == 0 {
+		t.Fatal("socklab run basic --wire traced no packets")
+	}
+	url := startWeb(t, "--replay", saved)
+	openReplay(t, ctx, url, "#end", lines)
+	waitFor(t, ctx, "the list's rows", fmt.Sprintf(`document.querySelectorAll("#events li[data-seq]").length === %d`, calls+packets))
+	visible := func(kind string) int {
+		return evaluate[int](t, ctx, fmt.Sprintf(`[...document.querySelectorAll("#events li[data-seq]")].filter(li => !li.hidden && (%q === "" || li.dataset.kind === %q)).length`, kind, kind))
+	}
+	// Packets out: only the calls.
+	press(t, ctx, "#filter-packets")
+	waitFor(t, ctx, "the packets filtered out", fmt.Sprintf(`[...document.querySelectorAll("#events li[data-seq]")].filter(li => !li.hidden).length === %d`, calls))
+	if n := visible("packet"); n != 0 {
+		t.Errorf("with packets filtered out, %d packet rows show", n)
+	}
+	// Calls out, packets in: only the packets.
+	press(t, ctx, "#filter-packets")
+	press(t, ctx, "#filter-calls")
+	waitFor(t, ctx, "the calls filtered out", fmt.Sprintf(`[...document.querySelectorAll("#events li[data-seq]")].filter(li => !li.hidden).length === %d`, packets))
+	press(t, ctx, "#filter-calls")
+	// One connection: every row shown is of it.
+	conn := evaluate[string](t, ctx, `[...document.querySelector("#filter-conn").options].map(o => o.value).find(v => v !== "") || ""`)
+	if conn == "" {
+		t.Fatal("the connection filter offers no connection")
+	}
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const s = document.querySelector("#filter-conn"); s.value = %q; s.dispatchEvent(new Event("change")); })()`, conn)))
+	waitFor(t, ctx, "one connection's rows", fmt.Sprintf(`(() => { const v = [...document.querySelectorAll("#events li[data-seq]")].filter(li => !li.hidden); return v.length > 0 && v.length < %d && v.every(li => li.dataset.conn === %q); })()`, calls+packets, conn))
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#filter-conn"); s.value = ""; s.dispatchEvent(new Event("change")); })()`))
+
+	// A click on the listen's row: the replay goes there.
+	index := evaluate[int](t, ctx, `+[...document.querySelectorAll("#events li[data-seq]")].find(li => li.textContent.includes("listen(")).dataset.index`)
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#events li[data-seq]")].find(li => li.textContent.includes("listen(")).click()`))
+	waitFor(t, ctx, "the replay at the clicked row", fmt.Sprintf(`document.body.dataset.events === "%d" && location.hash === "#step=%d"`, index+1, index+1))
+	if got := evaluate[string](t, ctx, `document.querySelector("#events li.at").textContent`); !strings.Contains(got, "listen(") {
+		t.Errorf("the list marks %q as now, want the listen's row", got)
+	}
+	if got := evaluate[int](t, ctx, `document.querySelectorAll("#events li.ahead").length`); got == 0 {
+		t.Error("no row is marked as not drawn yet after a jump back")
+	}
+}
+
+// TestBrowserLooksBackLive steps back through a live run while it goes
+// on: Back shows one event less, the run still waits for its Next, Live
+// shows the whole run again, and a click on a row scrolls the diagram
+// to its call.
+func TestBrowserLooksBackLive(t *testing.T) {
+	ctx := browser(t)
+	url := startWeb(t, "basic", "--lang=en")
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the page to be ready", `document.body.dataset.phase === "idle" && !document.querySelector("#run").disabled`)
+	press(t, ctx, "#run")
+	waitFor(t, ctx, "the first step's turn", `document.body.dataset.phase === "waiting"`)
+	for range 4 {
+		n := evaluate[int](t, ctx, `document.querySelectorAll('#diagram g.call').length`)
+		press(t, ctx, "#next")
+		waitFor(t, ctx, "the next call's box", fmt.Sprintf(`document.querySelectorAll('#diagram g.call').length > %d && document.body.dataset.phase === "waiting"`, n))
+	}
+	all := evaluate[string](t, ctx, `document.body.dataset.events`)
+	press(t, ctx, "#back")
+	waitFor(t, ctx, "one event back", fmt.Sprintf(`document.body.dataset.viewAt === "%d" && document.body.dataset.events === "%d"`, countOf(t, all)-1, countOf(t, all)-1))
+	press(t, ctx, "#back")
+	waitFor(t, ctx, "two events back", fmt.Sprintf(`document.body.dataset.events === "%d"`, countOf(t, all)-2))
+	if got := evaluate[string](t, ctx, `document.body.dataset.phase`); got != "waiting" {
+		t.Errorf("looking back, the run's phase is %q, want it still waiting", got)
+	}
+	if got := evaluate[int](t, ctx, `document.querySelectorAll("#diagram g.ghost").length`); got != 0 {
+		t.Errorf("looking back, the page draws %d held calls, want none", got)
+	}
+	press(t, ctx, "#now")
+	waitFor(t, ctx, "the whole run again", fmt.Sprintf(`document.body.dataset.viewAt === "" && document.body.dataset.events === %q`, all))
+	// A row of the list: its call is picked in the diagram.
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll("#events li[data-seq]")].find(li => li.textContent.includes("bind(")).click()`))
+	waitFor(t, ctx, "the bind picked in the diagram", `!!document.querySelector('#diagram g.call.picked[data-op="bind"]')`)
+	// The run still goes on.
+	press(t, ctx, "#next")
+	waitFor(t, ctx, "the run going on", fmt.Sprintf(`document.body.dataset.events !== %q`, all))
+}
+
+func countOf(t *testing.T, s string) int {
+	t.Helper()
+	var n int
+	if _, err := fmt.Sscan(s, &n); err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return n
 }

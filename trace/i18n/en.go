@@ -563,4 +563,11 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 	"stall.others":                 "the %s waits for the others to %s",
 	"err.stall.connect":            "the %s's connect waits on the kernel's SYN retries: the server's accept queue is full (its listen backlog) and nobody accepts",
 	"hint.stall.connect":           "accept sooner, or give listen a larger backlog; left alone, the kernel retries the SYN for about two minutes before connect fails with ETIMEDOUT",
+
+	// socklab web: the event list and looking back (trace/web/static/app.js).
+	"web.filter.calls":   "calls",
+	"web.filter.packets": "packets",
+	"web.filter.every":   "every connection",
+	"web.now":            "Live",
+	"web.status.viewat":  "looking back: event %d of %d (the run goes on; Live returns)",
 }

@@ -547,4 +547,11 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"stall.others":                 "%s在等其他对端%s",
 	"err.stall.connect":            "%s的 connect 在等内核重发 SYN：服务器的接受队列已满（listen 的 backlog），又没有人调用 accept",
 	"hint.stall.connect":           "早一点调用 accept，或者给 listen 一个更大的 backlog；不管它的话，内核会重发 SYN 大约两分钟，然后 connect 以 ETIMEDOUT 失败",
+
+	// socklab web：事件列表与回看（trace/web/static/app.js）。
+	"web.filter.calls":   "调用",
+	"web.filter.packets": "数据包",
+	"web.filter.every":   "所有连接",
+	"web.now":            "实时",
+	"web.status.viewat":  "回看：第 %d 个事件，共 %d 个（运行继续；点“实时”返回）",
 }

@@ -22,6 +22,12 @@
 //   #lang-en, #lang-zh; in a replay #back, #play and #timeline (range 0..events).
 //   A replay's URL: #step=N opens it with N events drawn, #end with all of them (the hash is read again
 //   on hashchange); as the replay moves, the hash follows (history.replaceState: one history entry).
+//   #events: the event list, one li[data-seq] a shown call or packet (data-index its place in the
+//   run's events, data-kind "call" | "packet", data-conn "addr ↔ addr" or ""); hidden rows have the
+//   hidden attribute; class "at" the newest row drawn, "ahead" rows not drawn yet. A click jumps there.
+//   #filter-calls, #filter-packets (checkboxes), #filter-conn (select: "" or a data-conn).
+//   Live, #back looks back through the run so far without stopping it (#now returns):
+//   document.body.dataset.viewAt is how many events the page then shows ("" when it shows them all).
 //   #status: the state of the run in words; #explain .next and #explain .said:
 //   the panel's next step and its explanations.
 //
@@ -75,6 +81,8 @@
     play: $("play"), speed: $("speed"), timeline: $("timeline"), status: $("status"),
     en: $("lang-en"), zh: $("lang-zh"), stage: $("stage"), svg: $("diagram"),
     explain: $("explain"), lessonTitle: $("lesson-title"), legend: $("legend"),
+    now: $("now"), events: $("events"), fCalls: $("filter-calls"), fPackets: $("filter-packets"),
+    fConn: $("filter-conn"),
   };
   const nextLine = ui.explain.querySelector(".next");
   const saidBox = ui.explain.querySelector(".said");
@@ -99,6 +107,9 @@
     statusError: false,
     playing: null, // replay: the auto-advance timer
     replayed: false, // replay: the file's events have come
+    viewAt: null, // live: how many events the page shows while it looks back (null: all, as they come)
+    list: null, // the event list as drawn: {source, lang, rows}
+    listPicked: null, // the seq of the list's row clicked on
     model: null, // the last layout drawn
     dirty: false,
   };
@@ -385,7 +396,8 @@
   }
 
   function shownEvents() {
-    return S.mode === "replay" ? S.replay.slice(0, S.pos) : S.events;
+    if (S.mode === "replay") return S.replay.slice(0, S.pos);
+    return S.viewAt != null ? S.events.slice(0, S.viewAt) : S.events;
   }
   function wireOn() {
     if (S.mode === "replay") return S.replay.some((e) => e.op === "packet");
@@ -411,14 +423,16 @@
     const events = shownEvents();
     const wire = wireOn();
     // The peer the run waits for has its lifeline already.
-    const peerSource = S.mode === "replay" ? S.replay : S.next ? events.concat([S.next]) : events;
+    const peerSource = S.mode === "replay" ? S.replay : S.next ? S.events.concat([S.next]) : S.events;
     const model = layout(events, peerSource, wire);
     S.model = model;
     drawDiagram(model, wire);
     drawPanel();
     drawStatus();
     drawControls();
+    drawList();
     document.body.dataset.events = String(events.length);
+    document.body.dataset.viewAt = S.viewAt == null ? "" : String(S.viewAt);
     document.body.dataset.phase = S.phase;
     writeHash();
   }
@@ -457,7 +471,7 @@
     const svg = ui.svg;
     const cw = ui.stage.clientWidth || 1280;
     const ch = ui.stage.clientHeight || 500;
-    const ghost = S.mode === "live" && S.phase === "waiting" && S.next && S.next.peer ? S.next : null;
+    const ghost = S.mode === "live" && S.viewAt == null && S.phase === "waiting" && S.next && S.next.peer ? S.next : null;
     const nrows = m.rows + (ghost ? 1 : 0);
     const H = HEAD + TOP + Math.max(nrows, 1) * ROW + BOTTOM;
     const top = Math.min(MAX_SCALE, Math.max(1, cw / BASE_WIDTH));
@@ -819,6 +833,162 @@
     }
   }
 
+  // ---- The event list: every shown call and every packet. ----
+
+  // listSource is every event the list may show: the whole file in a
+  // replay (the rows not yet drawn dimmed), the run so far live.
+  function listSource() {
+    return S.mode === "replay" ? S.replay : S.events;
+  }
+  // listPos is how many of listSource the diagram draws.
+  function listPos() {
+    if (S.mode === "replay") return S.pos;
+    return S.viewAt ?? S.events.length;
+  }
+
+  const realAddr = (a) => a && !/:0$/.test(a);
+  // connOf is an event's connection: its two addresses, in a fixed order.
+  function connOf(ev) {
+    const p = ev.op === "packet" ? ev.packet || {} : ev;
+    const a = ev.op === "packet" ? p.from : ev.local;
+    const b = ev.op === "packet" ? p.to : ev.remote;
+    if (!realAddr(a) || !realAddr(b)) return "";
+    return [a, b].sort().join(" ↔ ");
+  }
+
+  // listRow is the list's line for ev: the peer, the step, the call and
+  // its result (or a packet's flags and numbers).
+  function listRow(ev, i) {
+    const li = document.createElement("li");
+    const packet = ev.op === "packet";
+    li.className = packet ? "packet" : "call";
+    li.dataset.seq = String(ev.seq);
+    li.dataset.index = String(i);
+    li.dataset.kind = packet ? "packet" : "call";
+    li.dataset.conn = connOf(ev);
+    if (!packet) li.dataset.peer = ev.peer || "";
+    const who = add(li, "who", "");
+    const n = add(li, "n", ev.step > 0 && !packet ? String(ev.step) : "");
+    n.setAttribute("aria-hidden", "true");
+    const what = add(li, "what", "");
+    if (packet) {
+      const p = ev.packet || {};
+      const to = p.to_peer || "";
+      who.textContent = peerName(ev.peer) + (to ? "→" + peerName(to) : "");
+      what.textContent = (p.flags || (p.proto || "").toUpperCase()) + " " + (ev.call || "");
+    } else {
+      who.textContent = peerName(ev.peer);
+      what.textContent = callText(ev);
+      if (ev.phase === "end") {
+        const r = result(ev, false);
+        add(what, "res " + r.cls, " " + r.text);
+      } else {
+        add(what, "res", " …");
+      }
+    }
+    who.title = who.textContent;
+    return li;
+  }
+
+  function drawList() {
+    const source = listSource();
+    const rebuild = !S.list || S.list.source !== source || S.list.lang !== S.lang || S.list.built > source.length;
+    if (rebuild) {
+      ui.events.replaceChildren();
+      S.list = { source, lang: S.lang, built: 0, rows: [], conns: new Set() };
+    }
+    const L = S.list;
+    for (; L.built < source.length; L.built++) {
+      const ev = source[L.built];
+      if (!ev || (ev.shown === false && ev.op !== "packet")) continue;
+      const li = listRow(ev, L.built);
+      L.rows.push(li);
+      ui.events.appendChild(li);
+      const c = li.dataset.conn;
+      if (c && !L.conns.has(c)) {
+        L.conns.add(c);
+        const o = document.createElement("option");
+        o.value = c;
+        o.textContent = c;
+        ui.fConn.appendChild(o);
+      }
+    }
+    if (rebuild) {
+      // The connections of another run go; the one picked stays if it is still there.
+      const keep = ui.fConn.value;
+      for (const o of [...ui.fConn.options]) if (o.value && !L.conns.has(o.value)) o.remove();
+      ui.fConn.value = L.conns.has(keep) ? keep : "";
+    }
+    const pos = listPos();
+    const calls = ui.fCalls.checked;
+    const packets = ui.fPackets.checked;
+    const conn = ui.fConn.value;
+    let at = null;
+    for (const li of L.rows) {
+      const i = Number(li.dataset.index);
+      const packet = li.dataset.kind === "packet";
+      li.hidden = (packet ? !packets : !calls) || (conn !== "" && li.dataset.conn !== conn);
+      li.classList.toggle("ahead", i >= pos);
+      li.classList.toggle("picked", S.listPicked != null && li.dataset.seq === String(S.listPicked));
+      li.classList.remove("at");
+      if (i < pos && !li.hidden) at = li;
+    }
+    if (at) at.classList.add("at");
+    // Keep the row of now in view.
+    if (at && at !== L.at) {
+      const top = at.offsetTop;
+      const box = ui.events;
+      if (top < box.scrollTop || top + at.offsetHeight > box.scrollTop + box.clientHeight) {
+        box.scrollTop = Math.max(0, top - box.clientHeight / 2);
+      }
+    }
+    L.at = at;
+  }
+
+  // jumpTo shows the event at index i of the list's source: a replay
+  // moves there; a live page scrolls the diagram to it (looking back to
+  // it first if the page shows less).
+  function jumpTo(i) {
+    const ev = listSource()[i];
+    if (!ev) return;
+    S.listPicked = ev.seq;
+    if (S.mode === "replay") {
+      stopPlaying();
+      S.pos = i + 1;
+      S.picked = null;
+      schedule();
+      return;
+    }
+    if (S.viewAt != null && i >= S.viewAt) S.viewAt = i + 1 >= S.events.length ? null : i + 1;
+    render();
+    scrollToSeq(ev.seq);
+  }
+
+  // scrollToSeq scrolls the diagram to the call or arrow drawn for seq.
+  function scrollToSeq(seq) {
+    const q = `[data-seq="${Number(seq)}"], [data-end-seq="${Number(seq)}"]`;
+    const g = ui.svg.querySelector(`g.call:is(${q}), g.arrow[data-seq="${Number(seq)}"]`);
+    if (!g) return;
+    const c = g.closest("g.call");
+    if (c && c.__call) S.picked = keyOf(c.__call);
+    const box = g.getBBox();
+    const y = box.y * (S.scale || 1);
+    ui.stage.scrollTop = Math.max(0, y - ui.stage.clientHeight / 2);
+    stickHead();
+    schedule();
+  }
+
+  ui.events.addEventListener("click", (e) => {
+    const li = e.target.closest && e.target.closest("li[data-index]");
+    if (li) jumpTo(Number(li.dataset.index));
+  });
+  for (const f of [ui.fCalls, ui.fPackets, ui.fConn]) {
+    f.addEventListener("change", () => {
+      f.blur();
+      schedule();
+    });
+  }
+
   // ---- Status, controls, words of the page. ----
 
   function setStatus(key, ...args) {
@@ -833,6 +1003,7 @@
   function drawStatus() {
     let s;
     if (S.mode === "replay" && S.connected && !S.statusError) s = T("web.status.replay", S.pos, S.replay.length);
+    else if (S.mode === "live" && S.viewAt != null) s = T("web.status.viewat", S.viewAt, S.events.length);
     else s = T(S.status.key, ...S.status.args);
     ui.status.textContent = s;
     ui.status.title = s;
@@ -849,9 +1020,10 @@
     const busy = S.phase === "running" || S.phase === "waiting";
     ui.run.disabled = !live || busy || !S.connected || !ui.lesson.value;
     ui.lesson.disabled = !live || busy;
-    ui.next.disabled = live ? !busy || !S.connected : S.pos >= S.replay.length;
+    ui.next.disabled = live ? S.viewAt == null && (!busy || !S.connected) : S.pos >= S.replay.length;
     ui.stop.disabled = !live || !busy || !S.connected;
-    ui.back.disabled = live || S.pos <= 0;
+    ui.back.disabled = live ? (S.viewAt ?? S.events.length) <= 0 : S.pos <= 0;
+    ui.now.hidden = !live || S.viewAt == null;
     ui.timeline.max = String(S.replay.length);
     ui.timeline.value = String(S.pos);
     ui.play.disabled = live || S.replay.length === 0;
@@ -947,6 +1119,7 @@
         S.said = [];
         S.next = null;
         S.picked = null;
+        S.viewAt = null;
         setPhase("running");
         setStatus("web.status.running");
         drawWords();
@@ -1035,6 +1208,13 @@
       }
       return;
     }
+    if (S.viewAt != null) {
+      // Looking back: Next moves through what was kept, then back to now.
+      S.viewAt = S.viewAt + 1 >= S.events.length ? null : S.viewAt + 1;
+      S.picked = null;
+      schedule();
+      return;
+    }
     if (S.phase !== "running" && S.phase !== "waiting") return;
     send({ cmd: "next" });
     S.said = [];
@@ -1047,7 +1227,16 @@
   }
 
   function doBack() {
-    if (S.mode !== "replay" || S.pos <= 0) return;
+    if (S.mode === "live") {
+      // Step back through the run so far; the run itself goes on.
+      const at = S.viewAt ?? S.events.length;
+      if (at <= 0) return;
+      S.viewAt = at - 1;
+      S.picked = null;
+      schedule();
+      return;
+    }
+    if (S.pos <= 0) return;
     stopPlaying();
     S.pos--;
     S.picked = null;
@@ -1095,6 +1284,10 @@
   clickButton(ui.back, doBack);
   clickButton(ui.stop, doStop);
   clickButton(ui.play, doPlay);
+  clickButton(ui.now, () => {
+    S.viewAt = null;
+    schedule();
+  });
   clickButton(ui.en, () => setLang("en"));
   clickButton(ui.zh, () => setLang("zh"));
 
@@ -1117,11 +1310,11 @@
 
   document.addEventListener("keydown", (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey || e.isComposing) return;
-    if (e.target && e.target.tagName === "SELECT") return;
+    if (e.target && (e.target.tagName === "SELECT" || e.target.tagName === "INPUT")) return;
     if (e.key === " " || e.key === "ArrowRight") {
       e.preventDefault();
       if (!e.repeat || S.mode === "replay") doNext();
-    } else if (e.key === "ArrowLeft" && S.mode === "replay") {
+    } else if (e.key === "ArrowLeft") {
       e.preventDefault();
       doBack();
     }
