@@ -348,30 +348,33 @@ func savedRun(t *testing.T, lesson string, args ...string) (string, int) {
 	return saved, bytes.Count(out.Bytes(), []byte("\n"))
 }
 
-// openReplay opens the page of a replay at url+hash and waits for its
-// events.
-func openReplay(t *testing.T, ctx context.Context, url, hash string, lines int) {
+// openReplay opens the page of a replay at url+hash, in a new tab of the
+// browser (a page loaded afresh), and waits for its events; it returns
+// the tab's context.
+func openReplay(t *testing.T, browserCtx context.Context, url, hash string, lines int) context.Context {
 	t.Helper()
-	// From a blank page: a new URL with only another hash would not load
-	// the page again.
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+	ctx, cancel := chromedp.NewContext(browserCtx)
+	t.Cleanup(cancel)
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, 720)); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(url+hash)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, ctx, "the replay's events", fmt.Sprintf(`document.body.dataset.phase === "replay" && +document.querySelector("#timeline").max === %d`, lines))
+	return ctx
 }
 
 // TestBrowserReplayAtStep opens a replay's URL at a step: #step=5 draws 5
 // events, #end the whole run, a changed hash moves the replay, and the
 // hash follows the replay as a person steps.
 func TestBrowserReplayAtStep(t *testing.T) {
-	ctx := browser(t)
+	browserCtx := browser(t)
+	ctx := browserCtx
 	saved, lines := savedRun(t, "basic")
 	url := startWeb(t, "--replay", saved)
 
-	openReplay(t, ctx, url, "#step=5", lines)
+	ctx = openReplay(t, ctx, url, "#step=5", lines)
 	waitFor(t, ctx, "5 events drawn at #step=5", `document.body.dataset.events === "5"`)
 	if got := evaluate[int](t, ctx, `document.querySelector("#timeline").valueAsNumber`); got != 5 {
 		t.Errorf("at #step=5 the slider is at %d, want 5", got)
@@ -387,7 +390,7 @@ func TestBrowserReplayAtStep(t *testing.T) {
 	act(t, ctx, chromedp.Evaluate[chromedp.Void](`location.hash = "#step=2"`))
 	waitFor(t, ctx, "2 events drawn after the hash changed", `document.body.dataset.events === "2"`)
 
-	openReplay(t, ctx, url, "#end", lines)
+	ctx = openReplay(t, browserCtx, url, "#end", lines)
 	waitFor(t, ctx, "the whole run drawn at #end", fmt.Sprintf(`document.body.dataset.events === "%d"`, lines))
 	if got := evaluate[[]int](t, ctx, drawnSteps); len(got) != 11 {
 		t.Errorf("at #end the page shows steps %v, want 1 to 11", got)
@@ -427,7 +430,7 @@ func TestBrowserEventList(t *testing.T) {
 		t.Fatal("socklab run basic --wire traced no packets")
 	}
 	url := startWeb(t, "--replay", saved)
-	openReplay(t, ctx, url, "#end", lines)
+	ctx = openReplay(t, ctx, url, "#end", lines)
 	waitFor(t, ctx, "the list's rows", fmt.Sprintf(`document.querySelectorAll("#events li[data-seq]").length === %d`, calls+packets))
 	visible := func(kind string) int {
 		return evaluate[int](t, ctx, fmt.Sprintf(`[...document.querySelectorAll("#events li[data-seq]")].filter(li => !li.hidden && (%q === "" || li.dataset.kind === %q)).length`, kind, kind))
@@ -510,4 +513,83 @@ func countOf(t *testing.T, s string) int {
 		t.Fatalf("not a number: %q", s)
 	}
 	return n
+}
+
+// TestBrowserTCPStates replays basic one event at a time and watches the
+// state machine: the listening socket is lit in LISTEN and never in
+// ESTABLISHED (nor is its header on the server's lifeline), the accepted
+// socket has states of its own, and at the end the socket that closed
+// first is marked in TIME_WAIT. A click on a socket follows it.
+func TestBrowserTCPStates(t *testing.T) {
+	ctx := browser(t)
+	saved, lines := savedRun(t, "basic")
+	data, err := os.ReadFile(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var listener, accepted, firstClose string
+	for _, line := range bytes.Split(data, []byte("\n")) {
+		var ev struct {
+			Peer, Op, Phase string
+			FD, Ret         *int
+		}
+		if json.Unmarshal(line, &ev) != nil || ev.FD == nil {
+			continue
+		}
+		// The first to close is the first close's Begin: its End may
+		// be recorded after the other side's close (causality orders
+		// only a close's Begin before the other side's EOF).
+		if ev.Op == "close" && ev.Phase == "begin" && firstClose == "" {
+			firstClose = fmt.Sprintf("%s:%d", ev.Peer, *ev.FD)
+		}
+		if ev.Phase != "end" {
+			continue
+		}
+		switch {
+		case ev.Op == "listen" && listener == "":
+			listener = fmt.Sprintf("%s:%d", ev.Peer, *ev.FD)
+		case ev.Op == "accept" && ev.Ret != nil && accepted == "":
+			accepted = fmt.Sprintf("%s:%d", ev.Peer, *ev.Ret)
+		}
+	}
+	if listener == "" || accepted == "" || firstClose == "" {
+		t.Fatalf("the trace has no listen, accept or close: %q %q %q", listener, accepted, firstClose)
+	}
+	peer, fd, _ := strings.Cut(listener, ":")
+	url := startWeb(t, "--replay", saved)
+	ctx = openReplay(t, ctx, url, "", lines)
+	sockets := func(state string) []string {
+		return strings.Fields(evaluate[string](t, ctx, fmt.Sprintf(`document.querySelector('#tcp-states [data-state=%q]').dataset.sockets || ""`, state)))
+	}
+	lit, acceptedLit := false, false
+	for i := 1; i <= lines; i++ {
+		act(t, ctx, chromedp.KeyEvent(kb.ArrowRight))
+		waitFor(t, ctx, fmt.Sprintf("event %d drawn", i), fmt.Sprintf(`document.body.dataset.events === "%d"`, i))
+		if slices.Contains(sockets("ESTABLISHED"), listener) {
+			t.Fatalf("after event %d the listening socket %s is marked ESTABLISHED", i, listener)
+		}
+		if head := evaluate[string](t, ctx, fmt.Sprintf(`[...document.querySelectorAll('#diagram text.state[data-peer=%q][data-fd=%q]')].map(e => e.textContent).join()`, peer, fd)); strings.Contains(head, "ESTABLISHED") {
+			t.Fatalf("after event %d the server's header says %q for its listening socket", i, head)
+		}
+		lit = lit || slices.Contains(sockets("LISTEN"), listener)
+		acceptedLit = acceptedLit || slices.Contains(sockets("ESTABLISHED"), accepted)
+	}
+	if !lit {
+		t.Errorf("the listening socket %s was never marked LISTEN", listener)
+	}
+	if !acceptedLit {
+		t.Errorf("the accepted socket %s was never marked ESTABLISHED", accepted)
+	}
+	if got := sockets("TIME_WAIT"); !slices.Contains(got, firstClose) {
+		t.Errorf("at the end TIME_WAIT marks %v, want %s (the socket that closed first)", got, firstClose)
+	}
+	if got := evaluate[int](t, ctx, `document.querySelectorAll('#tcp-states g.tcp-edge.last').length`); got == 0 {
+		t.Error("no transition is highlighted as the last")
+	}
+	// Follow the listener: only it is marked, in the state it ended in.
+	press(t, ctx, fmt.Sprintf(`#tcp-sockets button[data-socket=%q]`, listener))
+	waitFor(t, ctx, "the listener followed", fmt.Sprintf(`document.querySelector("#tcp-states").dataset.follow === %q`, listener))
+	if got := evaluate[[]string](t, ctx, `[...document.querySelectorAll('#tcp-states g.tcp-state.current')].flatMap(g => g.dataset.sockets.split(" "))`); !slices.Equal(got, []string{listener}) {
+		t.Errorf("following %s, the marked sockets are %v", listener, got)
+	}
 }

@@ -570,4 +570,9 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 	"web.filter.every":   "every connection",
 	"web.now":            "Live",
 	"web.status.viewat":  "looking back: event %d of %d (the run goes on; Live returns)",
+
+	// socklab web: the TCP state machine (trace/web/static/app.js).
+	"web.tcp.fd":     "fd %d",
+	"web.tcp.none":   "no TCP socket has a state yet",
+	"web.tcp.follow": "follow this socket (again: every socket)",
 }

@@ -554,4 +554,9 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"web.filter.every":   "所有连接",
 	"web.now":            "实时",
 	"web.status.viewat":  "回看：第 %d 个事件，共 %d 个（运行继续；点“实时”返回）",
+
+	// socklab web：TCP 状态机（trace/web/static/app.js）。
+	"web.tcp.fd":     "fd %d",
+	"web.tcp.none":   "还没有哪个 TCP 套接字有状态",
+	"web.tcp.follow": "跟踪这个套接字（再点一次：所有套接字）",
 }

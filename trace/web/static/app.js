@@ -28,12 +28,20 @@
 //   #filter-calls, #filter-packets (checkboxes), #filter-conn (select: "" or a data-conn).
 //   Live, #back looks back through the run so far without stopping it (#now returns):
 //   document.body.dataset.viewAt is how many events the page then shows ("" when it shows them all).
+//   svg#tcp-states: the TCP state machine (tcpstates.js). g.tcp-state[data-state] a state; class
+//   "current" with data-sockets ("server:3 client:5", a socket is its peer and fd) when a socket is in
+//   it, "visited" when one passed through it, "last" the newest move's end. g.tcp-edge[data-from]
+//   [data-to] a transition: "last" on the newest move's path, "taken" on the followed socket's.
+//   #tcp-sockets button[data-socket][data-peer][data-fd][data-state]: a socket; a click follows it
+//   (only its state marked; svg#tcp-states' data-follow is its id). #tcp-last: the newest move in words.
 //   #status: the state of the run in words; #explain .next and #explain .said:
 //   the panel's next step and its explanations.
 //
 //   In svg#diagram:
 //   g.lifeline[data-peer]                 one per peer, in order of first appearance, "server" first
-//   text.state[data-peer]                 the latest kernel state of that peer ("LISTEN"), once it has one
+//   text.state[data-peer][data-fd]        the kernel state of one of that peer's sockets ("fd 3 LISTEN"),
+//                                         once it has one: up to three a peer (its open ones first); an
+//                                         accept's state is its new socket's, never the listening one's
 //   g.call[data-peer][data-op][data-seq]  one per call; data-seq is its Begin's seq (its End's when it
 //                                         has no Begin); data-step its Begin's step (when it has one),
 //                                         data-end-step its End's when that differs (connect 5 → 7,
@@ -54,7 +62,7 @@
 
 (() => {
   // ---- Geometry, in the diagram's own units (1 unit = 1 px at scale 1). ----
-  const HEAD = 68; // the lifelines' header
+  let HEAD = 68; // the lifelines' header: taller with a peer's second and third socket
   const TOP = 10; // space under it
   const ROW = 30; // one row a call or an arrow
   const BOTTOM = 16;
@@ -82,7 +90,7 @@
     en: $("lang-en"), zh: $("lang-zh"), stage: $("stage"), svg: $("diagram"),
     explain: $("explain"), lessonTitle: $("lesson-title"), legend: $("legend"),
     now: $("now"), events: $("events"), fCalls: $("filter-calls"), fPackets: $("filter-packets"),
-    fConn: $("filter-conn"),
+    fConn: $("filter-conn"), tcp: $("tcp-states"), tcpLast: $("tcp-last"), tcpSockets: $("tcp-sockets"),
   };
   const nextLine = ui.explain.querySelector(".next");
   const saidBox = ui.explain.querySelector(".said");
@@ -110,6 +118,8 @@
     viewAt: null, // live: how many events the page shows while it looks back (null: all, as they come)
     list: null, // the event list as drawn: {source, lang, rows}
     listPicked: null, // the seq of the list's row clicked on
+    tcp: null, // the run's TCP sockets as drawn (tcpstates.js's track)
+    follow: null, // the id of the socket the state machine follows, or null: every socket
     model: null, // the last layout drawn
     dirty: false,
   };
@@ -306,7 +316,7 @@
 
     const calls = [];
     const arrows = [];
-    const state = new Map(); // peer → latest state
+    const state = new Map(); // a socket ("peer|fd") → its latest state
     // The calls in flight, by peer and op: a Begin's End is that peer's next
     // End of the same op (a traced program's threads may make two calls of
     // one peer at once: its getsockname while its accept waits).
@@ -353,13 +363,15 @@
         calls.push(c);
       }
       if (ev.state) {
-        if (state.get(ev.peer) !== ev.state) c.stateChanged = true;
-        state.set(ev.peer, ev.state);
+        // An accept's state is its new socket's (fd = its ret), never the
+        // listening socket's.
+        const sock = ev.peer + "|" + (ev.op === "accept" ? ev.ret : ev.fd);
+        if (state.get(sock) !== ev.state) c.stateChanged = true;
+        state.set(sock, ev.state);
         c.state = ev.state;
       }
       if (ev.peer_state) {
         const o = other(ev.peer, ev.local, ev.remote);
-        if (o) state.set(o, ev.peer_state);
         c.peerState = { peer: o, state: ev.peer_state };
       }
       if (wire) return;
@@ -426,7 +438,9 @@
     const peerSource = S.mode === "replay" ? S.replay : S.next ? S.events.concat([S.next]) : S.events;
     const model = layout(events, peerSource, wire);
     S.model = model;
+    S.tcp = window.socklabTCP.track(events);
     drawDiagram(model, wire);
+    drawStates();
     drawPanel();
     drawStatus();
     drawControls();
@@ -473,6 +487,10 @@
     const ch = ui.stage.clientHeight || 500;
     const ghost = S.mode === "live" && S.viewAt == null && S.phase === "waiting" && S.next && S.next.peer ? S.next : null;
     const nrows = m.rows + (ghost ? 1 : 0);
+    // Each peer's sockets, their states in its header (three at most).
+    const heads = new Map();
+    for (const p of m.peers) heads.set(p, headSockets(p));
+    HEAD = 68 + 22 * Math.max(0, ...[...heads.values()].map((l) => l.length - 1));
     const H = HEAD + TOP + Math.max(nrows, 1) * ROW + BOTTOM;
     const top = Math.min(MAX_SCALE, Math.max(1, cw / BASE_WIDTH));
     const whole = S.mode === "replay" ? S.pos >= S.replay.length : S.phase === "done";
@@ -703,11 +721,13 @@
     peers.forEach((p) => {
       const x = X(p);
       const name = peerName(p);
-      const st = m.state.get(p);
-      const w = Math.max(150, width(name, 24, false) + 40, st ? width(st, 18, false, 0.7) + 24 : 0);
+      const lines = heads.get(p).map((k) => ({ k, s: T("web.tcp.fd", k.fd) + " " + k.state }));
+      const w = Math.max(150, width(name, 24, false) + 40, ...lines.map((l) => width(l.s, 18, false, 0.7) + 24));
       el("rect", { class: "head-card", x: x - w / 2, y: 4, width: w, height: HEAD - 8, rx: 10 }, gHead);
       text(gHead, { class: "peer-name", x, y: 31, "text-anchor": "middle", "font-size": 24, "data-peer": p }, name);
-      if (st) text(gHead, { class: "state", x, y: 55, "text-anchor": "middle", "font-size": 18, "data-peer": p, "data-s": st }, st);
+      lines.forEach((l, i) => {
+        text(gHead, { class: "state", x, y: 55 + 22 * i, "text-anchor": "middle", "font-size": 18, "data-peer": p, "data-fd": l.k.fd, "data-s": l.k.state }, l.s);
+      });
     });
     S.head = gHead;
     stickHead();
@@ -719,6 +739,67 @@
     S.drawnRows = m.rows + (ghost ? 1 : 0);
     stickHead();
   }
+
+  // headSockets are the sockets whose states p's header shows: its open
+  // ones first, then those that moved last; three at most, in the order
+  // they were made.
+  function headSockets(p) {
+    const mine = ((S.tcp && S.tcp.sockets) || []).filter((k) => k.peer === p);
+    if (mine.length <= 3) return mine;
+    const lastSeq = (k) => (k.moves.length ? k.moves[k.moves.length - 1].seq : 0);
+    const keep = mine.slice().sort((a, b) => (a.closed - b.closed) || lastSeq(b) - lastSeq(a)).slice(0, 3);
+    return mine.filter((k) => keep.includes(k));
+  }
+
+  // ---- The TCP state machine (tcpstates.js draws it). ----
+
+  function socketName(k) {
+    return peerName(k.peer) + " " + T("web.tcp.fd", k.fd);
+  }
+
+  function drawStates() {
+    const run = S.tcp;
+    if (S.follow && !run.sockets.some((k) => k.id === S.follow)) S.follow = null;
+    const last = window.socklabTCP.draw(ui.tcp, run, S.follow);
+    ui.tcp.dataset.follow = S.follow || "";
+    ui.tcpLast.replaceChildren();
+    if (last) {
+      const why = window.socklabTCP.path(last.from, last.to).map((e) => e.label).join(", ");
+      ui.tcpLast.textContent = socketName(last.socket) + ": " + last.from + " → " + last.to + (why ? " (" + why + ")" : "");
+    } else {
+      ui.tcpLast.textContent = run.sockets.length ? "" : T("web.tcp.none");
+    }
+    ui.tcpSockets.replaceChildren();
+    for (const k of run.sockets) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.socket = k.id;
+      b.dataset.peer = k.peer || "";
+      b.dataset.fd = String(k.fd);
+      b.dataset.state = k.state;
+      if (S.follow === k.id) b.classList.add("followed");
+      b.title = T("web.tcp.follow");
+      b.textContent = socketName(k) + " ";
+      const st = document.createElement("b");
+      st.textContent = k.state;
+      b.appendChild(st);
+      ui.tcpSockets.appendChild(b);
+    }
+  }
+
+  ui.tcpSockets.addEventListener("click", (e) => {
+    const b = e.target.closest && e.target.closest("button[data-socket]");
+    if (!b) return;
+    b.blur();
+    S.follow = S.follow === b.dataset.socket ? null : b.dataset.socket;
+    schedule();
+  });
+  ui.tcp.addEventListener("click", () => {
+    if (S.follow) {
+      S.follow = null;
+      schedule();
+    }
+  });
 
   // pillWidth: a state's label is bold capitals, wider than most text.
   function pillWidth(t) {
