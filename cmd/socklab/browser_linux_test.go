@@ -593,3 +593,43 @@ func TestBrowserTCPStates(t *testing.T) {
 		t.Errorf("following %s, the marked sockets are %v", listener, got)
 	}
 }
+
+// TestBrowserChinese shows a finished basic run in Chinese. Where the
+// machine has no CJK font (fc-list :lang=zh says none), the page says so
+// in English and still draws the run; with -update (which needs the font:
+// .ci/run installs it) the page is written to docs/web-basic-zh.png.
+func TestBrowserChinese(t *testing.T) {
+	ctx := browser(t)
+	out, _ := exec.Command("fc-list", ":lang=zh").Output()
+	font := len(bytes.TrimSpace(out)) > 0
+	if !font && os.Getenv("CI") != "" {
+		t.Fatal("no CJK font in CI: .ci/run installs fonts-noto-cjk")
+	}
+	saved, lines := savedRun(t, "basic")
+	url := startWeb(t, "--replay", saved, "--lang=zh")
+	ctx = openReplay(t, ctx, url, "#end", lines)
+	waitFor(t, ctx, "the whole run in Chinese", fmt.Sprintf(`document.body.dataset.events === "%d" && document.body.dataset.lang === "zh" && document.querySelector("#diagram").textContent.includes("服务器")`, lines))
+	if got := evaluate[[]int](t, ctx, drawnSteps); len(got) != 11 {
+		t.Errorf("in Chinese the page shows steps %v, want 1 to 11", got)
+	}
+	cjk := evaluate[string](t, ctx, `document.body.dataset.cjk`)
+	warned := evaluate[bool](t, ctx, `!document.querySelector("#font-warning").hidden && document.querySelector("#font-warning").textContent.includes("No Chinese font")`)
+	switch {
+	case font && (cjk != "yes" || warned):
+		t.Errorf("the machine has a CJK font, the page says data-cjk=%q, warning shown %v", cjk, warned)
+	case !font && (cjk != "no" || !warned):
+		t.Errorf("the machine has no CJK font, the page says data-cjk=%q, warning shown %v", cjk, warned)
+	}
+	if *update {
+		if !font {
+			t.Fatal("-update: no CJK font here, the screenshot would show empty boxes (apt-get install fonts-noto-cjk)")
+		}
+		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "web-basic-zh.png"), shot, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -15,6 +15,8 @@
 //   document.body.dataset.lang    "en" | "zh"
 //   document.body.dataset.events  the number of events drawn
 //   document.body.dataset.mode    "live" | "replay"
+//   document.body.dataset.cjk     "yes" | "no": whether the machine has a font for Chinese; without
+//                                 one, #font-warning says so (in English) and the page works on
 //   The dataset changes as the page is drawn (at the next frame, or within
 //   50 ms), so that a hook never runs ahead of the diagram it describes.
 //
@@ -1415,9 +1417,43 @@
   ui.stage.addEventListener("scroll", stickHead, { passive: true });
   window.addEventListener("resize", schedule);
 
+  // ---- Fonts: the page asks for none from the network. ----
+
+  // hasCJKFont says whether the machine has a font for Chinese: without
+  // one, two different characters are drawn as the same empty box.
+  function hasCJKFont() {
+    try {
+      const c = document.createElement("canvas");
+      c.width = 48;
+      c.height = 48;
+      const g = c.getContext("2d", { willReadFrequently: true });
+      const family = getComputedStyle(document.body).fontFamily || "sans-serif";
+      const image = (ch) => {
+        g.clearRect(0, 0, 48, 48);
+        g.font = "36px " + family;
+        g.fillStyle = "#000";
+        g.textBaseline = "top";
+        g.fillText(ch, 4, 4);
+        return g.getImageData(0, 0, 48, 48).data.join(",");
+      };
+      const zhong = image("中");
+      return zhong !== image("文") && zhong !== image("\u{10FFFD}");
+    } catch (_) {
+      return true; // cannot tell: say nothing
+    }
+  }
+
+  function checkFonts() {
+    const ok = hasCJKFont();
+    document.body.dataset.cjk = ok ? "yes" : "no";
+    $("font-warning").hidden = ok;
+    if (!ok) ui.zh.title = $("font-warning").textContent;
+  }
+
   // ---- Start: /api/info, then the WebSocket. ----
 
   async function start() {
+    checkFonts();
     setPhase("idle");
     drawStatus();
     let info;
