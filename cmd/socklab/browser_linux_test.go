@@ -633,3 +633,88 @@ func TestBrowserChinese(t *testing.T) {
 		}
 	}
 }
+
+// TestBrowserShowsTheRunsSpeed: a page reloaded while a run plays by
+// itself shows the run's speed, not "by hand".
+func TestBrowserShowsTheRunsSpeed(t *testing.T) {
+	ctx := browser(t)
+	url := startWeb(t, "basic", "--lang=en")
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the page to be ready", `document.body.dataset.phase === "idle" && !document.querySelector("#run").disabled`)
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#speed"); s.value = "2000"; s.dispatchEvent(new Event("change")); })()`))
+	press(t, ctx, "#run")
+	waitFor(t, ctx, "the run", `["running", "waiting"].includes(document.body.dataset.phase)`)
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the reloaded page at the run's speed", `["running", "waiting"].includes(document.body.dataset.phase) && document.querySelector("#speed").value === "2000"`)
+	// A change goes to the server, and back to every page.
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#speed"); s.value = "250"; s.dispatchEvent(new Event("change")); })()`))
+	if err := chromedp.Do(ctx, chromedp.Reload()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the reloaded page at the new speed", `document.body.dataset.phase !== "loading" && document.querySelector("#speed").value === "250"`)
+	press(t, ctx, "#stop")
+	waitFor(t, ctx, "the run stopped", `document.body.dataset.phase === "done"`)
+}
+
+// TestBrowserWireWithoutCapability runs socklab web --wire without
+// CAP_NET_RAW (as nobody, when the test runs as root): the page says there
+// are no real packets and draws the calls' arrows instead.
+func TestBrowserWireWithoutCapability(t *testing.T) {
+	ctx := browser(t)
+	bin := socklabBinary(t)
+	args := []string{"web", "basic", "--wire", "--lang=en"}
+	cmd := exec.Command(bin, args...)
+	if os.Geteuid() == 0 {
+		setpriv, err := exec.LookPath("setpriv")
+		if err != nil {
+			t.Skip("running as root without setpriv: cannot drop CAP_NET_RAW")
+		}
+		os.Chmod(filepath.Dir(bin), 0o755)
+		cmd = exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)...)
+	}
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Errorf("socklab web did not stop on SIGINT")
+		}
+	})
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
+		url = webURL.FindString(stdout.String())
+		if url == "" && time.Now().After(deadline) {
+			t.Fatalf("socklab web printed no address in 10s: stdout %q, stderr %q", stdout.String(), stderr.String())
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the page to be ready", `document.body.dataset.phase === "idle" && !document.querySelector("#run").disabled`)
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#speed"); s.value = "250"; s.dispatchEvent(new Event("change")); })()`))
+	press(t, ctx, "#run")
+	waitFor(t, ctx, "the run to its end", `document.body.dataset.phase === "done"`)
+	if !strings.Contains(stderr.String(), "CAP_NET_RAW") {
+		t.Errorf("the terminal says nothing of CAP_NET_RAW: %q", stderr.String())
+	}
+	waitFor(t, ctx, "the page saying there are no real packets", `!document.querySelector("#notice").hidden && document.querySelector("#notice").textContent.includes("no real packets")`)
+	if got := evaluate[string](t, ctx, `document.querySelector("#legend").textContent`); strings.Contains(got, "real packets") {
+		t.Errorf("the legend says %q without a capture", got)
+	}
+	if got := evaluate[[]string](t, ctx, `[...new Set([...document.querySelectorAll("#diagram g.arrow")].map(a => a.dataset.kind))].sort()`); !slices.Equal(got, []string{"data", "fin"}) {
+		t.Errorf("the arrows drawn are of kinds %v, want the calls' data and fin", got)
+	}
+}

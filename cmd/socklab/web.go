@@ -129,7 +129,9 @@ func (c *command) webRunner(opts lessons.Options) web.Runner {
 		gate := trace.NewConductor(ctx, lesson.Script, pace).Settle(settleTime)
 		s := c.pageSession(sink)
 		defer s.Close()
-		return lesson.Run(ctx, s.start(gate, true), opts)
+		tr := s.start(gate, true)
+		s.sayNoWire(ctx)
+		return lesson.Run(ctx, tr, opts)
 	}
 }
 
@@ -163,7 +165,9 @@ func (c *command) tracePage(programs []ptrace.Program, all bool) web.Options {
 		gate := trace.NewConductor(ctx, nil, pace).Settle(settleTime)
 		s := c.pageSession(sink)
 		defer s.Close()
-		session, _, err := playTrace(ctx, s.start(gate, false), programs, all, true, c.env)
+		tr := s.start(gate, false)
+		s.sayNoWire(ctx)
+		session, _, err := playTrace(ctx, tr, programs, all, true, c.env)
 		if err != nil {
 			return err
 		}
@@ -171,4 +175,13 @@ func (c *command) tracePage(programs []ptrace.Program, all bool) web.Options {
 		return nil
 	}
 	return web.Options{Lessons: []web.Lesson{{Name: "trace", Title: title}}, Lesson: "trace", Run: run}
+}
+
+// sayNoWire tells the page when --wire asked for the packets and the
+// capture did not start (no CAP_NET_RAW, another system): the page then
+// draws the calls' arrows, and says why (the terminal has the warning).
+func (s *session) sayNoWire(ctx context.Context) {
+	if s.wire && s.wireEnd == nil {
+		web.Notice(ctx, "web.notice.nowire")
+	}
 }

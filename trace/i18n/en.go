@@ -575,4 +575,7 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 	"web.tcp.fd":     "fd %d",
 	"web.tcp.none":   "no TCP socket has a state yet",
 	"web.tcp.follow": "follow this socket (again: every socket)",
+
+	// socklab web: what a run says of itself (trace/web.Notice).
+	"web.notice.nowire": "no real packets: the capture could not start (it needs CAP_NET_RAW; see the terminal): the arrows are the calls' bytes, FIN and RST",
 }

@@ -559,4 +559,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"web.tcp.fd":     "fd %d",
 	"web.tcp.none":   "还没有哪个 TCP 套接字有状态",
 	"web.tcp.follow": "跟踪这个套接字（再点一次：所有套接字）",
+
+	// socklab web：运行自己要说的话（trace/web.Notice）。
+	"web.notice.nowire": "没有真实的数据包：抓包没能开始（需要 CAP_NET_RAW；见终端）：箭头是调用看到的字节、FIN 和 RST",
 }

@@ -36,6 +36,8 @@
 //   [data-to] a transition: "last" on the newest move's path, "taken" on the followed socket's.
 //   #tcp-sockets button[data-socket][data-peer][data-fd][data-state]: a socket; a click follows it
 //   (only its state marked; svg#tcp-states' data-follow is its id). #tcp-last: the newest move in words.
+//   #notice: what the run said of itself (web.Notice: --wire without its capture), hidden when nothing.
+//   #speed follows the run's speed as the server says it (hello, run, delay messages).
 //   #status: the state of the run in words; #explain .next and #explain .said:
 //   the panel's next step and its explanations.
 //
@@ -122,6 +124,7 @@
     listPicked: null, // the seq of the list's row clicked on
     tcp: null, // the run's TCP sockets as drawn (tcpstates.js's track)
     follow: null, // the id of the socket the state machine follows, or null: every socket
+    notices: [], // what the run said of itself ({key, args}): shown under the bar
     model: null, // the last layout drawn
     dirty: false,
   };
@@ -415,7 +418,9 @@
   }
   function wireOn() {
     if (S.mode === "replay") return S.replay.some((e) => e.op === "packet");
-    return !!(S.info && S.info.wire) || S.events.some((e) => e.op === "packet");
+    // --wire without its capture (no CAP_NET_RAW): the calls' arrows.
+    const nowire = S.notices.some((n) => n.key === "web.notice.nowire");
+    return (!!(S.info && S.info.wire) && !nowire) || S.events.some((e) => e.op === "packet");
   }
 
   // schedule draws the page once for a burst of messages: at the next
@@ -1129,6 +1134,10 @@
     }
     drawLessonTitle();
     ui.legend.textContent = S.info ? T(wireOn() ? "web.legend.wire" : "web.legend.inferred") : "";
+    const notice = $("notice");
+    notice.textContent = S.notices.map((n) => T(n.key, ...n.args)).join(" · ");
+    notice.title = notice.textContent;
+    notice.hidden = S.notices.length === 0;
   }
 
   function drawLessonTitle() {
@@ -1185,6 +1194,7 @@
         document.body.dataset.mode = S.mode;
         if (msg.lesson) selectLesson(msg.lesson);
         if (S.mode === "live") {
+          if (msg.running && msg.delay_ms != null) setSpeed(msg.delay_ms);
           if (msg.running) {
             setPhase("running");
             setStatus("web.status.running");
@@ -1203,6 +1213,8 @@
         S.next = null;
         S.picked = null;
         S.viewAt = null;
+        S.notices = [];
+        if (msg.delay_ms != null) setSpeed(msg.delay_ms);
         setPhase("running");
         setStatus("web.status.running");
         drawWords();
@@ -1260,6 +1272,17 @@
       case "error":
         setError("web.status.error", msg.message || "");
         break;
+      case "delay":
+        if (S.run && msg.run != null && msg.run !== S.run) return;
+        if (msg.delay_ms != null) setSpeed(msg.delay_ms);
+        break;
+      case "notice":
+        if (S.run && msg.run != null && msg.run !== S.run) return;
+        if (typeof msg.key === "string" && msg.key.startsWith("web.")) {
+          S.notices.push({ key: msg.key, args: Array.isArray(msg.args) ? msg.args : [] });
+          drawWords();
+        }
+        break;
       default:
         return;
     }
@@ -1274,6 +1297,19 @@
 
   function speed() {
     return Number(ui.speed.value) || 0;
+  }
+
+  // setSpeed shows the run's speed as the server says it (a reloaded page,
+  // another page's change), adding it to the list if it is not there.
+  function setSpeed(ms) {
+    const v = String(Math.max(0, Math.trunc(Number(ms)) || 0));
+    if (![...ui.speed.options].some((o) => o.value === v)) {
+      const o = document.createElement("option");
+      o.value = v;
+      o.textContent = T("web.speed.ms", Number(v));
+      ui.speed.appendChild(o);
+    }
+    ui.speed.value = v;
   }
 
   function doRun() {
