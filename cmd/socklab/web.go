@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -171,7 +172,7 @@ func (c *command) tracePage(programs []ptrace.Program, all bool) web.Options {
 		if err != nil {
 			return err
 		}
-		session.Wait()
+		sayEnds(ctx, session.Wait(), session.LeftOpen())
 		return nil
 	}
 	return web.Options{Lessons: []web.Lesson{{Name: "trace", Title: title}}, Lesson: "trace", Run: run}
@@ -184,4 +185,41 @@ func (s *session) sayNoWire(ctx context.Context) {
 	if s.wire && s.wireEnd == nil {
 		web.Notice(ctx, "web.notice.nowire")
 	}
+}
+
+// sayEnds tells the page how each traced program ended (its exit status,
+// or the signal that ended it: Stop's SIGINT, or socklab's kill), and
+// which of its sockets the kernel closed when it ended: those have no
+// close call to draw.
+func sayEnds(ctx context.Context, exits []ptrace.Exit, open []ptrace.LeftOpen) {
+	for _, x := range exits {
+		name := safeLine(strings.Join(x.Argv, " "))
+		switch {
+		case x.Signal != 0:
+			key := "web.notice.signaled"
+			if x.Killed {
+				key = "web.notice.killed"
+			}
+			web.Notice(ctx, key, name, programSignal(x.Signal))
+		default:
+			web.Notice(ctx, "web.notice.exited", name, x.Code)
+		}
+	}
+	for _, o := range open {
+		web.Notice(ctx, "web.notice.kernel_closed", o.Peer, o.FD)
+	}
+}
+
+// programSignal names the signal that ended a program as the kernel's
+// headers do: SIGINT, SIGKILL.
+func programSignal(sig syscall.Signal) string {
+	switch sig {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGKILL:
+		return "SIGKILL"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return sig.String()
 }

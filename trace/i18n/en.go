@@ -578,4 +578,10 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 
 	// socklab web: what a run says of itself (trace/web.Notice).
 	"web.notice.nowire": "no real packets: the capture could not start (it needs CAP_NET_RAW; see the terminal): the arrows are the calls' bytes, FIN and RST",
+
+	// socklab web: how the programs of socklab trace --web ended.
+	"web.notice.exited":        "%s ended: exit status %d",
+	"web.notice.signaled":      "%s ended: %s",
+	"web.notice.killed":        "%s ended: socklab killed it (%s)",
+	"web.notice.kernel_closed": "the %s's fd %d was still open when it ended: the kernel closed it (no close call)",
 }

@@ -562,4 +562,10 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 
 	// socklab web：运行自己要说的话（trace/web.Notice）。
 	"web.notice.nowire": "没有真实的数据包：抓包没能开始（需要 CAP_NET_RAW；见终端）：箭头是调用看到的字节、FIN 和 RST",
+
+	// socklab web：socklab trace --web 的程序是怎么结束的。
+	"web.notice.exited":        "%s 结束：退出状态 %d",
+	"web.notice.signaled":      "%s 结束：%s",
+	"web.notice.killed":        "%s 结束：被 socklab 杀掉（%s）",
+	"web.notice.kernel_closed": "%s的 fd %d 在程序结束时还开着：由内核关闭（没有 close 调用）",
 }
