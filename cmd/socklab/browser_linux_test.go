@@ -515,19 +515,27 @@ func countOf(t *testing.T, s string) int {
 	return n
 }
 
-// TestBrowserTCPStates replays basic one event at a time and watches the
-// state machine: the listening socket is lit in LISTEN and never in
-// ESTABLISHED (nor is its header on the server's lifeline), the accepted
-// socket has states of its own, and at the end the socket that closed
-// first is marked in TIME_WAIT. A click on a socket follows it.
+// TestBrowserTCPStates replays basic and concurrent one event at a time
+// and watches the state machine: the listening socket is lit in LISTEN
+// and never in ESTABLISHED (nor is its header on the server's lifeline),
+// the accepted socket has states of its own, and at the end the socket
+// that closed first is marked in TIME_WAIT. A click on a socket follows
+// it.
 func TestBrowserTCPStates(t *testing.T) {
-	ctx := browser(t)
-	saved, lines := savedRun(t, "basic")
+	browserCtx := browser(t)
+	for _, lesson := range []string{"basic", "concurrent"} {
+		t.Run(lesson, func(t *testing.T) { testTCPStates(t, browserCtx, lesson) })
+	}
+}
+
+func testTCPStates(t *testing.T, ctx context.Context, lesson string) {
+	saved, lines := savedRun(t, lesson)
 	data, err := os.ReadFile(saved)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var listener, accepted, firstClose string
+	var listener, accepted string
+	closerPeer, closerFD := "", -1
 	for _, line := range bytes.Split(data, []byte("\n")) {
 		var ev struct {
 			Peer, Op, Phase string
@@ -539,8 +547,8 @@ func TestBrowserTCPStates(t *testing.T) {
 		// The first to close is the first close's Begin: its End may
 		// be recorded after the other side's close (causality orders
 		// only a close's Begin before the other side's EOF).
-		if ev.Op == "close" && ev.Phase == "begin" && firstClose == "" {
-			firstClose = fmt.Sprintf("%s:%d", ev.Peer, *ev.FD)
+		if ev.Op == "close" && ev.Phase == "begin" && closerFD < 0 {
+			closerPeer, closerFD = ev.Peer, *ev.FD
 		}
 		if ev.Phase != "end" {
 			continue
@@ -552,8 +560,8 @@ func TestBrowserTCPStates(t *testing.T) {
 			accepted = fmt.Sprintf("%s:%d", ev.Peer, *ev.Ret)
 		}
 	}
-	if listener == "" || accepted == "" || firstClose == "" {
-		t.Fatalf("the trace has no listen, accept or close: %q %q %q", listener, accepted, firstClose)
+	if listener == "" || accepted == "" || closerFD < 0 {
+		t.Fatalf("the trace has no listen, accept or close: %q %q %d", listener, accepted, closerFD)
 	}
 	peer, fd, _ := strings.Cut(listener, ":")
 	url := startWeb(t, "--replay", saved)
@@ -580,8 +588,9 @@ func TestBrowserTCPStates(t *testing.T) {
 	if !acceptedLit {
 		t.Errorf("the accepted socket %s was never marked ESTABLISHED", accepted)
 	}
-	if got := sockets("TIME_WAIT"); !slices.Contains(got, firstClose) {
-		t.Errorf("at the end TIME_WAIT marks %v, want %s (the socket that closed first)", got, firstClose)
+	// The socket that closed first, on the peer that closed it.
+	if got := evaluate[string](t, ctx, fmt.Sprintf(`(document.querySelector('#tcp-sockets button[data-peer=%q][data-fd="%d"]') || {dataset: {}}).dataset.state || ""`, closerPeer, closerFD)); got != "TIME_WAIT" {
+		t.Errorf("at the end %s's fd %d (the first to close) is in %q, want TIME_WAIT; TIME_WAIT marks %v", closerPeer, closerFD, got, sockets("TIME_WAIT"))
 	}
 	if got := evaluate[int](t, ctx, `document.querySelectorAll('#tcp-states g.tcp-edge.last').length`); got == 0 {
 		t.Error("no transition is highlighted as the last")

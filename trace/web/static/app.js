@@ -31,7 +31,7 @@
 //   Live, #back looks back through the run so far without stopping it (#now returns):
 //   document.body.dataset.viewAt is how many events the page then shows ("" when it shows them all).
 //   svg#tcp-states: the TCP state machine (tcpstates.js). g.tcp-state[data-state] a state; class
-//   "current" with data-sockets ("server:3 client:5", a socket is its peer and fd) when a socket is in
+//   "current" with data-sockets ("server:3 client:5", a socket is the peer that made it and its fd) when a socket is in
 //   it, "visited" when one passed through it, "last" the newest move's end. g.tcp-edge[data-from]
 //   [data-to] a transition: "last" on the newest move's path, "taken" on the followed socket's.
 //   #tcp-sockets button[data-socket][data-peer][data-fd][data-state]: a socket; a click follows it

@@ -5,6 +5,8 @@
 // The states come from the events' `state` fields: the kernel's own view
 // of one socket. A socket is its peer and its fd; an accept's state is the
 // NEW socket's (fd = the accept's ret), a close's the closed connection's,
+// (a socket a peer's goroutine of the same role takes over, as a lesson's
+// server-1 does with the server's accepted socket, stays the same socket),
 // and a close's `peer_state` the other end's (found by its addresses). A
 // listening socket keeps its own state, LISTEN, whatever its accepted
 // sockets go through.
@@ -61,7 +63,9 @@ window.socklabTCP = (() => {
 
   // path is the shortest way through the diagram from a to b (a list of
   // edges), for a change of state the events saw in one step (connect's
-  // CLOSED to ESTABLISHED is CLOSED → SYN_SENT → ESTABLISHED).
+  // CLOSED to ESTABLISHED is CLOSED → SYN_SENT → ESTABLISHED). It never
+  // goes through CLOSED: a socket does not come back from it. Empty when
+  // there is no way.
   function path(a, b) {
     if (a === b || !STATES[a] || !STATES[b]) return [];
     const prev = new Map([[a, null]]);
@@ -69,6 +73,7 @@ window.socklabTCP = (() => {
     while (queue.length) {
       const s = queue.shift();
       if (s === b) break;
+      if (s === "CLOSED" && s !== a) continue;
       for (const e of EDGES) {
         if (e.from === s && !prev.has(e.to)) {
           prev.set(e.to, e);
@@ -93,17 +98,38 @@ window.socklabTCP = (() => {
     const open = new Map(); // "peer|fd" → socket
     const ids = new Set();
     let last = null;
-    const make = (peer, fd, state) => {
+    const make = (peer, role, fd, state) => {
       let id = (peer || "?") + ":" + fd;
       for (let n = 2; ids.has(id); n++) id = (peer || "?") + ":" + fd + "#" + n;
       ids.add(id);
-      const s = { id, peer, fd, state, known: false, listener: false, closed: false, local: "", remote: "", moves: [] };
+      const s = { id, peer, role, fd, state, known: false, listener: false, closed: false, local: "", remote: "", moves: [] };
       sockets.push(s);
       open.set(peer + "|" + fd, s);
       return s;
     };
-    const find = (peer, fd) => open.get(peer + "|" + fd) || make(peer, fd, "CLOSED");
+    // find is the socket a call of ev's uses. A lesson's server hands an
+    // accepted socket to a goroutine of its own (server-1): a peer of the
+    // same role using an fd it never made takes that socket over, so the
+    // socket keeps its id and its states, and is drawn on its new peer.
+    const find = (ev) => {
+      const k = ev.peer + "|" + ev.fd;
+      let s = open.get(k);
+      if (s) return s;
+      for (const [other, o] of open) {
+        if (o.fd === ev.fd && o.role && o.role === ev.role) {
+          open.delete(other);
+          o.peer = ev.peer;
+          open.set(k, o);
+          return o;
+        }
+      }
+      return make(ev.peer, ev.role, ev.fd, "CLOSED");
+    };
     const move = (s, state, ev) => {
+      // A state read before a newer one but recorded after it (the two
+      // peers' calls end at once) is not taken back: a socket only moves
+      // forward through the diagram.
+      if (s.known && s.state !== state && STATES[s.state] && STATES[state] && path(s.state, state).length === 0) return;
       s.known = true;
       if (state === "LISTEN") s.listener = true;
       if (s.state === state) return;
@@ -121,19 +147,19 @@ window.socklabTCP = (() => {
       if (ev.kind && ev.kind !== "tcp") continue;
       const failed = ev.errno || (ev.ret != null && ev.ret < 0);
       if (ev.op === "create") {
-        if (!failed && ev.ret != null) make(ev.peer, ev.ret, "CLOSED");
+        if (!failed && ev.ret != null) make(ev.peer, ev.role, ev.ret, "CLOSED");
         continue;
       }
       if (ev.op === "accept") {
         if (failed || ev.ret == null) continue;
         // The kernel made the new socket from a SYN on the listening one
         // (SYN_RECV); the accept's state is the new socket's.
-        const s = make(ev.peer, ev.ret, "SYN_RECV");
+        const s = make(ev.peer, ev.role, ev.ret, "SYN_RECV");
         where(s, ev);
         if (ev.state) move(s, ev.state, ev);
         continue;
       }
-      const s = find(ev.peer, ev.fd);
+      const s = find(ev);
       where(s, ev);
       if (ev.op === "close" && !failed) {
         move(s, ev.state || "CLOSED", ev);
