@@ -727,3 +727,55 @@ func TestBrowserWireWithoutCapability(t *testing.T) {
 		t.Errorf("the arrows drawn are of kinds %v, want the calls' data and fin", got)
 	}
 }
+
+// TestBrowserTraceWebStop stops, from the page of socklab trace --web, a
+// Python server that listens for a minute: the page says how it ended,
+// and draws the close of its listening socket (its own call, or the
+// kernel's at its end).
+func TestBrowserTraceWebStop(t *testing.T) {
+	ctx := browser(t)
+	needPython3(t)
+	script := filepath.Join(t.TempDir(), "server.py")
+	// SIGINT as a terminal's program has it (a test started in the
+	// background inherits it ignored).
+	if err := os.WriteFile(script, []byte("import signal, socket, time\nsignal.signal(signal.SIGINT, signal.default_int_handler)\ns = socket.socket()\ns.bind(('127.0.0.1', 0))\ns.listen()\ntime.sleep(60)\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(socklabBinary(t), "trace", "--web", "--lang=en", "--server", "python3 "+script)
+	var stdout, stderr lockedBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Signal(os.Interrupt)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second):
+			cmd.Process.Kill()
+			<-done
+			t.Errorf("socklab trace --web did not stop on SIGINT")
+		}
+	})
+	var url string
+	for deadline := time.Now().Add(10 * time.Second); url == ""; time.Sleep(10 * time.Millisecond) {
+		url = webURL.FindString(stdout.String())
+		if url == "" && time.Now().After(deadline) {
+			t.Fatalf("socklab trace --web printed no address in 10s: stdout %q, stderr %q", stdout.String(), stderr.String())
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, ctx, "the page to be ready", `document.body.dataset.phase === "idle" && !document.querySelector("#run").disabled`)
+	act(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const s = document.querySelector("#speed"); s.value = "250"; s.dispatchEvent(new Event("change")); })()`))
+	press(t, ctx, "#run")
+	waitFor(t, ctx, "the server listening", `!!document.querySelector('#diagram g.call[data-op="listen"][data-result="ok"]')`)
+	fd := evaluate[string](t, ctx, `document.querySelector('#diagram g.call[data-op="listen"]').__call.end.fd + ""`)
+	press(t, ctx, "#stop")
+	waitFor(t, ctx, "the run stopped", `document.body.dataset.phase === "done"`)
+	waitFor(t, ctx, "the page saying how the server ended", `!document.querySelector("#notice").hidden && document.querySelector("#notice").textContent.includes("server.py ended")`)
+	waitFor(t, ctx, "the listening socket's close drawn", fmt.Sprintf(`[...document.querySelectorAll('#diagram g.call[data-op="close"]')].some(g => g.__call.end && g.__call.end.fd === %s)`, fd))
+}

@@ -584,4 +584,5 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 	"web.notice.signaled":      "%s ended: %s",
 	"web.notice.killed":        "%s ended: socklab killed it (%s)",
 	"web.notice.kernel_closed": "the %s's fd %d was still open when it ended: the kernel closed it (no close call)",
+	"web.kernel.closed":        "by the kernel: the program ended",
 }

@@ -568,4 +568,5 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"web.notice.signaled":      "%s 结束：%s",
 	"web.notice.killed":        "%s 结束：被 socklab 杀掉（%s）",
 	"web.notice.kernel_closed": "%s的 fd %d 在程序结束时还开着：由内核关闭（没有 close 调用）",
+	"web.kernel.closed":        "由内核关闭：程序结束了",
 }

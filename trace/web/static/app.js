@@ -36,6 +36,8 @@
 //   [data-to] a transition: "last" on the newest move's path, "taken" on the followed socket's.
 //   #tcp-sockets button[data-socket][data-peer][data-fd][data-state]: a socket; a click follows it
 //   (only its state marked; svg#tcp-states' data-follow is its id). #tcp-last: the newest move in words.
+//   A socket the kernel closed at its program's end (trace --web) is drawn as a g.call[data-op="close"]
+//   of kind "kernel" (class "kernel"), after the run's events.
 //   #notice: what the run said of itself (web.Notice: --wire without its capture), hidden when nothing.
 //   #speed follows the run's speed as the server says it (hello, run, delay messages).
 //   #status: the state of the run in words; #explain .next and #explain .said:
@@ -576,6 +578,7 @@
       if (c.blocked) g.classList.add("blocked");
       if (end && (end.errno || end.ret < 0)) g.classList.add("failed");
       if (!(first.step > 0) && !(end && end.step > 0)) g.classList.add("nostep");
+      if (first.kind === "kernel") g.classList.add("kernel");
       if (S.picked && S.picked === keyOf(c)) g.classList.add("picked");
 
       const y1 = rowY(c.beginRow);
@@ -1279,7 +1282,9 @@
       case "notice":
         if (S.run && msg.run != null && msg.run !== S.run) return;
         if (typeof msg.key === "string" && msg.key.startsWith("web.")) {
-          S.notices.push({ key: msg.key, args: Array.isArray(msg.args) ? msg.args : [] });
+          const args = Array.isArray(msg.args) ? msg.args : [];
+          S.notices.push({ key: msg.key, args });
+          if (msg.key === "web.notice.kernel_closed") kernelClose(String(args[0] ?? ""), Number(args[1]));
           drawWords();
         }
         break;
@@ -1287,6 +1292,19 @@
         return;
     }
     schedule();
+  }
+
+  // kernelClose draws the close of a socket the kernel closed when its
+  // program ended (trace --web, a program Stop ended): no call of the
+  // program's, so a box of its own, said to be the kernel's; the state
+  // machine does not move (what the kernel sent then is not known).
+  function kernelClose(peer, fd) {
+    if (!peer || !(fd >= 0)) return;
+    const last = S.events[S.events.length - 1];
+    S.events.push({
+      v: 2, seq: (last ? last.seq : 0) + 0.5, peer, role: "", op: "close", phase: "end", fd, ret: 0,
+      kind: "kernel", shown: true, call: "close(" + fd + ")", result: T("web.kernel.closed"),
+    });
   }
 
   function selectLesson(name) {
