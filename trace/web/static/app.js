@@ -1115,6 +1115,8 @@
     ui.stop.disabled = !live || !busy || !S.connected;
     ui.back.disabled = live ? (S.viewAt ?? S.events.length) <= 0 : S.pos <= 0;
     ui.now.hidden = !live || S.viewAt == null;
+    // Live, Back has nothing to look back at before a run: the status keeps its room.
+    ui.back.hidden = live && S.events.length === 0;
     ui.timeline.max = String(S.replay.length);
     ui.timeline.value = String(S.pos);
     ui.play.disabled = live || S.replay.length === 0;
