@@ -7,10 +7,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/socklab/socklab/internal/lineread"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
-	"github.com/socklab/socklab/trace/i18n"
 )
 
 // runServer runs `socklab server`.
@@ -65,7 +63,7 @@ func runServer(ctx context.Context, args []string, e *env) error {
 			if replyGiven {
 				return reply, nil
 			}
-			return readText(ctx, input, e.lang, "prompt.reply", "what.reply")
+			return input.ReadText(ctx, e.lang, "prompt.reply", "what.reply")
 		},
 		ClientFailed: func(err error) {
 			e.printError(e.lang.T("warn.client_failed", say(e.lang, err)))
@@ -121,7 +119,7 @@ func runClient(ctx context.Context, args []string, e *env) error {
 			if messageGiven {
 				return message, nil
 			}
-			return readText(ctx, input, e.lang, "prompt.message", "what.message")
+			return input.ReadText(ctx, e.lang, "prompt.message", "what.message")
 		},
 	})
 	return s.done(err)
@@ -209,28 +207,4 @@ func (c *command) peerSetup(ctx context.Context, spec addrSpec) (netip.AddrPort,
 		s.tr.SetEpoch(time.Date(y, m, d, 0, 0, 0, 0, time.Local))
 	}
 	return addr, s, input, nil
-}
-
-// readText reads a text to send, prompting with the catalogue's prompt. On a
-// terminal an empty line asks again; from a pipe it is an error, as there
-// is nobody to ask.
-func readText(ctx context.Context, r *lineReader, l i18n.Lang, prompt, what string) (string, error) {
-	for {
-		line, err := r.ReadLine(ctx, l.T(prompt))
-		if errors.Is(err, lineread.ErrInputClosed) {
-			return "", failure("hint.stdin_closed", "err.stdin_closed", l.T(what))
-		}
-		if errors.Is(err, lineread.ErrLineTooLong) {
-			return "", failure("hint.line_too_long", "err.line_too_long", l.T(what), lineread.MaxLine>>10)
-		}
-		if err != nil {
-			return "", err
-		}
-		if line != "" {
-			return line, nil
-		}
-		if !r.Terminal() {
-			return "", failure("hint.stdin_closed", "err.stdin_empty", l.T(what))
-		}
-	}
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/socklab/socklab/internal/report"
 	"github.com/socklab/socklab/internal/runsession"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -130,7 +131,9 @@ func (c *command) webRunner(opts lessons.Options) web.Runner {
 		gate := trace.NewConductor(ctx, lesson.Script, pace).Settle(settleTime)
 		s := c.pageSession(sink)
 		defer s.Close()
-		return lesson.Run(ctx, s.start(gate, true), opts)
+		tr := s.start(gate, true)
+		s.sayNoWire(ctx)
+		return lesson.Run(ctx, tr, opts)
 	}
 }
 
@@ -164,15 +167,26 @@ func (c *command) tracePage(programs []ptrace.Program, all bool) web.Options {
 		gate := trace.NewConductor(ctx, nil, pace).Settle(settleTime)
 		s := c.pageSession(sink)
 		defer s.Close()
-		session, _, err := ptrace.Play(ctx, s.start(gate, false), programs, ptrace.PlayOptions{
+		tr := s.start(gate, false)
+		s.sayNoWire(ctx)
+		session, _, err := ptrace.Play(ctx, tr, programs, ptrace.PlayOptions{
 			Options: ptrace.Options{All: all, KernelState: true, Stepped: true},
 			Say:     c.env.warn,
 		})
 		if err != nil {
 			return launchFailed(err)
 		}
-		session.Wait()
+		report.PageEnds(ctx, session.Wait(), session.LeftOpen())
 		return nil
 	}
 	return web.Options{Lessons: []web.Lesson{{Name: "trace", Title: title}}, Lesson: "trace", Run: run}
+}
+
+// sayNoWire tells the page when --wire asked for the packets and the
+// capture did not start (no CAP_NET_RAW, another system): the page then
+// draws the calls' arrows, and says why (the terminal has the warning).
+func (s *session) sayNoWire(ctx context.Context) {
+	if s.Wire && !s.Capturing() {
+		web.Notice(ctx, "web.notice.nowire")
+	}
 }

@@ -162,3 +162,7 @@ func (s *Session) OpenPcap(name string, sink trace.Sink) (trace.Sink, error) {
 	s.pcapEnd = func() error { return errors.Join(ps.Close(), f.Close()) }
 	return trace.Multi(sink, ps), nil
 }
+
+// Capturing reports whether the wire view's capture is running: Wire asked
+// for it and it started (it needs CAP_NET_RAW).
+func (s *Session) Capturing() bool { return s.wireEnd != nil }

@@ -582,4 +582,26 @@ has it can drive the run. --replay plays a trace saved with --format=json.`,
 	"flag.clock":                   "the time each line shows: run (since this run began) or day (the time of day: socklab server and socklab client in two terminals then share one clock, and a read is never stamped before its write)",
 	"err.clock":                    "unknown clock %q",
 	"hint.clock":                   "use --clock=run or --clock=day",
+
+	// socklab web: the event list and looking back (trace/web/static/app.js).
+	"web.filter.calls":   "calls",
+	"web.filter.packets": "packets",
+	"web.filter.every":   "every connection",
+	"web.now":            "Live",
+	"web.status.viewat":  "looking back: event %d of %d (the run goes on; Live returns)",
+
+	// socklab web: the TCP state machine (trace/web/static/app.js).
+	"web.tcp.fd":     "fd %d",
+	"web.tcp.none":   "no TCP socket has a state yet",
+	"web.tcp.follow": "follow this socket (again: every socket)",
+
+	// socklab web: what a run says of itself (trace/web.Notice).
+	"web.notice.nowire": "no real packets: the capture could not start (it needs CAP_NET_RAW; see the terminal): the arrows are the calls' bytes, FIN and RST",
+
+	// socklab web: how the programs of socklab trace --web ended.
+	"web.notice.exited":        "%s ended: exit status %d",
+	"web.notice.signaled":      "%s ended: %s",
+	"web.notice.killed":        "%s ended: socklab killed it (%s)",
+	"web.notice.kernel_closed": "the %s's fd %d was still open when it ended: the kernel closed it (no close call)",
+	"web.kernel.closed":        "by the kernel: the program ended",
 }

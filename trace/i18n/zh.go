@@ -565,4 +565,26 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"flag.clock":                   "每行显示的时间：run（从这次运行开始算起）或 day（一天中的时刻：在两个终端里运行的 socklab server 和 socklab client 就共用一个时钟，读不会被标在它读到的写之前）",
 	"err.clock":                    "没有 %q 这种时钟",
 	"hint.clock":                   "用 --clock=run 或 --clock=day",
+
+	// socklab web：事件列表与回看（trace/web/static/app.js）。
+	"web.filter.calls":   "调用",
+	"web.filter.packets": "数据包",
+	"web.filter.every":   "所有连接",
+	"web.now":            "实时",
+	"web.status.viewat":  "回看：第 %d 个事件，共 %d 个（运行继续；点“实时”返回）",
+
+	// socklab web：TCP 状态机（trace/web/static/app.js）。
+	"web.tcp.fd":     "fd %d",
+	"web.tcp.none":   "还没有哪个 TCP 套接字有状态",
+	"web.tcp.follow": "跟踪这个套接字（再点一次：所有套接字）",
+
+	// socklab web：运行自己要说的话（trace/web.Notice）。
+	"web.notice.nowire": "没有真实的数据包：抓包没能开始（需要 CAP_NET_RAW；见终端）：箭头是调用看到的字节、FIN 和 RST",
+
+	// socklab web：socklab trace --web 的程序是怎么结束的。
+	"web.notice.exited":        "%s 结束：退出状态 %d",
+	"web.notice.signaled":      "%s 结束：%s",
+	"web.notice.killed":        "%s 结束：被 socklab 杀掉（%s）",
+	"web.notice.kernel_closed": "%s的 fd %d 在程序结束时还开着：由内核关闭（没有 close 调用）",
+	"web.kernel.closed":        "由内核关闭：程序结束了",
 }

@@ -154,11 +154,13 @@ func (s *Server) join(p *page) {
 		s.grace = nil
 	}
 	s.pages[p] = true
-	lesson := s.opts.Lesson
+	hello := map[string]any{"type": "hello", "mode": s.mode(), "running": s.run != nil, "lesson": s.opts.Lesson}
 	if s.run != nil {
-		lesson = s.run.lesson
+		// The run's own speed: a reloaded page shows what the run does.
+		hello["lesson"] = s.run.lesson
+		hello["delay_ms"] = s.run.delayMS()
 	}
-	p.send(marshal(map[string]any{"type": "hello", "mode": s.mode(), "running": s.run != nil, "lesson": lesson}))
+	p.send(marshal(hello))
 	if s.opts.Replay != nil {
 		p.send(marshal(map[string]any{"type": "replay", "events": s.opts.Replay}))
 		return
@@ -216,6 +218,8 @@ func (s *Server) do(p *page, c command) {
 	case "delay":
 		if r != nil {
 			r.setDelay(c.DelayMS)
+			// Every page, and any that comes later, shows the new speed.
+			s.publishLocked(map[string]any{"type": "delay", "run": r.id, "delay_ms": r.delayMS()})
 		}
 	default:
 		p.send(errorMessage("err.web.command"))
@@ -259,6 +263,13 @@ func (r *run) setDelay(ms int64) {
 	defer r.mu.Unlock()
 	r.delay = delayOf(ms)
 	r.broadcast()
+}
+
+// delayMS is the run's speed, in milliseconds (0: by hand).
+func (r *run) delayMS() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.delay.Milliseconds()
 }
 
 func (r *run) broadcast() {
@@ -323,7 +334,10 @@ func (s *Server) start(lesson string, delayMS int64) {
 	r := &run{id: s.runs, lesson: lesson, cancel: cancel, delay: delayOf(delayMS), changed: make(chan struct{})}
 	s.run = r
 	s.history = nil
-	s.publishLocked(map[string]any{"type": "run", "run": r.id, "lesson": lesson})
+	s.publishLocked(map[string]any{"type": "run", "run": r.id, "lesson": lesson, "delay_ms": r.delay.Milliseconds()})
+	ctx = context.WithValue(ctx, noticeKey{}, func(key string, args []any) {
+		s.publish(map[string]any{"type": "notice", "run": r.id, "key": key, "args": args})
+	})
 	sink := trace.NewJSONSink(&eventWriter{s: s, r: r}, &trace.JSONOptions{Explain: true})
 	s.wg.Add(1)
 	go func() {
@@ -346,6 +360,21 @@ func (s *Server) start(lesson string, delayMS int64) {
 		s.run = nil
 		cancel(nil)
 	}()
+}
+
+type noticeKey struct{}
+
+// Notice tells the pages of the run that ctx (a Runner's) belongs to
+// something of the run they should say: key is a catalogue key of the
+// page's ("web.notice.…"), args its arguments. Pages that come later get
+// it too. Outside a Server's run it does nothing.
+func Notice(ctx context.Context, key string, args ...any) {
+	if say, ok := ctx.Value(noticeKey{}).(func(string, []any)); ok {
+		if args == nil {
+			args = []any{}
+		}
+		say(key, args)
+	}
 }
 
 // An eventWriter takes the JSON sink's lines, one Write per event, and

@@ -80,6 +80,8 @@ type message struct {
 	Error   map[string]string `json:"error"`
 	Message map[string]string `json:"message"`
 	Events  []json.RawMessage `json:"events"`
+	DelayMS *int64            `json:"delay_ms"`
+	Key     string            `json:"key"`
 }
 
 // pageConn is a test's page: a WebSocket to the server.
@@ -513,5 +515,71 @@ func TestCloseSendsTheRunsEnd(t *testing.T) {
 		case <-time.After(5 * time.Second):
 			t.Fatal("waiting for the run's end after Close: nothing came in 5s")
 		}
+	}
+}
+
+// TestHelloCarriesTheDelay: a page that opens during a run that plays by
+// itself is told the run's speed (not "by hand"), and a change of speed
+// goes to every page and to those that come later.
+func TestHelloCarriesTheDelay(t *testing.T) {
+	srv, hs := serve(t, web.Options{Run: runner(nil), Lessons: lessonList(), Lesson: "basic"})
+	first := dial(t, hs, srv)
+	if m := first.read("hello"); m.DelayMS != nil {
+		t.Errorf("with no run, hello carries delay_ms %d", *m.DelayMS)
+	}
+	// A long delay: the run waits before its first step.
+	first.send(map[string]any{"cmd": "run", "lesson": "basic", "delay_ms": 60000})
+	if m := first.read("the run"); m.Type != "run" || m.DelayMS == nil || *m.DelayMS != 60000 {
+		t.Fatalf("got %+v, want the run with delay_ms 60000", m)
+	}
+	first.read("the first wait")
+	second := dial(t, hs, srv)
+	if m := second.read("hello"); !m.Running || m.DelayMS == nil || *m.DelayMS != 60000 {
+		t.Errorf("a page opened during the run: hello %+v, want running with delay_ms 60000", m)
+	}
+	first.send(map[string]any{"cmd": "delay", "delay_ms": 45000})
+	for _, p := range []*pageConn{first, second} {
+		m := p.read("the new speed")
+		for m.Type != "delay" {
+			m = p.read("the new speed")
+		}
+		if m.DelayMS == nil || *m.DelayMS != 45000 {
+			t.Errorf("got %+v, want delay_ms 45000", m)
+		}
+	}
+	third := dial(t, hs, srv)
+	if m := third.read("hello"); m.DelayMS == nil || *m.DelayMS != 45000 {
+		t.Errorf("a page opened after the change: hello %+v, want delay_ms 45000", m)
+	}
+	first.send(map[string]any{"cmd": "stop"})
+	for m := first.read("done"); m.Type != "done"; m = first.read("done") {
+	}
+}
+
+// TestNoticeGoesToThePages: what a run says of itself (web.Notice) goes
+// to its pages and to a page that comes later.
+func TestNoticeGoesToThePages(t *testing.T) {
+	run := func(ctx context.Context, _ string, _ trace.Sink, _ trace.Pace) error {
+		web.Notice(ctx, "web.notice.nowire")
+		<-ctx.Done()
+		return context.Cause(ctx)
+	}
+	srv, hs := serve(t, web.Options{Run: run, Lessons: lessonList(), Lesson: "basic"})
+	first := dial(t, hs, srv)
+	first.read("hello")
+	first.send(map[string]any{"cmd": "run", "lesson": "basic"})
+	first.read("the run")
+	if m := first.read("the notice"); m.Type != "notice" || m.Key != "web.notice.nowire" {
+		t.Errorf("got %+v, want the notice web.notice.nowire", m)
+	}
+	late := dial(t, hs, srv)
+	late.read("hello")
+	late.read("the run")
+	if m := late.read("the notice"); m.Type != "notice" || m.Key != "web.notice.nowire" {
+		t.Errorf("a later page got %+v, want the notice", m)
+	}
+	web.Notice(context.Background(), "web.notice.nowire") // outside a run: nothing
+	first.send(map[string]any{"cmd": "stop"})
+	for m := first.read("done"); m.Type != "done"; m = first.read("done") {
 	}
 }

@@ -15,17 +15,39 @@
 //   document.body.dataset.lang    "en" | "zh"
 //   document.body.dataset.events  the number of events drawn
 //   document.body.dataset.mode    "live" | "replay"
+//   document.body.dataset.cjk     "yes" | "no": whether the machine has a font for Chinese; without
+//                                 one, #font-warning says so (in English) and the page works on
 //   The dataset changes as the page is drawn (at the next frame, or within
 //   50 ms), so that a hook never runs ahead of the diagram it describes.
 //
 //   #lesson (select), #run, #next, #stop, #speed (select: 0 = by hand, or ms),
 //   #lang-en, #lang-zh; in a replay #back, #play and #timeline (range 0..events).
+//   A replay's URL: #step=N opens it with N events drawn, #end with all of them (the hash is read again
+//   on hashchange); as the replay moves, the hash follows (history.replaceState: one history entry).
+//   #events: the event list, one li[data-seq] a shown call or packet (data-index its place in the
+//   run's events, data-kind "call" | "packet", data-conn "addr ↔ addr" or ""); hidden rows have the
+//   hidden attribute; class "at" the newest row drawn, "ahead" rows not drawn yet. A click jumps there.
+//   #filter-calls, #filter-packets (checkboxes), #filter-conn (select: "" or a data-conn).
+//   Live, #back looks back through the run so far without stopping it (#now returns):
+//   document.body.dataset.viewAt is how many events the page then shows ("" when it shows them all).
+//   svg#tcp-states: the TCP state machine (tcpstates.js). g.tcp-state[data-state] a state; class
+//   "current" with data-sockets ("server:3 client:5", a socket is the peer that made it and its fd) when a socket is in
+//   it, "visited" when one passed through it, "last" the newest move's end. g.tcp-edge[data-from]
+//   [data-to] a transition: "last" on the newest move's path, "taken" on the followed socket's.
+//   #tcp-sockets button[data-socket][data-peer][data-fd][data-state]: a socket; a click follows it
+//   (only its state marked; svg#tcp-states' data-follow is its id). #tcp-last: the newest move in words.
+//   A socket the kernel closed at its program's end (trace --web) is drawn as a g.call[data-op="close"]
+//   of kind "kernel" (class "kernel"), after the run's events.
+//   #notice: what the run said of itself (web.Notice: --wire without its capture), hidden when nothing.
+//   #speed follows the run's speed as the server says it (hello, run, delay messages).
 //   #status: the state of the run in words; #explain .next and #explain .said:
 //   the panel's next step and its explanations.
 //
 //   In svg#diagram:
 //   g.lifeline[data-peer]                 one per peer, in order of first appearance, "server" first
-//   text.state[data-peer]                 the latest kernel state of that peer ("LISTEN"), once it has one
+//   text.state[data-peer][data-fd]        the kernel state of one of that peer's sockets ("fd 3 LISTEN"),
+//                                         once it has one: up to three a peer (its open ones first); an
+//                                         accept's state is its new socket's, never the listening one's
 //   g.call[data-peer][data-op][data-seq]  one per call; data-seq is its Begin's seq (its End's when it
 //                                         has no Begin); data-step its Begin's step (when it has one),
 //                                         data-end-step its End's when that differs (connect 5 → 7,
@@ -46,7 +68,7 @@
 
 (() => {
   // ---- Geometry, in the diagram's own units (1 unit = 1 px at scale 1). ----
-  const HEAD = 68; // the lifelines' header
+  let HEAD = 68; // the lifelines' header: taller with a peer's second and third socket
   const TOP = 10; // space under it
   const ROW = 30; // one row a call or an arrow
   const BOTTOM = 16;
@@ -73,6 +95,8 @@
     play: $("play"), speed: $("speed"), timeline: $("timeline"), status: $("status"),
     en: $("lang-en"), zh: $("lang-zh"), stage: $("stage"), svg: $("diagram"),
     explain: $("explain"), lessonTitle: $("lesson-title"), legend: $("legend"),
+    now: $("now"), events: $("events"), fCalls: $("filter-calls"), fPackets: $("filter-packets"),
+    fConn: $("filter-conn"), tcp: $("tcp-states"), tcpLast: $("tcp-last"), tcpSockets: $("tcp-sockets"),
   };
   const nextLine = ui.explain.querySelector(".next");
   const saidBox = ui.explain.querySelector(".said");
@@ -96,6 +120,13 @@
     status: { key: "web.status.connecting", args: [] },
     statusError: false,
     playing: null, // replay: the auto-advance timer
+    replayed: false, // replay: the file's events have come
+    viewAt: null, // live: how many events the page shows while it looks back (null: all, as they come)
+    list: null, // the event list as drawn: {source, lang, rows}
+    listPicked: null, // the seq of the list's row clicked on
+    tcp: null, // the run's TCP sockets as drawn (tcpstates.js's track)
+    follow: null, // the id of the socket the state machine follows, or null: every socket
+    notices: [], // what the run said of itself ({key, args}): shown under the bar
     model: null, // the last layout drawn
     dirty: false,
   };
@@ -292,7 +323,7 @@
 
     const calls = [];
     const arrows = [];
-    const state = new Map(); // peer → latest state
+    const state = new Map(); // a socket ("peer|fd") → its latest state
     // The calls in flight, by peer and op: a Begin's End is that peer's next
     // End of the same op (a traced program's threads may make two calls of
     // one peer at once: its getsockname while its accept waits).
@@ -339,13 +370,15 @@
         calls.push(c);
       }
       if (ev.state) {
-        if (state.get(ev.peer) !== ev.state) c.stateChanged = true;
-        state.set(ev.peer, ev.state);
+        // An accept's state is its new socket's (fd = its ret), never the
+        // listening socket's.
+        const sock = ev.peer + "|" + (ev.op === "accept" ? ev.ret : ev.fd);
+        if (state.get(sock) !== ev.state) c.stateChanged = true;
+        state.set(sock, ev.state);
         c.state = ev.state;
       }
       if (ev.peer_state) {
         const o = other(ev.peer, ev.local, ev.remote);
-        if (o) state.set(o, ev.peer_state);
         c.peerState = { peer: o, state: ev.peer_state };
       }
       if (wire) return;
@@ -382,11 +415,14 @@
   }
 
   function shownEvents() {
-    return S.mode === "replay" ? S.replay.slice(0, S.pos) : S.events;
+    if (S.mode === "replay") return S.replay.slice(0, S.pos);
+    return S.viewAt != null ? S.events.slice(0, S.viewAt) : S.events;
   }
   function wireOn() {
     if (S.mode === "replay") return S.replay.some((e) => e.op === "packet");
-    return !!(S.info && S.info.wire) || S.events.some((e) => e.op === "packet");
+    // --wire without its capture (no CAP_NET_RAW): the calls' arrows.
+    const nowire = S.notices.some((n) => n.key === "web.notice.nowire");
+    return (!!(S.info && S.info.wire) && !nowire) || S.events.some((e) => e.op === "packet");
   }
 
   // schedule draws the page once for a burst of messages: at the next
@@ -408,23 +444,62 @@
     const events = shownEvents();
     const wire = wireOn();
     // The peer the run waits for has its lifeline already.
-    const peerSource = S.mode === "replay" ? S.replay : S.next ? events.concat([S.next]) : events;
+    const peerSource = S.mode === "replay" ? S.replay : S.next ? S.events.concat([S.next]) : S.events;
     const model = layout(events, peerSource, wire);
     S.model = model;
+    S.tcp = window.socklabTCP.track(events);
     drawDiagram(model, wire);
+    drawStates();
     drawPanel();
     drawStatus();
     drawControls();
+    drawList();
     document.body.dataset.events = String(events.length);
+    document.body.dataset.viewAt = S.viewAt == null ? "" : String(S.viewAt);
     document.body.dataset.phase = S.phase;
+    writeHash();
   }
+
+  // ---- A replay's place in its URL: #step=N (N events drawn), #end. ----
+
+  // hashPos is the position the URL's hash asks for, or null.
+  function hashPos() {
+    const h = decodeURIComponent(location.hash || "");
+    if (h === "#end") return S.replay.length;
+    const m = /^#step=(\d+)$/.exec(h);
+    return m ? Math.min(S.replay.length, Number(m[1])) : null;
+  }
+
+  // writeHash makes the URL follow the replay's position, replacing the
+  // history's entry (Back leaves the page, not the last step).
+  function writeHash() {
+    if (S.mode !== "replay" || !S.replayed) return;
+    const n = S.replay.length;
+    const want = n > 0 && S.pos >= n ? "#end" : S.pos > 0 ? "#step=" + S.pos : "";
+    if ((location.hash || "") === want) return;
+    history.replaceState(history.state, "", location.pathname + location.search + want);
+  }
+
+  window.addEventListener("hashchange", () => {
+    if (S.mode !== "replay" || !S.replayed) return;
+    const at = hashPos();
+    if (at == null || at === S.pos) return;
+    stopPlaying();
+    S.pos = at;
+    S.picked = null;
+    schedule();
+  });
 
   function drawDiagram(m, wire) {
     const svg = ui.svg;
     const cw = ui.stage.clientWidth || 1280;
     const ch = ui.stage.clientHeight || 500;
-    const ghost = S.mode === "live" && S.phase === "waiting" && S.next && S.next.peer ? S.next : null;
+    const ghost = S.mode === "live" && S.viewAt == null && S.phase === "waiting" && S.next && S.next.peer ? S.next : null;
     const nrows = m.rows + (ghost ? 1 : 0);
+    // Each peer's sockets, their states in its header (three at most).
+    const heads = new Map();
+    for (const p of m.peers) heads.set(p, headSockets(p));
+    HEAD = 68 + 22 * Math.max(0, ...[...heads.values()].map((l) => l.length - 1));
     const H = HEAD + TOP + Math.max(nrows, 1) * ROW + BOTTOM;
     const top = Math.min(MAX_SCALE, Math.max(1, cw / BASE_WIDTH));
     const whole = S.mode === "replay" ? S.pos >= S.replay.length : S.phase === "done";
@@ -503,6 +578,7 @@
       if (c.blocked) g.classList.add("blocked");
       if (end && (end.errno || end.ret < 0)) g.classList.add("failed");
       if (!(first.step > 0) && !(end && end.step > 0)) g.classList.add("nostep");
+      if (first.kind === "kernel") g.classList.add("kernel");
       if (S.picked && S.picked === keyOf(c)) g.classList.add("picked");
 
       const y1 = rowY(c.beginRow);
@@ -655,11 +731,13 @@
     peers.forEach((p) => {
       const x = X(p);
       const name = peerName(p);
-      const st = m.state.get(p);
-      const w = Math.max(150, width(name, 24, false) + 40, st ? width(st, 18, false, 0.7) + 24 : 0);
+      const lines = heads.get(p).map((k) => ({ k, s: T("web.tcp.fd", k.fd) + " " + k.state }));
+      const w = Math.max(150, width(name, 24, false) + 40, ...lines.map((l) => width(l.s, 18, false, 0.7) + 24));
       el("rect", { class: "head-card", x: x - w / 2, y: 4, width: w, height: HEAD - 8, rx: 10 }, gHead);
       text(gHead, { class: "peer-name", x, y: 31, "text-anchor": "middle", "font-size": 24, "data-peer": p }, name);
-      if (st) text(gHead, { class: "state", x, y: 55, "text-anchor": "middle", "font-size": 18, "data-peer": p, "data-s": st }, st);
+      lines.forEach((l, i) => {
+        text(gHead, { class: "state", x, y: 55 + 22 * i, "text-anchor": "middle", "font-size": 18, "data-peer": p, "data-fd": l.k.fd, "data-s": l.k.state }, l.s);
+      });
     });
     S.head = gHead;
     stickHead();
@@ -671,6 +749,67 @@
     S.drawnRows = m.rows + (ghost ? 1 : 0);
     stickHead();
   }
+
+  // headSockets are the sockets whose states p's header shows: its open
+  // ones first, then those that moved last; three at most, in the order
+  // they were made.
+  function headSockets(p) {
+    const mine = ((S.tcp && S.tcp.sockets) || []).filter((k) => k.peer === p);
+    if (mine.length <= 3) return mine;
+    const lastSeq = (k) => (k.moves.length ? k.moves[k.moves.length - 1].seq : 0);
+    const keep = mine.slice().sort((a, b) => (a.closed - b.closed) || lastSeq(b) - lastSeq(a)).slice(0, 3);
+    return mine.filter((k) => keep.includes(k));
+  }
+
+  // ---- The TCP state machine (tcpstates.js draws it). ----
+
+  function socketName(k) {
+    return peerName(k.peer) + " " + T("web.tcp.fd", k.fd);
+  }
+
+  function drawStates() {
+    const run = S.tcp;
+    if (S.follow && !run.sockets.some((k) => k.id === S.follow)) S.follow = null;
+    const last = window.socklabTCP.draw(ui.tcp, run, S.follow);
+    ui.tcp.dataset.follow = S.follow || "";
+    ui.tcpLast.replaceChildren();
+    if (last) {
+      const why = window.socklabTCP.path(last.from, last.to).map((e) => e.label).join(", ");
+      ui.tcpLast.textContent = socketName(last.socket) + ": " + last.from + " → " + last.to + (why ? " (" + why + ")" : "");
+    } else {
+      ui.tcpLast.textContent = run.sockets.length ? "" : T("web.tcp.none");
+    }
+    ui.tcpSockets.replaceChildren();
+    for (const k of run.sockets) {
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.socket = k.id;
+      b.dataset.peer = k.peer || "";
+      b.dataset.fd = String(k.fd);
+      b.dataset.state = k.state;
+      if (S.follow === k.id) b.classList.add("followed");
+      b.title = T("web.tcp.follow");
+      b.textContent = socketName(k) + " ";
+      const st = document.createElement("b");
+      st.textContent = k.state;
+      b.appendChild(st);
+      ui.tcpSockets.appendChild(b);
+    }
+  }
+
+  ui.tcpSockets.addEventListener("click", (e) => {
+    const b = e.target.closest && e.target.closest("button[data-socket]");
+    if (!b) return;
+    b.blur();
+    S.follow = S.follow === b.dataset.socket ? null : b.dataset.socket;
+    schedule();
+  });
+  ui.tcp.addEventListener("click", () => {
+    if (S.follow) {
+      S.follow = null;
+      schedule();
+    }
+  });
 
   // pillWidth: a state's label is bold capitals, wider than most text.
   function pillWidth(t) {
@@ -785,6 +924,162 @@
     }
   }
 
+  // ---- The event list: every shown call and every packet. ----
+
+  // listSource is every event the list may show: the whole file in a
+  // replay (the rows not yet drawn dimmed), the run so far live.
+  function listSource() {
+    return S.mode === "replay" ? S.replay : S.events;
+  }
+  // listPos is how many of listSource the diagram draws.
+  function listPos() {
+    if (S.mode === "replay") return S.pos;
+    return S.viewAt ?? S.events.length;
+  }
+
+  const realAddr = (a) => a && !/:0$/.test(a);
+  // connOf is an event's connection: its two addresses, in a fixed order.
+  function connOf(ev) {
+    const p = ev.op === "packet" ? ev.packet || {} : ev;
+    const a = ev.op === "packet" ? p.from : ev.local;
+    const b = ev.op === "packet" ? p.to : ev.remote;
+    if (!realAddr(a) || !realAddr(b)) return "";
+    return [a, b].sort().join(" ↔ ");
+  }
+
+  // listRow is the list's line for ev: the peer, the step, the call and
+  // its result (or a packet's flags and numbers).
+  function listRow(ev, i) {
+    const li = document.createElement("li");
+    const packet = ev.op === "packet";
+    li.className = packet ? "packet" : "call";
+    li.dataset.seq = String(ev.seq);
+    li.dataset.index = String(i);
+    li.dataset.kind = packet ? "packet" : "call";
+    li.dataset.conn = connOf(ev);
+    if (!packet) li.dataset.peer = ev.peer || "";
+    const who = add(li, "who", "");
+    const n = add(li, "n", ev.step > 0 && !packet ? String(ev.step) : "");
+    n.setAttribute("aria-hidden", "true");
+    const what = add(li, "what", "");
+    if (packet) {
+      const p = ev.packet || {};
+      const to = p.to_peer || "";
+      who.textContent = peerName(ev.peer) + (to ? "→" + peerName(to) : "");
+      what.textContent = (p.flags || (p.proto || "").toUpperCase()) + " " + (ev.call || "");
+    } else {
+      who.textContent = peerName(ev.peer);
+      what.textContent = callText(ev);
+      if (ev.phase === "end") {
+        const r = result(ev, false);
+        add(what, "res " + r.cls, " " + r.text);
+      } else {
+        add(what, "res", " …");
+      }
+    }
+    who.title = who.textContent;
+    return li;
+  }
+
+  function drawList() {
+    const source = listSource();
+    const rebuild = !S.list || S.list.source !== source || S.list.lang !== S.lang || S.list.built > source.length;
+    if (rebuild) {
+      ui.events.replaceChildren();
+      S.list = { source, lang: S.lang, built: 0, rows: [], conns: new Set() };
+    }
+    const L = S.list;
+    for (; L.built < source.length; L.built++) {
+      const ev = source[L.built];
+      if (!ev || (ev.shown === false && ev.op !== "packet")) continue;
+      const li = listRow(ev, L.built);
+      L.rows.push(li);
+      ui.events.appendChild(li);
+      const c = li.dataset.conn;
+      if (c && !L.conns.has(c)) {
+        L.conns.add(c);
+        const o = document.createElement("option");
+        o.value = c;
+        o.textContent = c;
+        ui.fConn.appendChild(o);
+      }
+    }
+    if (rebuild) {
+      // The connections of another run go; the one picked stays if it is still there.
+      const keep = ui.fConn.value;
+      for (const o of [...ui.fConn.options]) if (o.value && !L.conns.has(o.value)) o.remove();
+      ui.fConn.value = L.conns.has(keep) ? keep : "";
+    }
+    const pos = listPos();
+    const calls = ui.fCalls.checked;
+    const packets = ui.fPackets.checked;
+    const conn = ui.fConn.value;
+    let at = null;
+    for (const li of L.rows) {
+      const i = Number(li.dataset.index);
+      const packet = li.dataset.kind === "packet";
+      li.hidden = (packet ? !packets : !calls) || (conn !== "" && li.dataset.conn !== conn);
+      li.classList.toggle("ahead", i >= pos);
+      li.classList.toggle("picked", S.listPicked != null && li.dataset.seq === String(S.listPicked));
+      li.classList.remove("at");
+      if (i < pos && !li.hidden) at = li;
+    }
+    if (at) at.classList.add("at");
+    // Keep the row of now in view.
+    if (at && at !== L.at) {
+      const top = at.offsetTop;
+      const box = ui.events;
+      if (top < box.scrollTop || top + at.offsetHeight > box.scrollTop + box.clientHeight) {
+        box.scrollTop = Math.max(0, top - box.clientHeight / 2);
+      }
+    }
+    L.at = at;
+  }
+
+  // jumpTo shows the event at index i of the list's source: a replay
+  // moves there; a live page scrolls the diagram to it (looking back to
+  // it first if the page shows less).
+  function jumpTo(i) {
+    const ev = listSource()[i];
+    if (!ev) return;
+    S.listPicked = ev.seq;
+    if (S.mode === "replay") {
+      stopPlaying();
+      S.pos = i + 1;
+      S.picked = null;
+      schedule();
+      return;
+    }
+    if (S.viewAt != null && i >= S.viewAt) S.viewAt = i + 1 >= S.events.length ? null : i + 1;
+    render();
+    scrollToSeq(ev.seq);
+  }
+
+  // scrollToSeq scrolls the diagram to the call or arrow drawn for seq.
+  function scrollToSeq(seq) {
+    const q = `[data-seq="${Number(seq)}"], [data-end-seq="${Number(seq)}"]`;
+    const g = ui.svg.querySelector(`g.call:is(${q}), g.arrow[data-seq="${Number(seq)}"]`);
+    if (!g) return;
+    const c = g.closest("g.call");
+    if (c && c.__call) S.picked = keyOf(c.__call);
+    const box = g.getBBox();
+    const y = box.y * (S.scale || 1);
+    ui.stage.scrollTop = Math.max(0, y - ui.stage.clientHeight / 2);
+    stickHead();
+    schedule();
+  }
+
+  ui.events.addEventListener("click", (e) => {
+    const li = e.target.closest && e.target.closest("li[data-index]");
+    if (li) jumpTo(Number(li.dataset.index));
+  });
+  for (const f of [ui.fCalls, ui.fPackets, ui.fConn]) {
+    f.addEventListener("change", () => {
+      f.blur();
+      schedule();
+    });
+  }
+
   // ---- Status, controls, words of the page. ----
 
   function setStatus(key, ...args) {
@@ -799,6 +1094,7 @@
   function drawStatus() {
     let s;
     if (S.mode === "replay" && S.connected && !S.statusError) s = T("web.status.replay", S.pos, S.replay.length);
+    else if (S.mode === "live" && S.viewAt != null) s = T("web.status.viewat", S.viewAt, S.events.length);
     else s = T(S.status.key, ...S.status.args);
     ui.status.textContent = s;
     ui.status.title = s;
@@ -815,9 +1111,12 @@
     const busy = S.phase === "running" || S.phase === "waiting";
     ui.run.disabled = !live || busy || !S.connected || !ui.lesson.value;
     ui.lesson.disabled = !live || busy;
-    ui.next.disabled = live ? !busy || !S.connected : S.pos >= S.replay.length;
+    ui.next.disabled = live ? S.viewAt == null && (!busy || !S.connected) : S.pos >= S.replay.length;
     ui.stop.disabled = !live || !busy || !S.connected;
-    ui.back.disabled = live || S.pos <= 0;
+    ui.back.disabled = live ? (S.viewAt ?? S.events.length) <= 0 : S.pos <= 0;
+    ui.now.hidden = !live || S.viewAt == null;
+    // Live, Back has nothing to look back at before a run: the status keeps its room.
+    ui.back.hidden = live && S.events.length === 0;
     ui.timeline.max = String(S.replay.length);
     ui.timeline.value = String(S.pos);
     ui.play.disabled = live || S.replay.length === 0;
@@ -840,6 +1139,10 @@
     }
     drawLessonTitle();
     ui.legend.textContent = S.info ? T(wireOn() ? "web.legend.wire" : "web.legend.inferred") : "";
+    const notice = $("notice");
+    notice.textContent = S.notices.map((n) => T(n.key, ...n.args)).join(" · ");
+    notice.title = notice.textContent;
+    notice.hidden = S.notices.length === 0;
   }
 
   function drawLessonTitle() {
@@ -896,6 +1199,7 @@
         document.body.dataset.mode = S.mode;
         if (msg.lesson) selectLesson(msg.lesson);
         if (S.mode === "live") {
+          if (msg.running && msg.delay_ms != null) setSpeed(msg.delay_ms);
           if (msg.running) {
             setPhase("running");
             setStatus("web.status.running");
@@ -913,6 +1217,9 @@
         S.said = [];
         S.next = null;
         S.picked = null;
+        S.viewAt = null;
+        S.notices = [];
+        if (msg.delay_ms != null) setSpeed(msg.delay_ms);
         setPhase("running");
         setStatus("web.status.running");
         drawWords();
@@ -958,6 +1265,10 @@
         document.body.dataset.mode = "replay";
         S.replay = events;
         if (!same) S.pos = 0;
+        S.replayed = true;
+        // The URL may open the replay at a step (#step=N, #end).
+        const at = hashPos();
+        if (at != null) S.pos = at;
         setPhase("replay");
         setStatus("web.status.replay");
         drawWords();
@@ -966,10 +1277,36 @@
       case "error":
         setError("web.status.error", msg.message || "");
         break;
+      case "delay":
+        if (S.run && msg.run != null && msg.run !== S.run) return;
+        if (msg.delay_ms != null) setSpeed(msg.delay_ms);
+        break;
+      case "notice":
+        if (S.run && msg.run != null && msg.run !== S.run) return;
+        if (typeof msg.key === "string" && msg.key.startsWith("web.")) {
+          const args = Array.isArray(msg.args) ? msg.args : [];
+          S.notices.push({ key: msg.key, args });
+          if (msg.key === "web.notice.kernel_closed") kernelClose(String(args[0] ?? ""), Number(args[1]));
+          drawWords();
+        }
+        break;
       default:
         return;
     }
     schedule();
+  }
+
+  // kernelClose draws the close of a socket the kernel closed when its
+  // program ended (trace --web, a program Stop ended): no call of the
+  // program's, so a box of its own, said to be the kernel's; the state
+  // machine does not move (what the kernel sent then is not known).
+  function kernelClose(peer, fd) {
+    if (!peer || !(fd >= 0)) return;
+    const last = S.events[S.events.length - 1];
+    S.events.push({
+      v: 2, seq: (last ? last.seq : 0) + 0.5, peer, role: "", op: "close", phase: "end", fd, ret: 0,
+      kind: "kernel", shown: true, call: "close(" + fd + ")", result: T("web.kernel.closed"),
+    });
   }
 
   function selectLesson(name) {
@@ -980,6 +1317,19 @@
 
   function speed() {
     return Number(ui.speed.value) || 0;
+  }
+
+  // setSpeed shows the run's speed as the server says it (a reloaded page,
+  // another page's change), adding it to the list if it is not there.
+  function setSpeed(ms) {
+    const v = String(Math.max(0, Math.trunc(Number(ms)) || 0));
+    if (![...ui.speed.options].some((o) => o.value === v)) {
+      const o = document.createElement("option");
+      o.value = v;
+      o.textContent = T("web.speed.ms", Number(v));
+      ui.speed.appendChild(o);
+    }
+    ui.speed.value = v;
   }
 
   function doRun() {
@@ -997,6 +1347,13 @@
       }
       return;
     }
+    if (S.viewAt != null) {
+      // Looking back: Next moves through what was kept, then back to now.
+      S.viewAt = S.viewAt + 1 >= S.events.length ? null : S.viewAt + 1;
+      S.picked = null;
+      schedule();
+      return;
+    }
     if (S.phase !== "running" && S.phase !== "waiting") return;
     send({ cmd: "next" });
     S.said = [];
@@ -1009,7 +1366,16 @@
   }
 
   function doBack() {
-    if (S.mode !== "replay" || S.pos <= 0) return;
+    if (S.mode === "live") {
+      // Step back through the run so far; the run itself goes on.
+      const at = S.viewAt ?? S.events.length;
+      if (at <= 0) return;
+      S.viewAt = at - 1;
+      S.picked = null;
+      schedule();
+      return;
+    }
+    if (S.pos <= 0) return;
     stopPlaying();
     S.pos--;
     S.picked = null;
@@ -1057,6 +1423,10 @@
   clickButton(ui.back, doBack);
   clickButton(ui.stop, doStop);
   clickButton(ui.play, doPlay);
+  clickButton(ui.now, () => {
+    S.viewAt = null;
+    schedule();
+  });
   clickButton(ui.en, () => setLang("en"));
   clickButton(ui.zh, () => setLang("zh"));
 
@@ -1079,11 +1449,11 @@
 
   document.addEventListener("keydown", (e) => {
     if (e.altKey || e.ctrlKey || e.metaKey || e.isComposing) return;
-    if (e.target && e.target.tagName === "SELECT") return;
+    if (e.target && (e.target.tagName === "SELECT" || e.target.tagName === "INPUT")) return;
     if (e.key === " " || e.key === "ArrowRight") {
       e.preventDefault();
       if (!e.repeat || S.mode === "replay") doNext();
-    } else if (e.key === "ArrowLeft" && S.mode === "replay") {
+    } else if (e.key === "ArrowLeft") {
       e.preventDefault();
       doBack();
     }
@@ -1103,9 +1473,43 @@
   ui.stage.addEventListener("scroll", stickHead, { passive: true });
   window.addEventListener("resize", schedule);
 
+  // ---- Fonts: the page asks for none from the network. ----
+
+  // hasCJKFont says whether the machine has a font for Chinese: without
+  // one, two different characters are drawn as the same empty box.
+  function hasCJKFont() {
+    try {
+      const c = document.createElement("canvas");
+      c.width = 48;
+      c.height = 48;
+      const g = c.getContext("2d", { willReadFrequently: true });
+      const family = getComputedStyle(document.body).fontFamily || "sans-serif";
+      const image = (ch) => {
+        g.clearRect(0, 0, 48, 48);
+        g.font = "36px " + family;
+        g.fillStyle = "#000";
+        g.textBaseline = "top";
+        g.fillText(ch, 4, 4);
+        return g.getImageData(0, 0, 48, 48).data.join(",");
+      };
+      const zhong = image("中");
+      return zhong !== image("文") && zhong !== image("\u{10FFFD}");
+    } catch (_) {
+      return true; // cannot tell: say nothing
+    }
+  }
+
+  function checkFonts() {
+    const ok = hasCJKFont();
+    document.body.dataset.cjk = ok ? "yes" : "no";
+    $("font-warning").hidden = ok;
+    if (!ok) ui.zh.title = $("font-warning").textContent;
+  }
+
   // ---- Start: /api/info, then the WebSocket. ----
 
   async function start() {
+    checkFonts();
     setPhase("idle");
     drawStatus();
     let info;
