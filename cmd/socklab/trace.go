@@ -6,11 +6,12 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 	"sync/atomic"
 
+	"github.com/socklab/socklab/internal/kernelview"
 	"github.com/socklab/socklab/internal/progio"
 	"github.com/socklab/socklab/internal/report"
+	"github.com/socklab/socklab/internal/verdict"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/ptrace"
@@ -134,23 +135,15 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		}},
 		Say: e.warn, QuietStdin: streams.Quiet,
 	})
-	if err != nil {
+	if m := (*message)(nil); err != nil && errors.As(launchFailed(err), &m) && expect != "" {
+		return exitWith(verdict.Unjudged, m) // nothing to judge
+	} else if err != nil {
 		return launchFailed(err)
 	}
 	exits := session.Wait()
 	streams.Close() // the programs' last lines are out
 	s.Close()       // every trace line is out before what follows them
-	for _, x := range exits {
-		if x.Untraced32 {
-			e.printError(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))
-		}
-		if x.IOUring {
-			e.printError(e.lang.T("warn.io_uring", strings.Join(x.Argv, " ")))
-		}
-		if x.Shown == 0 && !x.Killed {
-			e.printError(e.lang.T("warn.no_socket_calls", strings.Join(x.Argv, " ")))
-		}
-	}
+	progio.WarnUntraced(func(key string, args ...any) { e.printError(e.lang.T(key, args...)) }, exits)
 	if len(exits) > 1 {
 		progio.ReportExits(e.warn, exits)
 	}
@@ -164,25 +157,19 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		if !e.textTrace {
 			w = e.stderr
 		}
-		if !report.Expect(w, e.lang, lesson, recorded.Events(), session.LeftOpen()) {
-			return exitWith(exitFailure, nil)
+		v := verdict.Judge(lesson.Expect, verdict.Run{Events: recorded.Events(), Exits: exits, LeftOpen: session.LeftOpen(),
+			Tails: streams.Tails(), Stopped: played.Stopped, TimeWait: kernelview.TimeWaitLeft})
+		if !report.Expect(w, e.lang, lesson, v, session.LeftOpen()) {
+			return exitWith(v.Status, nil)
 		}
 	}
 	if err := s.done(nil); err != nil {
 		return err
 	}
-	// The programs' own status, as a shell reports it: the first that
-	// failed (the server's before the clients'), else 0.
-	for i, x := range exits {
-		if i == 0 && played.Stopped != 0 {
-			continue
-		}
-		if x.Code != 0 {
-			if played.Interrupted {
-				return exitWith(x.Code, failure("", "err.trace_interrupted"))
-			}
-			return exitWith(x.Code, nil)
-		}
+	if code := progio.Status(exits, played.Stopped); code != 0 && played.Interrupted {
+		return exitWith(code, failure("", "err.trace_interrupted"))
+	} else if code != 0 {
+		return exitWith(code, nil)
 	}
 	return nil
 }
