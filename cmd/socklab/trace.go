@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sync/atomic"
 
+	"github.com/socklab/socklab/internal/grade"
 	"github.com/socklab/socklab/internal/kernelview"
 	"github.com/socklab/socklab/internal/progio"
 	"github.com/socklab/socklab/internal/report"
@@ -25,13 +26,14 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	c.traceFlags()
 	var server, expect, serverInput, clientInput string
 	var clients stringList
-	var all bool
+	var all, isolate bool
 	c.stringFlag(&server, "server", "'CMD'", "", "flag.trace_server")
 	c.stringFlag(&serverInput, "server-input", "FILE", "", "flag.trace_server_input")
 	c.stringFlag(&clientInput, "client-input", "FILE", "", "flag.trace_client_input")
 	c.fs.Var(&clients, "client", "flag.trace_client")
 	c.values["client"], c.help["client"] = "'CMD'", helpText{key: "flag.trace_client"}
 	c.boolFlag(&all, "all", "flag.trace_all")
+	c.boolFlag(&isolate, "isolate", "flag.trace_isolate")
 	c.stringFlag(&expect, "expect", "LESSON", "", "flag.trace_expect")
 	c.boolFlag(&c.web, "web", "flag.web")
 	// Everything after the first -- is the command, its own flags too.
@@ -42,6 +44,9 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	if _, err := c.parse(flags, 0); err != nil {
 		return ignoreHelp(err)
 	}
+	limit := grade.NewLimit(ctx) // a grade run's time limit for one submission, if any
+	defer limit.Stop()
+	ctx = limit.Ctx
 	programs, err := tracePrograms(argv, server, clients, serverInput != "" || clientInput != "", e)
 	if err != nil {
 		return err
@@ -128,7 +133,7 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	}
 	tr := s.start(gate, false, also...)
 	session, played, err := ptrace.Play(ctx, tr, programs, ptrace.PlayOptions{
-		Options: ptrace.Options{All: all, KernelState: true, Stepped: gate != nil, Exited: func(x ptrace.Exit) {
+		Options: ptrace.Options{All: all, Isolate: isolate, KernelState: true, Stepped: gate != nil, Exited: func(x ptrace.Exit) {
 			if x.Program > 0 {
 				clientsLeft.Add(-1)
 			}
@@ -158,7 +163,8 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 			w = e.stderr
 		}
 		v := verdict.Judge(lesson.Expect, verdict.Run{Events: recorded.Events(), Exits: exits, LeftOpen: session.LeftOpen(),
-			Tails: streams.Tails(), Stopped: played.Stopped, TimeWait: kernelview.TimeWaitLeft})
+			Tails: streams.Tails(), Stopped: played.Stopped, TimeWait: kernelview.TimeWaitLeft, TimedOut: limit.RanOut(), Limit: limit.D})
+		grade.Save(v, exits, limit.RanOut())
 		if !report.Expect(w, e.lang, lesson, v, session.LeftOpen()) {
 			return exitWith(v.Status, nil)
 		}
@@ -184,6 +190,8 @@ func launchFailed(err error) error {
 	switch {
 	case errors.Is(err, ptrace.ErrPtraceRefused):
 		return failure("hint.ptrace_refused", "err.ptrace_refused")
+	case errors.Is(err, ptrace.ErrIsolateRefused):
+		return failure("", "err.isolate_unsupported", ptrace.ErrIsolateRefused.Error())
 	case errors.As(err, &l):
 		return failure("", "err.trace_start", l.Program.Argv[0], l.Err.Error())
 	}

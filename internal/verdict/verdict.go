@@ -135,9 +135,13 @@ func firstCause(rep *lessons.Report, r Run) Cause {
 		if x.Signal != 0 {
 			status = ptrace.SignalName(x.Signal)
 		}
-		var tail string
+		tail := "-"
 		if i < len(r.Tails) && len(r.Tails[i]) > 0 {
-			tail = strings.Join(r.Tails[i], " / ")
+			lines := r.Tails[i][max(0, len(r.Tails[i])-2):]
+			for j := range lines {
+				lines[j] = strings.TrimSpace(lines[j])
+			}
+			tail = strings.Join(lines, " / ")
 		}
 		return Cause{"crashed", "verdict.crashed." + name, []any{status, lastCall(r.Events, name), tail}}
 	}
@@ -163,6 +167,11 @@ func firstCause(rep *lessons.Report, r Run) Cause {
 		return Cause{strings.TrimPrefix(c.Missing, "expect."), c.Missing, nil}
 	}
 	for _, c := range rep.Checks {
+		if c.Checked && !c.OK && c.Broken == "expect.broken.close_eof" && shutWrite(r.Events) {
+			// The server read end of file from the client's shutdown, not
+			// its close: another lesson's story.
+			return Cause{"halfclose", "verdict.halfclose", nil}
+		}
 		if c.Checked && !c.OK {
 			return Cause{strings.TrimPrefix(c.Broken, "expect."), c.Broken, nil}
 		}
@@ -188,14 +197,31 @@ func waitingIn(events []trace.Event) string {
 	return strings.Join(parts, ", ")
 }
 
-// lastCall names the last call a peer's program finished, "recvfrom", or
-// "-".
+// lastCall names the last step of the exchange a peer's program made
+// (accept, connect, a read or a write: not the closes its exit made),
+// "recvfrom", or "-".
 func lastCall(events []trace.Event, peer string) string {
 	for i := len(events) - 1; i >= 0; i-- {
 		e := events[i]
+		switch e.Op {
+		case trace.OpAccept, trace.OpConnect, trace.OpRead, trace.OpWrite, trace.OpListen:
+		default:
+			continue
+		}
 		if e.Phase == trace.End && e.Role == trace.Role(peer) && e.Err == nil {
 			return e.Syscall
 		}
 	}
 	return "-"
+}
+
+// shutWrite says whether a client shut its writing side down.
+func shutWrite(events []trace.Event) bool {
+	for _, e := range events {
+		if e.Phase == trace.End && e.Role == trace.Client && e.Op == trace.OpShutdown && e.Err == nil &&
+			(strings.Contains(e.Command, "SHUT_WR") || strings.Contains(e.Command, "SHUT_RDWR")) {
+			return true
+		}
+	}
+	return false
 }

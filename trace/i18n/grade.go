@@ -16,6 +16,7 @@ var gradeEN = map[string]string{
 	"verdict.closed_by_exit.client": "the client never closed its socket: the kernel closed it when the program exited",
 	"verdict.closed_by_exit.server": "the server never closed the connection: the kernel closed it when the program exited",
 	"verdict.unjudged":              "socklab could not judge this run",
+	"verdict.halfclose":             "the client shut down its writing side (shutdown SHUT_WR) and read on: the server's end of file came before the client's close — the halfclose lesson's story, not basic's",
 	"grade.col.submission":          "submission",
 	"grade.col.verdict":             "verdict",
 	"grade.col.cause":               "first cause",
@@ -28,6 +29,33 @@ var gradeEN = map[string]string{
 	"err.grade_empty":               "socklab grade: %s holds no submission folders",
 	"err.grade_unsupported":         "socklab grade needs Linux (ptrace and network namespaces)",
 	"err.isolate_unsupported":       "--isolate needs Linux's network namespaces: %s",
+	"flag.trace_isolate":            "run the programs in a network namespace of their own: a fresh loopback, no port left in TIME_WAIT by an earlier run (needs root). ss in another terminal cannot see an isolated run; the trace shows the kernel's view as always",
+	"usage.grade": `Usage: socklab grade [flags] DIR
+
+Grade a class: DIR holds one folder per submission. The same --server and
+--client commands run inside each folder, traced and checked against a
+lesson's story (--expect, basic by default), each run in a network namespace
+of its own (as socklab trace --isolate: needs root; ss cannot see the runs),
+--jobs at a time, each within --timeout, after which its programs are stopped
+and it is marked "did not finish" with what they were waiting in. Then a class
+table: one row per submission, a mark per step and rule, the first cause.
+Exit status: 0 every submission passed, 1 one did not, 2 bad input, 3 one
+could not be judged. docs/grading.md has the formats and a teacher's workflow.
+
+Flags:
+  --server='CMD'          the server's command, run in each submission's folder
+  --client='CMD'          a client's command; give it again for more clients
+  --expect=LESSON         the lesson whose story the programs must follow (basic)
+  --server-input=FILE     the server's standard input
+  --client-input=FILE     each client's standard input
+  --jobs=N                submissions at a time (default: the number of CPUs)
+  --timeout=DURATION      each submission's time limit (default 20s)
+  --format=table|json     the class table, or one JSON object per submission
+  --junit=FILE            also write JUnit XML: a testsuite per submission
+  --classroom=FILE        also write GitHub Classroom's autograding result
+  --gradescope=FILE       also write Gradescope's results.json
+  --lang=en|zh            language of the table and the sentences
+`,
 }
 
 var gradeZH = map[string]string{
@@ -43,6 +71,7 @@ var gradeZH = map[string]string{
 	"verdict.closed_by_exit.client": "客户端从没关闭它的套接字：是程序退出时内核替它关的",
 	"verdict.closed_by_exit.server": "服务器从没关闭这个连接：是程序退出时内核替它关的",
 	"verdict.unjudged":              "socklab 没法判断这次运行",
+	"verdict.halfclose":             "客户端先关掉了自己的写方向（shutdown SHUT_WR）再继续读：服务器读到文件结束在客户端 close 之前——这是 halfclose 课的步骤，不是 basic 的",
 	"grade.col.submission":          "作业",
 	"grade.col.verdict":             "结果",
 	"grade.col.cause":               "首要原因",
@@ -55,6 +84,31 @@ var gradeZH = map[string]string{
 	"err.grade_empty":               "socklab grade：%s 里没有作业文件夹",
 	"err.grade_unsupported":         "socklab grade 需要 Linux（ptrace 和网络命名空间）",
 	"err.isolate_unsupported":       "--isolate 需要 Linux 的网络命名空间：%s",
+	"flag.trace_isolate":            "让程序在它们自己的网络命名空间里运行：全新的回环接口，没有上一次运行留在 TIME_WAIT 的端口（需要 root）。另一个终端里的 ss 看不到隔离的运行；跟踪照常显示内核的视角",
+	"usage.grade": `用法：socklab grade [选项] DIR
+
+给全班评分：DIR 里每份作业一个文件夹。同样的 --server 和 --client 命令在每个
+文件夹里运行，被跟踪，并按一课的步骤检查（--expect，默认 basic）；每次运行都在
+它自己的网络命名空间里（同 socklab trace --isolate：需要 root；ss 看不到），
+一次 --jobs 份，每份限时 --timeout，超时就停掉程序，标为"没有结束"并说出它们在
+等什么。最后是全班的表：每份作业一行，每一步、每条规则一个标记，外加首要原因。
+退出状态：0 全部通过，1 有作业没通过，2 输入有误，3 有作业没法判断。
+docs/zh/grading.md 讲格式和老师的流程。
+
+选项：
+  --server='CMD'          服务器的命令，在每份作业的文件夹里运行
+  --client='CMD'          一个客户端的命令；多个客户端就多给几次
+  --expect=LESSON         程序要遵循哪一课的步骤（basic）
+  --server-input=FILE     服务器的标准输入
+  --client-input=FILE     每个客户端的标准输入
+  --jobs=N                同时评几份（默认：CPU 个数）
+  --timeout=DURATION      每份作业的时限（默认 20s）
+  --format=table|json     全班的表，或每份作业一个 JSON 对象
+  --junit=FILE            另外写 JUnit XML：每份作业一个 testsuite
+  --classroom=FILE        另外写 GitHub Classroom 的 autograding 结果
+  --gradescope=FILE       另外写 Gradescope 的 results.json
+  --lang=en|zh            表格和句子的语言
+`,
 }
 
 func init() {
