@@ -147,6 +147,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, l i18n.L
 		return bad("%s", err)
 	}
 	results := Run(ctx, o, subs, stderr)
+	for i := range results {
+		results[i].Sentence = results[i].Say(l) // in --lang's language
+	}
 	if err := writeFiles(results, junit, classroom, gradescope, o); err != nil {
 		return bad("%s", err)
 	}

@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode"
 
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
@@ -136,12 +137,18 @@ func firstCause(rep *lessons.Report, r Run) Cause {
 			status = ptrace.SignalName(x.Signal)
 		}
 		tail := "-"
-		if i < len(r.Tails) && len(r.Tails[i]) > 0 {
-			lines := r.Tails[i][max(0, len(r.Tails[i])-2):]
-			for j := range lines {
-				lines[j] = strings.TrimSpace(lines[j])
+		if i < len(r.Tails) {
+			// The last two lines that say something (not a traceback's
+			// ^^^^ marks).
+			var lines []string
+			for _, line := range r.Tails[i] {
+				if line = strings.TrimSpace(line); strings.IndexFunc(line, unicode.IsLetter) >= 0 {
+					lines = append(lines, line)
+				}
 			}
-			tail = strings.Join(lines, " / ")
+			if len(lines) > 0 {
+				tail = strings.Join(lines[max(0, len(lines)-2):], " / ")
+			}
 		}
 		return Cause{"crashed", "verdict.crashed." + name, []any{status, lastCall(r.Events, name), tail}}
 	}
