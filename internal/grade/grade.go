@@ -143,6 +143,11 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, l i18n.L
 	if len(subs) == 0 {
 		return bad("%s holds no submission folders", o.Dir)
 	}
+	if os.Geteuid() != 0 {
+		// Each run needs a network namespace of its own.
+		fmt.Fprintln(stderr, "socklab: "+l.T("err.isolate_unsupported", "run socklab grade as root (CAP_SYS_ADMIN)"))
+		return Unjudged
+	}
 	if o.Self, err = os.Executable(); err != nil {
 		return bad("%s", err)
 	}
