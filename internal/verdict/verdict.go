@@ -125,7 +125,9 @@ func firstCause(rep *lessons.Report, r Run) Cause {
 		return Cause{"timeout", "verdict.timeout", []any{r.Limit.String(), waitingIn(r.Events)}}
 	}
 	for i, x := range r.Exits {
-		if x.Killed || i == 0 && r.Stopped != 0 || x.Code == 0 {
+		if x.Killed || i == 0 && r.Stopped != 0 || x.Code == 0 || resetByPeer(r.Events, x.PID) {
+			// A crash on a reset or a broken pipe is the peer's doing:
+			// what the peer missed (a reply it never read) comes first.
 			continue
 		}
 		name := "server"
@@ -227,6 +229,17 @@ func shutWrite(events []trace.Event) bool {
 	for _, e := range events {
 		if e.Phase == trace.End && e.Role == trace.Client && e.Op == trace.OpShutdown && e.Err == nil &&
 			(strings.Contains(e.Command, "SHUT_WR") || strings.Contains(e.Command, "SHUT_RDWR")) {
+			return true
+		}
+	}
+	return false
+}
+
+// resetByPeer says whether the process pid saw its peer reset the
+// connection (ECONNRESET) or stop reading (EPIPE).
+func resetByPeer(events []trace.Event, pid int) bool {
+	for _, e := range events {
+		if e.PID == pid && pid != 0 && e.Phase == trace.End && (e.Errno == "ECONNRESET" || e.Errno == "EPIPE") {
 			return true
 		}
 	}
