@@ -64,6 +64,9 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	if err := ptrace.Supported(); err != nil {
 		return failure("", "err.trace_unsupported")
 	}
+	if code, rerun := ptrace.RerunIsolated(isolate, os.Args[1:], e.stdin, e.stdout, e.stderr); rerun {
+		return exitWith(code, nil) // not root: run again in a user namespace of its own
+	}
 	for i := range programs {
 		path, err := ptrace.Resolve(programs[i].Argv[0])
 		switch {

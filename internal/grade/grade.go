@@ -34,6 +34,7 @@ import (
 	"github.com/socklab/socklab/internal/shellwords"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace/i18n"
+	"github.com/socklab/socklab/trace/ptrace"
 )
 
 // Options are a grade run's.
@@ -143,9 +144,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer, l i18n.L
 	if len(subs) == 0 {
 		return bad("%s holds no submission folders", o.Dir)
 	}
-	if os.Geteuid() != 0 {
+	if err := ptrace.CanIsolate(); err != nil {
 		// Each run needs a network namespace of its own.
-		fmt.Fprintln(stderr, "socklab: "+l.T("err.isolate_unsupported", "run socklab grade as root (CAP_SYS_ADMIN)"))
+		fmt.Fprintln(stderr, "socklab: "+l.T("err.isolate_unsupported", err.Error()))
 		return Unjudged
 	}
 	if o.Self, err = os.Executable(); err != nil {

@@ -243,7 +243,7 @@ Usage:
   socklab steps                 the 11 steps, with their Python and Go equivalents
   socklab list                  list the lessons
   socklab trace -- CMD [ARGS]   trace another program's sockets the same way (Linux)
-  socklab grade DIR             check a class's submissions against a lesson (Linux, root)
+  socklab grade DIR             check a class's submissions against a lesson (Linux)
   socklab web [LESSON]          the lesson as a live diagram in a browser, for a projector
   socklab help [COMMAND]        show help
 `,

@@ -30,13 +30,14 @@ var gradeEN = map[string]string{
 	"err.grade_empty":               "socklab grade: %s holds no submission folders",
 	"err.grade_unsupported":         "socklab grade needs Linux (ptrace and network namespaces)",
 	"err.isolate_unsupported":       "--isolate needs Linux's network namespaces: %s",
-	"flag.trace_isolate":            "run the programs in a network namespace of their own: a fresh loopback, no port left in TIME_WAIT by an earlier run (needs root). ss in another terminal cannot see an isolated run; the trace shows the kernel's view as always",
+	"flag.trace_isolate":            "run the programs in a network namespace of their own: a fresh loopback, no port left in TIME_WAIT by an earlier run (as root, or in a user namespace where the system allows one). ss in another terminal cannot see an isolated run; the trace shows the kernel's view as always",
 	"usage.grade": `Usage: socklab grade [flags] DIR
 
 Grade a class: DIR holds one folder per submission. The same --server and
 --client commands run inside each folder, traced and checked against a
 lesson's story (--expect, basic by default), each run in a network namespace
-of its own (as socklab trace --isolate: needs root; ss cannot see the runs),
+of its own (as socklab trace --isolate: as root, or in a user namespace where
+the system allows one; ss cannot see the runs),
 --jobs at a time, each within --timeout, after which its programs are stopped
 and it is marked "did not finish" with what they were waiting in. Then a class
 table: one row per submission, a mark per step and rule, the first cause.
@@ -86,12 +87,13 @@ var gradeZH = map[string]string{
 	"err.grade_empty":               "socklab grade：%s 里没有作业文件夹",
 	"err.grade_unsupported":         "socklab grade 需要 Linux（ptrace 和网络命名空间）",
 	"err.isolate_unsupported":       "--isolate 需要 Linux 的网络命名空间：%s",
-	"flag.trace_isolate":            "让程序在它们自己的网络命名空间里运行：全新的回环接口，没有上一次运行留在 TIME_WAIT 的端口（需要 root）。另一个终端里的 ss 看不到隔离的运行；跟踪照常显示内核的视角",
+	"flag.trace_isolate":            "让程序在它们自己的网络命名空间里运行：全新的回环接口，没有上一次运行留在 TIME_WAIT 的端口（以 root 运行，或在系统允许的用户命名空间里）。另一个终端里的 ss 看不到隔离的运行；跟踪照常显示内核的视角",
 	"usage.grade": `用法：socklab grade [选项] DIR
 
 给全班评分：DIR 里每份作业一个文件夹。同样的 --server 和 --client 命令在每个
 文件夹里运行，被跟踪，并按一课的步骤检查（--expect，默认 basic）；每次运行都在
-它自己的网络命名空间里（同 socklab trace --isolate：需要 root；ss 看不到），
+它自己的网络命名空间里（同 socklab trace --isolate：以 root 运行，或在系统允许的
+用户命名空间里；ss 看不到），
 一次 --jobs 份，每份限时 --timeout，超时就停掉程序，标为"没有结束"并说出它们在
 等什么。最后是全班的表：每份作业一行，每一步、每条规则一个标记，外加首要原因。
 退出状态：0 全部通过，1 有作业没通过，2 输入有误，3 有作业没法判断。

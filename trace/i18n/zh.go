@@ -234,7 +234,7 @@ var zh = map[string]string{
   socklab steps                 11 个步骤，以及对应的 Python 和 Go 写法
   socklab list                  列出所有课
   socklab trace -- 命令 [参数]  用同样的方式跟踪另一个程序的套接字（Linux）
-  socklab grade 目录            按一课检查全班的作业（Linux，root）
+  socklab grade 目录            按一课检查全班的作业（Linux）
   socklab web [课名]            在浏览器里把课程画成实时的图，适合投影
   socklab help [命令]           显示帮助
 `,
