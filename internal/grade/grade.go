@@ -280,6 +280,11 @@ func One(ctx context.Context, o Options, name string) Submission {
 	runErr := cmd.Run()
 	var s Submission
 	b, err := os.ReadFile(out.Name())
+	if (err != nil || len(b) == 0) && ctx.Err() != nil {
+		// Killed: its programs did not end even on SIGINT.
+		return Submission{Name: name, Status: "did_not_finish", Reason: "timeout", Key: "verdict.timeout", Args: []any{limit.String(), "-"},
+			Sentence: i18n.EN.T("verdict.timeout", limit.String(), "-"), Seconds: time.Since(start).Round(time.Millisecond).Seconds()}
+	}
 	if err != nil || len(b) == 0 || json.Unmarshal(b, &s) != nil {
 		why := lastLine(stderr.String())
 		if why == "" && runErr != nil {
