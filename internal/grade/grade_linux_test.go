@@ -89,7 +89,10 @@ func TestGradeTheClassTwice(t *testing.T) {
 			for i := range first {
 				a, b := first[i], got[i]
 				a.Seconds, b.Seconds = 0, 0
-				if !reflect.DeepEqual(a.Checks, b.Checks) || a.Reason != b.Reason || a.Status != b.Status {
+				// The optional checks may differ: a client that closes
+				// with the reply unread makes the server read end of file
+				// or a reset, as the packets race (real TCP, either run).
+				if !reflect.DeepEqual(required(a.Checks), required(b.Checks)) || a.Reason != b.Reason || a.Status != b.Status {
 					t.Errorf("%s: the second grading differs: %+v, then %+v", a.Name, a, b)
 				}
 			}
@@ -259,4 +262,15 @@ func TestGradeBadInput(t *testing.T) {
 			t.Errorf("%q: %d lines, want one:\n%s", args, lines, stderr.String())
 		}
 	}
+}
+
+// required returns the checks that are not optional.
+func required(checks []Check) []Check {
+	var out []Check
+	for _, c := range checks {
+		if !c.Optional {
+			out = append(out, c)
+		}
+	}
+	return out
 }
