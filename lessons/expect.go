@@ -171,7 +171,7 @@ func (r *Report) OK() bool {
 // connect's EINPROGRESS) is no step, and its connect is done where the
 // program learns it (Event.Connected, step 7).
 func (x *Expectation) Check(events []trace.Event) *Report {
-	events = storyOf(events)
+	events = storyOf(connectionStory(events))
 	r := &Report{}
 	next := map[string]int{} // per peer: the index of the event after the last match
 	for _, want := range x.Calls {
@@ -192,9 +192,12 @@ func (x *Expectation) Check(events []trace.Event) *Report {
 		}
 		r.Calls = append(r.Calls, res)
 	}
+	// A rule is about calls that happened: a refused connect caused no
+	// accept, and an accept a signal interrupted accepted nothing.
+	done := succeeded(events)
 	for _, c := range x.Checks {
-		before, ok1 := trace.Find(events, c.Rule.Before)
-		after, ok2 := trace.Find(events, c.Rule.After)
+		before, ok1 := trace.Find(done, c.Rule.Before)
+		after, ok2 := trace.Find(done, c.Rule.After)
 		r.Checks = append(r.Checks, CheckResult{Check: c, Checked: ok1 && ok2, OK: ok1 && ok2 && before.Seq < after.Seq})
 	}
 	return r
@@ -213,11 +216,7 @@ func (c *ExpectedCall) matches(e *trace.Event) bool {
 	case "listener":
 		return !failed && e.Remote == "" && e.Step == 11
 	}
-	switch c.Op {
-	case trace.OpAccept, trace.OpConnect, trace.OpWrite:
-		return !failed
-	}
-	return true
+	return !failed
 }
 
 // storyOf returns events as the story reads them: without the End of a
@@ -240,6 +239,33 @@ func storyOf(events []trace.Event) []trace.Event {
 			}
 		}
 		out = append(out, e)
+	}
+	return out
+}
+
+// succeeded returns events without the calls that failed: the End that
+// carries the error, and its Begin (the same process's last Begin of the
+// same call before it).
+func succeeded(events []trace.Event) []trace.Event {
+	drop := make([]bool, len(events))
+	for i, e := range events {
+		if e.Phase != trace.End || e.Err == nil {
+			continue
+		}
+		drop[i] = true
+		for j := i - 1; j >= 0; j-- {
+			b := events[j]
+			if b.Phase == trace.Begin && b.PID == e.PID && b.Peer == e.Peer && b.Op == e.Op {
+				drop[j] = true
+				break
+			}
+		}
+	}
+	var out []trace.Event
+	for i, e := range events {
+		if !drop[i] {
+			out = append(out, e)
+		}
 	}
 	return out
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/socklab/socklab/internal/grade"
 	"github.com/socklab/socklab/internal/runsession"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
@@ -86,6 +87,8 @@ func dispatch(ctx context.Context, args []string, e *env) error {
 		return runTrace(ctx, args[1:], e)
 	case cmd == "web":
 		return runWeb(ctx, args[1:], e)
+	case cmd == "grade": // internal/grade: socklab grade DIR
+		return exitWith(grade.Main(ctx, args[1:], e.stdout, e.stderr, e.lang), nil)
 	case cmd == "help":
 		// socklab help [COMMAND] [--lang=zh]: the flags go with the
 		// command's help.
@@ -129,7 +132,7 @@ func withLang(e *env, args []string) *env {
 }
 
 // commands are socklab's commands, the words dispatch knows.
-var commands = []string{"run", "server", "client", "trace", "web", "steps", "list", "help"}
+var commands = []string{"run", "server", "client", "trace", "web", "grade", "steps", "list", "help"}
 
 func isHelp(arg string) bool {
 	return arg == "-h" || arg == "-help" || arg == "--help"

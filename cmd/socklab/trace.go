@@ -6,11 +6,13 @@ import (
 	"io"
 	"os"
 	"slices"
-	"strings"
 	"sync/atomic"
 
+	"github.com/socklab/socklab/internal/grade"
+	"github.com/socklab/socklab/internal/kernelview"
 	"github.com/socklab/socklab/internal/progio"
 	"github.com/socklab/socklab/internal/report"
+	"github.com/socklab/socklab/internal/verdict"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/ptrace"
@@ -24,13 +26,14 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	c.traceFlags()
 	var server, expect, serverInput, clientInput string
 	var clients stringList
-	var all bool
+	var all, isolate bool
 	c.stringFlag(&server, "server", "'CMD'", "", "flag.trace_server")
 	c.stringFlag(&serverInput, "server-input", "FILE", "", "flag.trace_server_input")
 	c.stringFlag(&clientInput, "client-input", "FILE", "", "flag.trace_client_input")
 	c.fs.Var(&clients, "client", "flag.trace_client")
 	c.values["client"], c.help["client"] = "'CMD'", helpText{key: "flag.trace_client"}
 	c.boolFlag(&all, "all", "flag.trace_all")
+	c.boolFlag(&isolate, "isolate", "flag.trace_isolate")
 	c.stringFlag(&expect, "expect", "LESSON", "", "flag.trace_expect")
 	c.boolFlag(&c.web, "web", "flag.web")
 	// Everything after the first -- is the command, its own flags too.
@@ -41,6 +44,9 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	if _, err := c.parse(flags, 0); err != nil {
 		return ignoreHelp(err)
 	}
+	limit := grade.NewLimit(ctx) // a grade run's time limit for one submission, if any
+	defer limit.Stop()
+	ctx = limit.Ctx
 	programs, err := tracePrograms(argv, server, clients, serverInput != "" || clientInput != "", e)
 	if err != nil {
 		return err
@@ -57,6 +63,9 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	}
 	if err := ptrace.Supported(); err != nil {
 		return failure("", "err.trace_unsupported")
+	}
+	if code, rerun := ptrace.RerunIsolated(isolate, os.Args[1:], e.stdin, e.stdout, e.stderr); rerun {
+		return exitWith(code, nil) // not root: run again in a user namespace of its own
 	}
 	for i := range programs {
 		path, err := ptrace.Resolve(programs[i].Argv[0])
@@ -127,30 +136,22 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 	}
 	tr := s.start(gate, false, also...)
 	session, played, err := ptrace.Play(ctx, tr, programs, ptrace.PlayOptions{
-		Options: ptrace.Options{All: all, KernelState: true, Stepped: gate != nil, Exited: func(x ptrace.Exit) {
+		Options: ptrace.Options{All: all, Isolate: isolate, KernelState: true, Stepped: gate != nil, Exited: func(x ptrace.Exit) {
 			if x.Program > 0 {
 				clientsLeft.Add(-1)
 			}
 		}},
 		Say: e.warn, QuietStdin: streams.Quiet,
 	})
-	if err != nil {
+	if m := (*message)(nil); err != nil && errors.As(launchFailed(err), &m) && expect != "" {
+		return exitWith(verdict.Unjudged, m) // nothing to judge
+	} else if err != nil {
 		return launchFailed(err)
 	}
 	exits := session.Wait()
 	streams.Close() // the programs' last lines are out
 	s.Close()       // every trace line is out before what follows them
-	for _, x := range exits {
-		if x.Untraced32 {
-			e.printError(e.lang.T("warn.32bit", strings.Join(x.Argv, " ")))
-		}
-		if x.IOUring {
-			e.printError(e.lang.T("warn.io_uring", strings.Join(x.Argv, " ")))
-		}
-		if x.Shown == 0 && !x.Killed {
-			e.printError(e.lang.T("warn.no_socket_calls", strings.Join(x.Argv, " ")))
-		}
-	}
+	progio.WarnUntraced(func(key string, args ...any) { e.printError(e.lang.T(key, args...)) }, exits)
 	if len(exits) > 1 {
 		progio.ReportExits(e.warn, exits)
 	}
@@ -164,25 +165,20 @@ func runTrace(ctx context.Context, args []string, e *env) error {
 		if !e.textTrace {
 			w = e.stderr
 		}
-		if !report.Expect(w, e.lang, lesson, recorded.Events(), session.LeftOpen()) {
-			return exitWith(exitFailure, nil)
+		v := verdict.Judge(lesson.Expect, verdict.Run{Events: recorded.Events(), Exits: exits, LeftOpen: session.LeftOpen(),
+			Tails: streams.Tails(), Stopped: played.Stopped, TimeWait: kernelview.TimeWaitLeft, TimedOut: limit.RanOut(), Limit: limit.D})
+		grade.Save(v, exits, limit.RanOut())
+		if !report.Expect(w, e.lang, lesson, v, session.LeftOpen()) {
+			return exitWith(v.Status, nil)
 		}
 	}
 	if err := s.done(nil); err != nil {
 		return err
 	}
-	// The programs' own status, as a shell reports it: the first that
-	// failed (the server's before the clients'), else 0.
-	for i, x := range exits {
-		if i == 0 && played.Stopped != 0 {
-			continue
-		}
-		if x.Code != 0 {
-			if played.Interrupted {
-				return exitWith(x.Code, failure("", "err.trace_interrupted"))
-			}
-			return exitWith(x.Code, nil)
-		}
+	if code := progio.Status(exits, played.Stopped); code != 0 && played.Interrupted {
+		return exitWith(code, failure("", "err.trace_interrupted"))
+	} else if code != 0 {
+		return exitWith(code, nil)
 	}
 	return nil
 }
@@ -197,6 +193,8 @@ func launchFailed(err error) error {
 	switch {
 	case errors.Is(err, ptrace.ErrPtraceRefused):
 		return failure("hint.ptrace_refused", "err.ptrace_refused")
+	case errors.Is(err, ptrace.ErrIsolateRefused):
+		return failure("", "err.isolate_unsupported", ptrace.ErrIsolateRefused.Error())
 	case errors.As(err, &l):
 		return failure("", "err.trace_start", l.Program.Argv[0], l.Err.Error())
 	}

@@ -294,3 +294,25 @@ func ZoneIndex(zone string) uint32 {
 	}
 	return 0
 }
+
+// TimeWaitLeft returns the longest time left to a connection in
+// TIME_WAIT whose local port is port, as the calling thread's network
+// namespace's table shows it: why a bind to that port fails with
+// EADDRINUSE. ok is false when none is there (or the table cannot be
+// read).
+func TimeWaitLeft(port uint16) (left time.Duration, ok bool) {
+	for _, v6 := range []bool{false, true} {
+		t := sysOpenTCPTable(v6)
+		if t == nil {
+			continue
+		}
+		entries, _ := t.read()
+		t.close()
+		for _, e := range entries {
+			if e.state == "TIME_WAIT" && e.local.Port() == port {
+				left, ok = max(left, e.timer), true
+			}
+		}
+	}
+	return left, ok
+}

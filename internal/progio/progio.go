@@ -21,6 +21,19 @@ type Prefixer struct {
 	File *os.File
 	r    *os.File
 	done chan struct{}
+	tmu  sync.Mutex
+	tail []string // the last lines, for a report of a crash
+}
+
+// tailLines is how many of a program's last lines Tail keeps.
+const tailLines = 3
+
+// Tail returns the last lines the program wrote (at most three), without
+// their newlines.
+func (p *Prefixer) Tail() []string {
+	p.tmu.Lock()
+	defer p.tmu.Unlock()
+	return append([]string(nil), p.tail...)
 }
 
 // mu is shared by every Prefixer: one program's line is written in one
@@ -73,6 +86,12 @@ func (p *Prefixer) copy(w io.Writer, name string) {
 		mu.Lock()
 		w.Write(append([]byte(name+"| "), line...))
 		mu.Unlock()
+		p.tmu.Lock()
+		p.tail = append(p.tail, string(bytes.TrimRight(line, "\r\n")))
+		if len(p.tail) > tailLines {
+			p.tail = p.tail[len(p.tail)-tailLines:]
+		}
+		p.tmu.Unlock()
 		line = line[:0]
 	}
 	timer := time.NewTimer(time.Hour)

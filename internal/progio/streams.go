@@ -5,6 +5,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/socklab/socklab/trace/ptrace"
@@ -33,6 +34,7 @@ type Files struct {
 	// standard input, where QuietServer made one (ptrace.PlayOptions'
 	// QuietStdin).
 	Quiet []*os.File
+	tails [][]string
 }
 
 // An InputError is an input file that could not be opened: Flag is
@@ -97,11 +99,18 @@ func Open(programs []ptrace.Program, c Config) (*Files, error) {
 	return f, nil
 }
 
+// Tails returns each program's last lines (Prefixer.Tail), in the
+// programs' order. Call it after Close: the last lines are in.
+func (f *Files) Tails() [][]string {
+	return f.tails
+}
+
 // Close closes what Open opened, once the programs have ended, after
 // waiting a moment for their last lines. It may be called again.
 func (f *Files) Close() {
 	for _, p := range f.prefixers {
 		p.Wait(time.Second)
+		f.tails = append(f.tails, p.Tail())
 	}
 	f.prefixers = nil
 	for _, o := range append(f.opened, f.Quiet...) {
@@ -135,4 +144,36 @@ func ReportExits(warn func(key string, args ...any), exits []ptrace.Exit) {
 		}
 		warn("msg.trace_exited", Name(i), strings.Join(x.Argv, " "), x.Code)
 	}
+}
+
+// WarnUntraced says, through warn (a catalogue key and its arguments),
+// what of each program socklab could not trace: a 32-bit program, calls
+// made through an io_uring, or no socket call at all.
+func WarnUntraced(warn func(key string, args ...any), exits []ptrace.Exit) {
+	for _, x := range exits {
+		if x.Untraced32 {
+			warn("warn.32bit", strings.Join(x.Argv, " "))
+		}
+		if x.IOUring {
+			warn("warn.io_uring", strings.Join(x.Argv, " "))
+		}
+		if x.Shown == 0 && !x.Killed {
+			warn("warn.no_socket_calls", strings.Join(x.Argv, " "))
+		}
+	}
+}
+
+// Status is the programs' own status, as a shell reports it: the first
+// that failed (the server's before the clients'), else 0. A server that
+// socklab stopped (stopped, its signal) has not failed.
+func Status(exits []ptrace.Exit, stopped syscall.Signal) int {
+	for i, x := range exits {
+		if i == 0 && stopped != 0 {
+			continue
+		}
+		if x.Code != 0 {
+			return x.Code
+		}
+	}
+	return 0
 }

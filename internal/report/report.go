@@ -13,6 +13,7 @@ import (
 
 	"github.com/fatih/color"
 
+	"github.com/socklab/socklab/internal/verdict"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 	"github.com/socklab/socklab/trace/i18n"
@@ -22,10 +23,18 @@ import (
 // Expect writes to w how the traced programs compare with the lesson's
 // story (socklab trace --expect LESSON): one row per expected call and per
 // rule, ✓ or ✗, and for a ✗ a sentence on what it means. It reports
-// whether everything required held.
-func Expect(w io.Writer, l i18n.Lang, lesson lessons.Lesson, events []trace.Event, leftOpen []ptrace.LeftOpen) bool {
-	r := lesson.Expect.Check(events)
+// whether everything required held. The first cause of a miss (v.Cause)
+// comes first, in one sentence.
+func Expect(w io.Writer, l i18n.Lang, lesson lessons.Lesson, v verdict.Verdict, leftOpen []ptrace.LeftOpen) bool {
+	r := v.Report
 	fmt.Fprintf(w, "\n%s\n", l.T("expect.header", lesson.Name))
+	if !v.Passed && v.Cause.Key != "" {
+		fmt.Fprintln(w, SafeLine("  → "+v.Cause.Say(l)))
+	}
+	if r == nil {
+		fmt.Fprintln(w, l.T("verdict.unjudged"))
+		return false
+	}
 	for _, c := range r.Calls {
 		steps := make([]string, len(c.Steps))
 		for i, s := range c.Steps {
@@ -67,7 +76,7 @@ func Expect(w io.Writer, l i18n.Lang, lesson lessons.Lesson, events []trace.Even
 		}
 		fmt.Fprintln(w, row)
 	}
-	ok := r.OK()
+	ok := v.Passed
 	if ok {
 		fmt.Fprintln(w, l.T("expect.pass", lesson.Name))
 	} else {

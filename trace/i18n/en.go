@@ -243,6 +243,7 @@ Usage:
   socklab steps                 the 11 steps, with their Python and Go equivalents
   socklab list                  list the lessons
   socklab trace -- CMD [ARGS]   trace another program's sockets the same way (Linux)
+  socklab grade DIR             check a class's submissions against a lesson (Linux)
   socklab web [LESSON]          the lesson as a live diagram in a browser, for a projector
   socklab help [COMMAND]        show help
 `,
@@ -471,7 +472,7 @@ program's own (the server's, with --server). Linux only (ptrace and seccomp).`,
 	"flag.trace_server":                 "the server's command, quoted as one argument ('python3 server.py')",
 	"flag.trace_client":                 "a client's command, started once the server listens; give it again for more clients",
 	"flag.trace_all":                    "show every socket, also the start-up noise (name lookups, netlink) that never takes part in the exchange",
-	"flag.trace_expect":                 "after the run, check the programs against LESSON's story (basic): each step, in order, and the rules TCP guarantees; exit 1 if one misses",
+	"flag.trace_expect":                 "after the run, check the programs against LESSON's story (basic): each step, in order, and the rules TCP guarantees; exit 1 if one misses, 3 if socklab could not judge (a program could not start); the first cause comes first",
 	"err.trace_both":                    "give the command after --, or --server and --client, not both",
 	"err.trace_client_alone":            "--client needs a --server to connect to",
 	"err.trace_no_command":              "no program to trace",

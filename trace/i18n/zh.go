@@ -234,6 +234,7 @@ var zh = map[string]string{
   socklab steps                 11 个步骤，以及对应的 Python 和 Go 写法
   socklab list                  列出所有课
   socklab trace -- 命令 [参数]  用同样的方式跟踪另一个程序的套接字（Linux）
+  socklab grade 目录            按一课检查全班的作业（Linux）
   socklab web [课名]            在浏览器里把课程画成实时的图，适合投影
   socklab help [命令]           显示帮助
 `,
@@ -455,7 +456,7 @@ socklab trace -- python3 server.py；或者同时跟踪一次交换的两端：
 	"flag.trace_server":                 "服务器的命令，整个用引号括成一个参数（'python3 server.py'）",
 	"flag.trace_client":                 "一个客户端的命令，在服务器 listen 之后启动；再给一次就多一个客户端",
 	"flag.trace_all":                    "显示所有套接字，包括从不参与这次交换的启动噪声（名字查询、netlink）",
-	"flag.trace_expect":                 "运行之后，按 LESSON 课（basic）的故事检查这些程序：每一步、先后顺序，以及 TCP 保证的规则；有缺失就以 1 退出",
+	"flag.trace_expect":                 "运行之后，按 LESSON 课（basic）的故事检查这些程序：每一步、先后顺序，以及 TCP 保证的规则；有缺失就以 1 退出，socklab 没法判断（有程序没能启动）时以 3 退出；首要原因在最前",
 	"err.trace_both":                    "要么在 -- 后面给命令，要么用 --server 和 --client，不能两个都用",
 	"err.trace_client_alone":            "--client 需要一个 --server 来连接",
 	"err.trace_no_command":              "没有要跟踪的程序",

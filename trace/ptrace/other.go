@@ -3,6 +3,7 @@
 package ptrace
 
 import (
+	"io"
 	"syscall"
 
 	"github.com/socklab/socklab/trace"
@@ -33,6 +34,12 @@ func (*Session) Held(int) bool                     { return false }
 func (*Session) SignalProgram(int, syscall.Signal) {}
 func (*Session) programsEnded([]int) bool          { return true }
 func (*Session) ReadsStdin(int) bool               { return false }
+
+// RerunIsolated runs nothing here.
+func RerunIsolated(bool, []string, io.Reader, io.Writer, io.Writer) (int, bool) { return 0, false }
+
+// CanIsolate returns ErrUnsupported.
+func CanIsolate() error { return ErrUnsupported }
 
 // Resolve returns ErrUnsupported.
 func Resolve(string) (string, error) { return "", ErrUnsupported }

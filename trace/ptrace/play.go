@@ -45,6 +45,9 @@ type Played struct {
 	Stopped syscall.Signal
 	// Interrupted says ctx was done first: the programs were sent SIGINT.
 	Interrupted bool
+	// ClientsNotStarted says the server ended before the clients could
+	// start, and they were not started.
+	ClientsNotStarted bool
 }
 
 // A LaunchError says which program could not start, and why.
@@ -98,7 +101,14 @@ func Play(ctx context.Context, tr *trace.Tracer, programs []Program, o PlayOptio
 			return session, played, nil
 		}
 		for _, p := range programs[1:] {
-			if _, err := session.Launch(p); err != nil {
+			if _, err := session.Launch(p); err != nil && session.ended() {
+				// The server ended before its clients could start (its
+				// bind failed, it crashed): there is nothing to start
+				// them against, and the run is judged as it is.
+				o.say("msg.trace_clients_not_started")
+				played.ClientsNotStarted = true
+				return session, played, nil
+			} else if err != nil {
 				session.Kill()
 				<-session.Done()
 				return nil, played, &LaunchError{p, err}
@@ -253,4 +263,14 @@ func orDefault(d, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// ended says whether every program launched so far has ended.
+func (s *Session) ended() bool {
+	select {
+	case <-s.Done():
+		return true
+	default:
+		return false
+	}
 }

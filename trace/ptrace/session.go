@@ -41,6 +41,11 @@ type Options struct {
 	// program stops it, twice, as under strace without --seccomp-bpf.
 	// The events are the same, only slower; tests and benchmarks compare.
 	NoFilter bool
+	// Isolate runs the programs in a network namespace of their own: a
+	// fresh loopback, brought up, where nothing of an earlier run (a port
+	// in TIME_WAIT) is left, and which another terminal's ss cannot see.
+	// It needs root; Start returns ErrIsolateRefused without it.
+	Isolate bool
 	// Listening, if set, is called when a server's listen has returned:
 	// socklab trace starts the clients then.
 	Listening func(pid int)
@@ -94,4 +99,7 @@ var (
 	// container's seccomp policy, Yama's ptrace_scope, or socklab is
 	// itself traced).
 	ErrPtraceRefused = errors.New("ptrace is not allowed here")
+	// ErrIsolateRefused: the system does not let socklab make a network
+	// namespace (Options.Isolate needs root, CAP_SYS_ADMIN).
+	ErrIsolateRefused = errors.New("a network namespace of its own needs root (CAP_SYS_ADMIN)")
 )

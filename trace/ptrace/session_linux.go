@@ -114,7 +114,11 @@ func Start(tr *trace.Tracer, opts Options) (*Session, error) {
 			opts.Listening(p.pid)
 		}
 	}
-	go s.loop()
+	isolated := make(chan error, 1)
+	go s.loop(isolated)
+	if err := <-isolated; err != nil {
+		return nil, err
+	}
 	go s.wait()
 	return s, nil
 }

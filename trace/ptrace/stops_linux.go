@@ -68,8 +68,17 @@ func (s *Session) wait() {
 const spinFor = 50 * time.Microsecond
 
 // loop is the tracing thread.
-func (s *Session) loop() {
+func (s *Session) loop(isolated chan<- error) {
 	runtime.LockOSThread() // for good: this thread is the tracer
+	if s.opts.Isolate {
+		// The thread is locked for good: if isolate fails half-way, the
+		// runtime ends the thread with this goroutine.
+		if err := isolate(); err != nil {
+			isolated <- err
+			return
+		}
+	}
+	isolated <- nil
 	armed := false
 	for {
 		if !armed && !s.poll() {
