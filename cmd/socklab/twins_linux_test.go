@@ -1,0 +1,271 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/socklab/socklab/lessons"
+	pytwin "github.com/socklab/socklab/lessons/python"
+)
+
+// twinStories are the stories the Python twins (lessons/python) must tell:
+// for each peer, sequences of calls (as twinCalls names them) that must
+// come in this order among its calls, others between them allowed. They
+// follow the Go lessons' rows in orderTests (lessons/lessons_test.go), less
+// what only Go does (its getsockname after connect, fcntl where Python uses
+// ioctl FIONBIO) and plus what Python does (accept's getsockname). The
+// twins of lessons with an expectation (basic, ipv6) are also checked by
+// --expect. The peers of a twin that is one program (traced with --all)
+// are its calls in order, whatever peer they were shown as: "*".
+var twinStories = map[string]map[string][][]string{
+	"basic": {
+		"server": {{"create:1", "bind:2", "listen:3", "accept:8", "read:10", "write:9", "read(EOF):10", "close:11", "close:11"}},
+		"client": {{"create:4", "connect:7", "write:9", "read:10", "close:11"}},
+	},
+	"echo": {
+		"server": {{"create:1", "bind:2", "listen:3", "accept:8", "read:10", "write:9", "read:10", "write:9", "read:10", "write:9", "read(EOF):10", "close:11", "close:11"}},
+		"client": {{"create:4", "connect:7", "write:9", "read:10", "write:9", "read:10", "write:9", "read:10", "close:11"}},
+	},
+	"stream": {
+		"server": {{"create:1", "bind:2", "listen:3", "accept:8", "read:10", "read(EOF):10", "close:11", "close:11"}},
+		"client": {{"create:4", "connect:7", "write:9", "write:9", "write:9", "write:9", "write:9", "close:11"}},
+	},
+	"halfclose": {
+		"server": {{"create:1", "bind:2", "listen:3", "accept:8", "read:10", "read(EOF):10", "write:9", "close:11", "close:11"}},
+		"client": {{"create:4", "connect:7", "write:9", "shutdown", "read:10", "read(EOF):10", "close:11"}},
+	},
+	"concurrent": {
+		// Each connection's thread keeps its order; between connections,
+		// anything goes: the first connection's, then how many of each.
+		"server": {
+			{"create:1", "bind:2", "listen:3", "accept:8", "read:10", "write:9", "read(EOF):10", "close:11", "close:11"},
+			{"accept:8", "accept:8", "accept:8"},
+			{"read:10", "read:10", "read:10"},
+			{"write:9", "write:9", "write:9"},
+			{"read(EOF):10", "read(EOF):10", "read(EOF):10"},
+			{"close:11", "close:11", "close:11", "close:11"},
+		},
+		"client": {
+			{"create:4", "connect:7", "write:9", "read:10", "close:11"},
+			{"create:4", "create:4", "create:4"},
+			{"connect:7", "connect:7", "connect:7"},
+			{"write:9", "write:9", "write:9"},
+			{"read:10", "read:10", "read:10"},
+			{"close:11", "close:11", "close:11"},
+		},
+	},
+	"nonblocking": {
+		"server": {{"create:1", "bind:2", "listen:3", "ioctl", "accept!EAGAIN:6", "poll", "accept:8", "ioctl",
+			"read!EAGAIN:10", "poll", "read:10", "write:9", "poll", "read(EOF):10", "close:11", "close:11"}},
+		"client": {{"create:4", "ioctl", "connect!EINPROGRESS:5", "poll", "getsockopt:7", "write:9", "poll", "read:10", "close:11"}},
+	},
+	"epoll": {
+		// What each epoll_wait finds ready decides the order between
+		// connections: the first connection's, then how many of each.
+		"server": {
+			{"create:1", "bind:2", "listen:3", "ioctl", "epoll_create", "epoll_ctl", "poll", "accept:8", "read:10", "write:9", "read(EOF):10", "epoll_ctl", "close:11", "close:11"},
+			{"accept:8", "accept:8", "accept:8"},
+			{"read:10", "read:10", "read:10"},
+			{"write:9", "write:9", "write:9"},
+			{"read(EOF):10", "read(EOF):10", "read(EOF):10"},
+			{"close:11", "close:11", "close:11", "close:11"},
+		},
+		"client": {
+			{"create:4", "connect:7", "write:9", "read:10", "close:11"},
+			{"create:4", "create:4", "create:4"},
+			{"connect:7", "connect:7", "connect:7"},
+			{"read:10", "read:10", "read:10"},
+			{"close:11", "close:11", "close:11"},
+		},
+	},
+	"backlog": {
+		"server": {{"create:1", "bind:2", "listen:3", "accept:8", "read:10", "close:11", "accept:8", "read:10", "close:11", "accept:8", "read:10", "close:11", "close:11"}},
+		"client": {{"create:4", "connect:7", "write:9", "create:4", "connect:7", "write:9", "create:4", "connect:7", "write:9",
+			"read(EOF):10", "close:11", "read(EOF):10", "close:11", "read(EOF):10", "close:11"}},
+	},
+	"refused": {
+		"*": {{"create", "bind", "create", "connect!ECONNREFUSED:5", "close:11", "close:11"}},
+	},
+	"addrinuse": {
+		"*": {{"create", "bind", "setsockopt", "listen:3",
+			"create", "bind!EADDRINUSE", "close:11",
+			"create", "connect:7", "accept:8", "close:11", "close:11", "read(EOF):10", "close:11",
+			"create", "bind!EADDRINUSE", "close:11",
+			"create", "setsockopt", "bind", "close:11"}},
+	},
+	"timewait": {
+		// Round 1, the client closes first; round 2, the server.
+		"*": {{"create", "bind", "listen:3", "create", "connect:7", "accept:8", "close:11", "read(EOF):10", "close:11",
+			"create", "connect:7", "accept:8", "close:11", "read(EOF):10", "close:11", "close:11"}},
+		"server": {{"accept:8", "read(EOF):10", "close:11", "accept:8", "close:11", "close:11"}},
+		"client": {{"connect:7", "close:11", "connect:7", "read(EOF):10", "close:11"}},
+	},
+	"reset": {
+		"server": {{"create:1", "bind:2", "listen:3", "accept:8", "read!ECONNRESET:10", "close:11", "close:11"}},
+		"client": {{"create:4", "connect:7", "setsockopt", "close:11"}},
+	},
+	"timeout": {
+		"server": {{"create:1", "bind:2", "listen:3", "accept:8", "read(EOF):10", "close:11", "close:11"}},
+		"client": {{"create:4", "connect:7", "setsockopt", "read!EAGAIN:10", "close:11"}},
+	},
+	"udp": {
+		"server": {{"create:1", "bind:2", "recvfrom:10", "recvfrom:10", "sendto:9", "close:11"}},
+		"client": {{"create:4", "sendto:9", "sendto:9", "recvfrom:10", "close:11"}},
+	},
+	"unix": {
+		"server": {{"create:1", "bind:2", "listen:3", "accept:8", "read:10", "write:9", "read(EOF):10", "close:11", "close:11"}},
+		"client": {{"create:4", "connect:7", "write:9", "read:10", "close:11"}},
+	},
+	"ipv6": {
+		"server": {{"create:1", "bind:2", "listen:3", "accept:8", "read:10", "write:9", "read(EOF):10", "close:11", "close:11"}},
+		"client": {{"create:4", "connect:7", "write:9", "read:10", "close:11"}},
+	},
+}
+
+// twinCalls names each call's end as twinStories does: its op, "(EOF)"
+// for a read of end of file, "!ERRNO" when it failed, ":STEP" for its step
+// of the lesson plan. Under "*", every call, in order.
+func twinCalls(t *testing.T, jsonLines string) map[string][]string {
+	t.Helper()
+	got := map[string][]string{}
+	sc := bufio.NewScanner(strings.NewReader(jsonLines))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		if !strings.HasPrefix(sc.Text(), "{") {
+			continue // the programs' own output
+		}
+		var e event
+		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+			t.Fatalf("not JSON: %q", sc.Text())
+		}
+		if e.Phase != "end" {
+			continue
+		}
+		name := e.Op
+		if e.EOF {
+			name += "(EOF)"
+		}
+		if e.Errno != "" {
+			name += "!" + e.Errno
+		}
+		if e.Step > 0 {
+			name += fmt.Sprint(":", e.Step)
+		}
+		got[e.Peer] = append(got[e.Peer], name)
+		got["*"] = append(got["*"], name)
+	}
+	return got
+}
+
+// missing returns the first call of want that does not come, in want's
+// order, among got's, and the calls before it that did; "" when all do.
+func missing(got, want []string) (string, int) {
+	i := 0
+	for _, g := range got {
+		if i < len(want) && g == want[i] {
+			i++
+		}
+	}
+	if i == len(want) {
+		return "", i
+	}
+	return want[i], i
+}
+
+// traceTwin plays a twin under socklab trace, bounded, and returns its
+// JSON Lines and standard error.
+func traceTwin(t *testing.T, tw pytwin.Twin, extra ...string) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	path, err := tw.Write(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := unusedPort(t)
+	if tw.Path {
+		addr = filepath.Join(dir, "socket")
+	}
+	server, client, program := tw.Commands(path, addr)
+	args := []string{"trace", "--format=json"}
+	if program != "" {
+		args = append(append(args, "--all"), extra...)
+		args = append(append(args, "--"), strings.Fields(program)...)
+	} else {
+		args = append(append(args, "--server", server, "--client", client), extra...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, socklabBinary(t), args...)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.WaitDelay = time.Second
+	err = cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("socklab trace of %s did not end in 30 s\n%s", tw.File(), stderr.String())
+	}
+	if exit := (*exec.ExitError)(nil); err != nil && !errors.As(err, &exit) {
+		t.Fatal(err)
+	} else if err != nil {
+		t.Fatalf("socklab trace of %s: exit %d\n%s\n%s", tw.File(), exit.ExitCode(), stdout.String(), stderr.String())
+	}
+	return stdout.String(), stderr.String()
+}
+
+// TestPythonTwins plays each lesson's Python twin under socklab trace and
+// checks it tells its lesson's story: the lesson's expectation where it
+// has one, and its row of twinStories; a twin that drifts fails naming the
+// call it lost.
+func TestPythonTwins(t *testing.T) {
+	needPython3(t)
+	for _, tw := range pytwin.All() {
+		t.Run(tw.Lesson, func(t *testing.T) {
+			story, ok := twinStories[tw.Lesson]
+			if !ok {
+				t.Fatalf("no story for %s in twinStories", tw.File())
+			}
+			var extra []string
+			l, _ := lessons.Lookup(tw.Lesson)
+			if l.Expect != nil {
+				extra = []string{"--expect", tw.Lesson}
+			}
+			stdout, stderr := traceTwin(t, tw, extra...)
+			if l.Expect != nil && !strings.Contains(stderr, "every step of "+tw.Lesson+" is there") {
+				t.Errorf("--expect %s did not pass:\n%s", tw.Lesson, stderr)
+			}
+			got := twinCalls(t, stdout)
+			for peer, seqs := range story {
+				for _, want := range seqs {
+					if call, i := missing(got[peer], want); call != "" {
+						t.Errorf("%s: the %s's %s (call %d of %v) is missing; its calls:\n%v", tw.File(), peer, call, i+1, want, got[peer])
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestMissingNamesTheCall: a twin that drifts fails naming the first call
+// of its story that did not come.
+func TestMissingNamesTheCall(t *testing.T) {
+	tests := []struct {
+		got, want []string
+		call      string
+	}{
+		{[]string{"create:4", "connect:7", "close:11"}, []string{"create:4", "connect:7", "write:9", "close:11"}, "write:9"},
+		{[]string{"create:4", "getsockname", "connect:7"}, []string{"create:4", "connect:7"}, ""},
+		{[]string{"connect:7", "create:4"}, []string{"create:4", "connect:7"}, "connect:7"},
+	}
+	for _, tt := range tests {
+		if call, _ := missing(tt.got, tt.want); call != tt.call {
+			t.Errorf("missing(%v, %v) = %q, want %q", tt.got, tt.want, call, tt.call)
+		}
+	}
+}
