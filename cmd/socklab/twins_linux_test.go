@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -266,6 +267,99 @@ func TestMissingNamesTheCall(t *testing.T) {
 	for _, tt := range tests {
 		if call, _ := missing(tt.got, tt.want); call != tt.call {
 			t.Errorf("missing(%v, %v) = %q, want %q", tt.got, tt.want, call, tt.call)
+		}
+	}
+}
+
+// socklabRun runs socklab with args, bounded, and returns its standard
+// output, standard error and exit status.
+func socklabRun(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, socklabBinary(t), args...)
+	cmd.Env = append(cmd.Environ(), env...)
+	cmd.WaitDelay = time.Second
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("socklab %v did not end in 30 s\n%s", args, stderr.String())
+	}
+	code := 0
+	if exit := (*exec.ExitError)(nil); errors.As(err, &exit) {
+		code = exit.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return stdout.String(), stderr.String(), code
+}
+
+// TestRunPython: socklab run LESSON --python plays the twin under the
+// tracer, with the lesson's expectation, in the views socklab trace has.
+func TestRunPython(t *testing.T) {
+	needPython3(t)
+	stdout, stderr, code := socklabRun(t, nil, "run", "basic", "--python", "--color=never")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	for _, want := range []string{"[ 1] create", "[ 6] accept", "[11] close", "Checked against the basic lesson", "every step of basic is there"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no %q in:\n%s", want, stdout)
+		}
+	}
+	stdout, stderr, code = socklabRun(t, nil, "run", "--python", "ipv6", "--format", "json", "--lang=zh")
+	if code != 0 {
+		t.Fatalf("json: exit %d\n%s\n%s", code, stdout, stderr)
+	}
+	if got := steps(t, stdout); len(got["server"]) == 0 || len(got["client"]) == 0 {
+		t.Errorf("ipv6's steps: %v", got)
+	}
+	if !strings.Contains(stderr, "ipv6") {
+		t.Errorf("no expectation's table on standard error:\n%s", stderr)
+	}
+	// A twin without an expectation: its own calls, no table.
+	stdout, _, code = socklabRun(t, nil, "run", "halfclose", "--python", "--color=never", "--layout=lines")
+	if code != 0 || !strings.Contains(stdout, "shutdown") || strings.Contains(stdout, "Checked against") {
+		t.Errorf("halfclose --python: exit %d\n%s", code, stdout)
+	}
+}
+
+func TestRunPythonErrors(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/errors.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		env  []string
+		args []string
+		code int
+		line string
+	}{
+		{nil, []string{"run", "gonet", "--python"}, 2, `lesson "gonet" has no Python twin`},
+		{nil, []string{"run", "basic", "--python", "--message=hi"}, 2, "does not use --message"},
+		{[]string{"PATH=/nonexistent"}, []string{"run", "basic", "--python"}, 1, "needs python3 on PATH"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			_, stderr, code := socklabRun(t, tt.env, tt.args...)
+			if code != tt.code || !strings.Contains(stderr, tt.line) || strings.Count(strings.TrimSpace(stderr), "\n") > 0 {
+				t.Errorf("exit %d, want %d; stderr (one line, saying %q):\n%s", code, tt.code, tt.line, stderr)
+			}
+			if !strings.Contains(string(doc), strings.TrimSpace(stderr)) {
+				t.Errorf("docs/errors.md does not quote:\n%s", stderr)
+			}
+		})
+	}
+}
+
+// TestStepsNameTheTwinsLines: socklab steps names, for each step, the
+// basic twin's line that makes it.
+func TestStepsNameTheTwinsLines(t *testing.T) {
+	stdout, _, code := socklabRun(t, nil, "steps", "--color=never")
+	for _, want := range []string{"Python twin:       basic.py:", "conn, address = s.accept()", "c.connect((HOST, port))"} {
+		if code != 0 || !strings.Contains(stdout, want) {
+			t.Errorf("exit %d; no %q in:\n%s", code, want, stdout)
 		}
 	}
 }
