@@ -363,3 +363,51 @@ func TestStepsNameTheTwinsLines(t *testing.T) {
 		}
 	}
 }
+
+// TestTraceShowsSourceLines: socklab trace of the tutorial's pair names,
+// for each call, the line of server.py or client.py that made it, in JSON
+// and under the call in text.
+func TestTraceShowsSourceLines(t *testing.T) {
+	needPython3(t)
+	port := unusedPort(t)
+	server := "python3 " + filepath.Join(tutorial, "server.py") + " " + port
+	client := "python3 " + filepath.Join(tutorial, "client.py") + " " + port
+	stdout, stderr, code := socklabTrace(t, "got it\n", "--server", server, "--client", client, "--format=json")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, stderr)
+	}
+	want := map[string]string{ // peer op → the line
+		"server create":  "server.py:10 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)",
+		"server accept":  "server.py:13 conn, addr = s.accept()",
+		"server write":   "server.py:17 conn.sendall(reply.encode('utf-8'))",
+		"client connect": "client.py:10 c.connect((HOST, PORT))",
+		"client read":    "client.py:12 data = c.recv(1024).decode('utf-8')",
+		"client close":   "client.py:14 c.close()",
+	}
+	got := map[string]string{}
+	sc := bufio.NewScanner(strings.NewReader(stdout))
+	for sc.Scan() {
+		var e struct {
+			Peer, Op string
+			Source   *struct {
+				File string
+				Line int
+				Text string
+			}
+		}
+		if json.Unmarshal(sc.Bytes(), &e) != nil || e.Source == nil {
+			continue
+		}
+		got[e.Peer+" "+e.Op] = fmt.Sprintf("%s:%d %s", filepath.Base(e.Source.File), e.Source.Line, e.Source.Text)
+	}
+	for k, w := range want {
+		if got[k] != w {
+			t.Errorf("%s: source %q, want %q", k, got[k], w)
+		}
+	}
+	p2 := unusedPort(t)
+	text, _, _ := socklabTrace(t, "got it\n", "--server", strings.ReplaceAll(server, port, p2), "--client", strings.ReplaceAll(client, port, p2), "--color=never", "--layout=lines")
+	if !strings.Contains(text, "\n             server.py:13  conn, addr = s.accept()\n") {
+		t.Errorf("no source line under the accept in:\n%s", text)
+	}
+}

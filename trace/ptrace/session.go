@@ -41,6 +41,11 @@ type Options struct {
 	// program stops it, twice, as under strace without --seccomp-bpf.
 	// The events are the same, only slower; tests and benchmarks compare.
 	NoFilter bool
+	// NoSource leaves out the source lines of Python programs
+	// (Event.Source): without it, each program's PYTHONPATH starts with
+	// a directory holding socklab's sitecustomize.py (source.go), which
+	// tells the tracer each socket call's line.
+	NoSource bool
 	// Listening, if set, is called when a server's listen has returned:
 	// socklab trace starts the clients then.
 	Listening func(pid int)
