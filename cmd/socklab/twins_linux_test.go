@@ -411,3 +411,37 @@ func TestTraceShowsSourceLines(t *testing.T) {
 		t.Errorf("no source line under the accept in:\n%s", text)
 	}
 }
+
+// TestLessonPagesShowTheTwin: a lesson page that shows its Python twin
+// (a `python` generated block) shows the file as it is, in both languages;
+// -update rewrites the block. basic's pages show theirs.
+func TestLessonPagesShowTheTwin(t *testing.T) {
+	shown := 0
+	for _, dir := range []string{"../../docs/lessons", "../../docs/zh/lessons"} {
+		for _, tw := range pytwin.All() {
+			path := filepath.Join(dir, tw.Lesson+".md")
+			page, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			begin, _ := markers("python")
+			if !strings.Contains(string(page), begin) {
+				continue
+			}
+			shown++
+			want := "```python\n" + string(tw.Source()) + "```\n"
+			if *update {
+				if err := os.WriteFile(path, []byte(replaceBlock(string(page), "python", want)), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				continue
+			}
+			if got := block(string(page), "python"); got != want {
+				t.Errorf("%s does not show %s as it is; run go test ./cmd/socklab -run TestLessonPagesShowTheTwin -update", path, tw.File())
+			}
+		}
+	}
+	if shown < 2 {
+		t.Errorf("%d pages show their twin, want at least basic's two", shown)
+	}
+}
