@@ -445,3 +445,67 @@ func TestLessonPagesShowTheTwin(t *testing.T) {
 		t.Errorf("%d pages show their twin, want at least basic's two", shown)
 	}
 }
+
+// twinExercises are the lesson pages' exercises in Python, played on the
+// twin as the page writes them: the change applied to a copy of the twin,
+// the command run, and the answer's claim asserted.
+var twinExercises = []struct {
+	name     string
+	lesson   string
+	from, to string   // the change, as the page writes it
+	exit     int      // socklab trace's exit status
+	says     []string // what the answer says the trace shows
+	missing  []string // what the answer says it does not
+	pages    []string
+}{
+	{
+		name:   "basic 4: the client never reads the reply",
+		lesson: "basic",
+		from:   "data = c.recv(1024).decode('utf-8')  # 10 read", to: "data = 'nothing read'",
+		exit:    1,
+		says:    []string{"✗  10     client   read", "the client never read the reply", "[ 9] write       sendto("},
+		missing: []string{"client   [10] read"},
+		pages:   []string{"docs/lessons/basic.md", "docs/zh/lessons/basic.md"},
+	},
+}
+
+func TestTwinExercises(t *testing.T) {
+	needPython3(t)
+	for _, ex := range twinExercises {
+		t.Run(ex.name, func(t *testing.T) {
+			for _, page := range ex.pages {
+				b, err := os.ReadFile(filepath.Join("..", "..", page))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !strings.Contains(string(b), "`"+ex.from+"`") || !strings.Contains(string(b), "`"+ex.to+"`") {
+					t.Fatalf("%s no longer asks to change %q to %q", page, ex.from, ex.to)
+				}
+			}
+			tw, _ := pytwin.Lookup(ex.lesson)
+			src := string(tw.Source())
+			if strings.Count(src, ex.from) != 1 {
+				t.Fatalf("%s has not exactly one %q", tw.File(), ex.from)
+			}
+			path := filepath.Join(t.TempDir(), tw.File())
+			if err := os.WriteFile(path, []byte(strings.Replace(src, ex.from, ex.to, 1)), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			server, client, _ := tw.Commands(path, unusedPort(t))
+			stdout, stderr, code := socklabRun(t, nil, "trace", "--server", server, "--client", client, "--expect", ex.lesson, "--color=never", "--layout=lines")
+			if code != ex.exit {
+				t.Errorf("exit %d, want %d\n%s\n%s", code, ex.exit, stdout, stderr)
+			}
+			for _, want := range ex.says {
+				if !strings.Contains(stdout, want) {
+					t.Errorf("the answer says %q; the trace:\n%s", want, stdout)
+				}
+			}
+			for _, not := range ex.missing {
+				if strings.Contains(stdout, not) {
+					t.Errorf("the answer says there is no %q; the trace:\n%s", not, stdout)
+				}
+			}
+		})
+	}
+}
