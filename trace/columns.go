@@ -93,6 +93,10 @@ func (s *ColumnsSink) Handle(e Event) error {
 		out.WriteString(server + strings.Repeat(" ", max(1, half-Width(server))) + client + "\n")
 		out.WriteString(strings.Repeat("─", half-1) + " " + strings.Repeat("─", s.width-half) + "\n")
 	}
+	if src := e.Source.String(); src != "" && firstLine(&e) {
+		// The program's line that made the call, under it, in its column.
+		cells = append(cells, wrapCell(src, cellWidth, cellIndent)...)
+	}
 	for _, cell := range cells {
 		if s.opts.Color {
 			cell = s.painter.paint(&e, cell)

@@ -2,6 +2,8 @@ package trace
 
 import (
 	"encoding/json"
+	"path/filepath"
+	"strconv"
 	"time"
 )
 
@@ -176,12 +178,34 @@ type Event struct {
 	// asks for it (Tracer.SetKernelState); its zero value when it did not.
 	Kernel KernelView
 
+	// Source is the line of the program's source that made the call,
+	// when the tracer learns it (socklab trace of a Python program: see
+	// trace/ptrace's sitecustomize); its zero value when it does not.
+	Source Source
+
 	// Packet is what the packet carried, in an event of op OpPacket: one
 	// packet the kernel sent on loopback, stamped by the kernel as it went
 	// out (Time is that stamp). Peer and Role are its sender's, when the
 	// trace knows whose socket has its source address; Data and N are its
 	// payload.
 	Packet *Packet
+}
+
+// Source is a line of a traced program's source: the line that made a
+// call. File is the file's name as the program gave it, Line its number
+// (from 1), Text the line's code, trimmed.
+type Source struct {
+	File string
+	Line int
+	Text string
+}
+
+// String is the line as a trace shows it: "server.py:12  conn, address = s.accept()".
+func (s Source) String() string {
+	if s.File == "" {
+		return ""
+	}
+	return filepath.Base(s.File) + ":" + strconv.Itoa(s.Line) + "  " + s.Text
 }
 
 // KernelView is what the kernel said of a socket at the end of a call: one

@@ -94,6 +94,9 @@ type JSONEvent struct {
 	Value     *int   `json:"value,omitempty"`
 	Queued    *int   `json:"queued,omitempty"`
 	Connected bool   `json:"connected,omitempty"`
+	// Source is the line of the traced program that made the call, when
+	// socklab knows it (see [Event]).
+	Source *JSONSource `json:"source,omitempty"`
 	// Packet is a packet of the wire view (op "packet"), which has no
 	// phase and no syscall.
 	Packet *Packet `json:"packet,omitempty"`
@@ -113,6 +116,13 @@ type JSONEvent struct {
 	Result string     `json:"result,omitempty"`
 	Notes  []JSONNote `json:"notes,omitempty"`
 	Late   bool       `json:"late,omitempty"`
+}
+
+// A JSONSource is an [Event]'s Source in the JSON trace.
+type JSONSource struct {
+	File string `json:"file"`
+	Line int    `json:"line"`
+	Text string `json:"text"`
 }
 
 // A JSONNote is a [Note] in the JSON trace: its catalogue key and
@@ -172,6 +182,9 @@ func ToJSON(e *Event, preview int) JSONEvent {
 		j.N = &e.N
 	}
 	j.Packet = e.Packet
+	if e.Source.File != "" {
+		j.Source = &JSONSource{File: e.Source.File, Line: e.Source.Line, Text: e.Source.Text}
+	}
 	j.Waits, j.Connected = e.Waits, e.Connected
 	if e.Op == OpPoll {
 		d := int64(e.Timeout)

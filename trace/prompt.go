@@ -2,6 +2,7 @@ package trace
 
 import (
 	"context"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -11,11 +12,17 @@ import (
 
 // StepPrompt is what a person is asked before e's step is taken
 // (socklab --step): the step's number, its peer, its call and what it
-// does, in l. When width (the terminal's) is more than 20 columns, the
+// does, in l; for a traced program whose line is known (Event.Source),
+// that line instead of the step's generic call. When width (the terminal's) is more than 20 columns, the
 // prompt is wrapped to it here, between words (or Chinese characters),
 // not by the terminal in the middle of one.
 func StepPrompt(l i18n.Lang, e *Event, width int) string {
-	prompt := l.T("prompt.step", e.Step, PeerLabel(l, e.Peer, e.Role), l.T(StepKey(l, e, "call")), l.T(StepKey(l, e, "what")))
+	call := l.T(StepKey(l, e, "call"))
+	if src := e.Source; src.File != "" {
+		// The program's own line says the call better: server.py:13 conn, addr = s.accept().
+		call = filepath.Base(src.File) + ":" + strconv.Itoa(src.Line) + " " + src.Text
+	}
+	prompt := l.T("prompt.step", e.Step, PeerLabel(l, e.Peer, e.Role), call, l.T(StepKey(l, e, "what")))
 	if width > 20 {
 		prompt = strings.Join(Wrap(strings.TrimRight(prompt, " "), width-1), "\n")
 	}

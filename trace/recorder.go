@@ -74,6 +74,8 @@ const (
 	strStateFrom
 	strOption
 	strCommand
+	strSourceFile
+	strSourceText
 	numStrs
 )
 
@@ -87,7 +89,7 @@ type record struct {
 	packet                                    uint32 // 0 for nil, else packets[packet-1]
 	waits                                     uint32 // 0 for nil, else waits[waits-1]
 	timeout                                   time.Duration
-	value, queued                             int
+	value, queued, sourceLine                 int
 	queueKnown, connected                     bool
 	str                                       [numStrs]uint32
 	nonblock, abort                           bool
@@ -114,7 +116,7 @@ func (r *Recorder) Handle(e Event) error {
 		seq: e.Seq, time: e.Time, elapsed: e.Elapsed, stateTimer: e.Kernel.Timer, peerStateTimer: e.Kernel.PeerTimer,
 		step: e.Step, fd: e.FD, ret: e.Ret, n: e.N, pid: e.PID, copies: e.Copies, nonblock: e.Nonblock,
 		offered: e.Offered, abort: e.Abort, timeout: e.Timeout, value: e.Value, queued: e.Queued,
-		queueKnown: e.QueueKnown, connected: e.Connected,
+		queueKnown: e.QueueKnown, connected: e.Connected, sourceLine: e.Source.Line,
 		data: r.keepData(e.Data),
 	}
 	if e.Err != nil {
@@ -134,6 +136,7 @@ func (r *Recorder) Handle(e Event) error {
 		strSyscall: e.Syscall, strKind: e.Kind, strArg: e.Arg, strLocal: e.Local, strRemote: e.Remote,
 		strErrno: e.Errno, strInterrupt: e.Interrupt, strState: e.Kernel.State, strPeerState: e.Kernel.PeerState, strSignal: e.Signal,
 		strStateFrom: e.Kernel.From, strOption: e.Option, strCommand: e.Command,
+		strSourceFile: e.Source.File, strSourceText: e.Source.Text,
 	}
 	for f, s := range &strs {
 		// Events repeat a few strings, most of them the very same string
@@ -216,6 +219,7 @@ func (r *Recorder) event(rec *record) Event {
 		Signal: r.strs[rec.str[strSignal]], Option: r.strs[rec.str[strOption]], Command: r.strs[rec.str[strCommand]],
 		Offered: rec.offered, Abort: rec.abort, Timeout: rec.timeout, Value: rec.value, Queued: rec.queued,
 		QueueKnown: rec.queueKnown, Connected: rec.connected,
+		Source: Source{File: r.strs[rec.str[strSourceFile]], Line: rec.sourceLine, Text: r.strs[rec.str[strSourceText]]},
 		Kernel: KernelView{State: r.strs[rec.str[strState]], Timer: rec.stateTimer,
 			PeerState: r.strs[rec.str[strPeerState]], PeerTimer: rec.peerStateTimer, From: r.strs[rec.str[strStateFrom]]},
 	}

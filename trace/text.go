@@ -152,6 +152,10 @@ func (s *TextSink) Handle(e Event) error {
 		}
 		line = append(line, '\n')
 	}
+	if src := e.Source.String(); src != "" && firstLine(&e) {
+		// The program's line that made the call, under its first line.
+		line = append(append(append(line, strings.Repeat(" ", s.lineIndent())...), src...), '\n')
+	}
 	if s.opts.Explain && an.Explain != "" && !s.told[an.Explain] {
 		s.told[an.Explain] = true
 		line = s.appendExplanation(line, l.T(an.Explain))
@@ -203,4 +207,15 @@ func appendClockOfDay(b []byte, d time.Duration) []byte {
 	d = d.Round(time.Millisecond)
 	h, m, s, ms := d/time.Hour, d/time.Minute%60, d/time.Second%60, d/time.Millisecond%1000
 	return fmt.Appendf(b, "%02d:%02d:%02d.%03d", h, m, s, ms)
+}
+
+// firstLine says whether e's line is its call's first: a Begin that is
+// shown, or an End whose Begin was not.
+func firstLine(e *Event) bool {
+	if e.Phase == Begin {
+		return true
+	}
+	b := *e
+	b.Phase, b.Err, b.Connected = Begin, nil, false
+	return !shown(&b)
 }

@@ -12,11 +12,15 @@ import (
 
 	"github.com/socklab/socklab/internal/report"
 	"github.com/socklab/socklab/lessons"
+	pytwin "github.com/socklab/socklab/lessons/python"
 	"github.com/socklab/socklab/trace"
 )
 
 // runLesson runs `socklab run [LESSON] [flags]`.
 func runLesson(ctx context.Context, args []string, e *env) error {
+	if slices.Contains(args, "--python") { // the lesson's Python twin, traced
+		return runTwin(ctx, args, e)
+	}
 	c := newCommand(e, "run", "usage.synopsis.run")
 	message, reply, clients := c.lessonFlags()
 	rest, err := c.parse(args, 1)
@@ -100,6 +104,20 @@ func runLesson(ctx context.Context, args []string, e *env) error {
 	return s.done(err)
 }
 
+// runTwin runs `socklab run [LESSON] --python [flags]`: the lesson's Python
+// twin (lessons/python), played as socklab trace plays a class's programs,
+// with the lesson's expectation when it has one (pytwin.TraceArgs).
+func runTwin(ctx context.Context, args []string, e *env) error {
+	targs, cleanup, err := pytwin.TraceArgs(args, defaultLesson, func(name string) bool { l, _ := lessons.Lookup(name); return l.Expect != nil })
+	if u := (*pytwin.UsageError)(nil); errors.As(err, &u) {
+		return usage(u.Hint, u.Key, u.Args...).withHintArgs(u.HintArgs...)
+	} else if err != nil {
+		return err
+	}
+	defer cleanup()
+	return runTrace(ctx, targs, e)
+}
+
 // lessonFlags adds the flags of `socklab run`.
 func (c *command) lessonFlags() (message, reply *string, clients *int) {
 	c.traceFlags()
@@ -118,6 +136,7 @@ func (c *command) lessonFlags() (message, reply *string, clients *int) {
 	})
 	c.values["clients"], c.help["clients"] = "N", helpText{key: "flag.clients"}
 	c.boolFlag(&c.web, "web", "flag.web")
+	c.boolFlag(new(bool), "python", "flag.run_python") // runLesson hands it to runTwin
 	return message, reply, clients
 }
 

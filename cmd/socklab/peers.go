@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"net/netip"
-	"sync"
 	"time"
 
+	"github.com/socklab/socklab/internal/waitnote"
 	"github.com/socklab/socklab/lessons"
 	"github.com/socklab/socklab/trace"
 )
@@ -149,29 +149,10 @@ func (c *command) patience(timeout time.Duration, what string) (time.Duration, f
 		return timeout, nil
 	}
 	return lessons.NoReadTimeout, func() (done func()) {
-		l := c.env.lang
 		// c.env.stderr is read here, not before: once the trace is
 		// queued, it is the writer that lets the trace's lines out first.
 		c.env.warn("wait." + what)
-		start := time.Now()
-		stop := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			tick := time.NewTicker(waitingEvery)
-			defer tick.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-					c.env.warn("wait.still", l.T("what."+what), time.Since(start).Round(time.Second))
-				}
-			}
-		})
-		return func() {
-			close(stop)
-			wg.Wait()
-		}
+		return waitnote.Every(waitingEvery, func(d time.Duration) { c.env.warn("wait.still", c.env.lang.T("what."+what), d) })
 	}
 }
 

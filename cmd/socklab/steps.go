@@ -3,8 +3,12 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
+
+	"github.com/fatih/color"
 
 	"github.com/socklab/socklab/internal/report"
+	pytwin "github.com/socklab/socklab/lessons/python"
 	"github.com/socklab/socklab/trace"
 )
 
@@ -29,18 +33,10 @@ func runSteps(args []string, e *env) error {
 			peer = l.T("peer." + string(s.Role))
 		}
 		head := fmt.Sprintf("%3s  %s  %s", n, report.Pad(peer, 8), l.T("step."+n+".call"))
-		switch s.Role {
-		case trace.Server:
-			head = report.Paint(on, serverColor, head)
-		case trace.Client:
-			head = report.Paint(on, clientColor, head)
-		default:
-			head = report.Paint(on, nameColor, head)
-		}
-		fmt.Fprintln(w, head)
+		fmt.Fprintln(w, report.Paint(on, map[trace.Role]*color.Color{trace.Server: serverColor, trace.Client: clientColor, "": nameColor}[s.Role], head))
 		fmt.Fprintf(w, "     %s\n", l.T("step."+n+".what"))
 		for _, code := range []struct{ key, text string }{
-			{"steps.col.py", s.Python}, {"steps.col.go", s.Go}, {"steps.col.gonet", s.GoNet},
+			{"steps.col.py", s.Python}, {"steps.col.go", s.Go}, {"steps.col.gonet", s.GoNet}, {"steps.col.twin", strings.Join(pytwin.StepSource(s.Num), "\n"+strings.Repeat(" ", 26))},
 		} {
 			fmt.Fprintf(w, "       %s %s\n", report.Pad(l.T(code.key)+":", 18), code.text)
 		}

@@ -57,11 +57,11 @@ func runUnder(b *testing.B, how string, argv []string) {
 		if out, err := exec.Command(strace, append(args, argv...)...).CombinedOutput(); err != nil {
 			b.Fatalf("strace %v: %v\n%s", argv, err, out)
 		}
-	case "socklab", "socklab-nofilter":
+	case "socklab", "socklab-nofilter", "socklab-nosource":
 		// As `socklab trace --format=json > /dev/null` does: every event
 		// encoded, the kernel's view asked for.
 		tr := trace.New(trace.NewJSONSink(io.Discard, nil))
-		s, err := Start(tr, Options{KernelState: true, NoFilter: how == "socklab-nofilter"})
+		s, err := Start(tr, Options{KernelState: true, NoFilter: how == "socklab-nofilter", NoSource: how == "socklab-nosource"})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -85,7 +85,7 @@ func devNullFile(b *testing.B) *os.File {
 	return f
 }
 
-var ways = []string{"untraced", "socklab", "socklab-nofilter", "strace", "strace-seccomp"}
+var ways = []string{"untraced", "socklab", "socklab-nosource", "socklab-nofilter", "strace", "strace-seccomp"}
 
 func benchProgram(b *testing.B, argv []string) {
 	for _, how := range ways {

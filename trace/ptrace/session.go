@@ -46,6 +46,11 @@ type Options struct {
 	// in TIME_WAIT) is left, and which another terminal's ss cannot see.
 	// It needs root; Start returns ErrIsolateRefused without it.
 	Isolate bool
+	// NoSource leaves out the source lines of Python programs
+	// (Event.Source): without it, each program's PYTHONPATH starts with
+	// a directory holding socklab's sitecustomize.py (source.go), which
+	// tells the tracer each socket call's line.
+	NoSource bool
 	// Listening, if set, is called when a server's listen has returned:
 	// socklab trace starts the clients then.
 	Listening func(pid int)

@@ -40,6 +40,8 @@ type Session struct {
 	arm   chan struct{} // the tracing thread sleeps: wait, and hand over
 	kids  chan struct{} // a program was launched: there is someone to wait for
 
+	srcDir string // sitecustomize.py's, on the programs' PYTHONPATH (source.go)
+
 	// Tracing-thread state.
 	threads  map[int]*thread
 	programs []*launched
@@ -76,6 +78,7 @@ type thread struct {
 	// noticing: the thread is in a call that is noticed if it succeeds
 	// (io_uring_setup), until its exit.
 	noticing bool
+	box      mailbox // where a Python thread writes its line (source.go)
 }
 
 type launched struct {
@@ -189,6 +192,12 @@ func (s *Session) launch(p Program, path string) (int, error) {
 	if s.opts.NoFilter {
 		mark = traceeEnv + "=" + noFilter
 	}
+	if !s.opts.NoSource && s.srcDir == "" {
+		s.srcDir, _ = sourceDir() // without it, no source lines: nothing else changes
+	}
+	if s.srcDir != "" {
+		env = withPythonPath(env, s.srcDir)
+	}
 	env = append(env[:len(env):len(env)], mark)
 	files := []uintptr{fdOf(p.Stdin, 0), fdOf(p.Stdout, 1), fdOf(p.Stderr, 2)}
 	// The helper's arguments: its own name, the program's path, then the
@@ -227,6 +236,9 @@ func (s *Session) finish() {
 	for pid, fd := range s.pidfds {
 		unix.Close(fd)
 		delete(s.pidfds, pid)
+	}
+	if s.srcDir != "" {
+		os.RemoveAll(s.srcDir)
 	}
 	close(s.done)
 }

@@ -298,6 +298,9 @@ func (s *Session) newThread(tid int, t *thread) {
 	// A thread of socklab's own start-up code (starting) ends at the
 	// exec; its options are its parent's.
 	s.threads[tid] = &thread{tid: tid, proc: proc, starting: t.starting, fresh: true, optionsSet: true}
+	if proc != t.proc {
+		s.threads[tid].box = t.box // a fork's copy of its maker's memory: the same mailbox
+	}
 }
 
 // entry is a thread stopped at the entry of a call: by the filter
@@ -320,7 +323,12 @@ func (s *Session) entry(t *thread, op uint8) {
 		unix.PtraceSyscall(t.tid, 0)
 		return
 	}
+	if t.announced(c, info.args) {
+		s.resume(t.tid, 0) // a Python thread's mailbox (source.go)
+		return
+	}
 	pc := s.model.enter(t.proc, c, info.args)
+	t.source(pc)
 	released := s.model.takeReleased()
 	if pc == nil || !pc.show || !s.opts.Stepped {
 		for i := range released {

@@ -1,0 +1,56 @@
+# The echo lesson in Python: the server sends back each message it reads.
+#
+# Run it:  python3 echo.py                 both sides, two processes
+#          python3 echo.py server [PORT]   the server (port 0 or none: the kernel chooses)
+#          python3 echo.py client PORT     the client
+# The server prints "listening on HOST:PORT" once it listens.
+import socket
+import subprocess
+import sys
+
+HOST = '127.0.0.1'
+MESSAGES = ['one', 'two', 'three']
+
+
+def server(port):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # 1 create
+    s.bind((HOST, port))  # 2 bind
+    s.listen()  # 3 listen
+    print('listening on %s:%d' % s.getsockname(), flush=True)
+    conn, address = s.accept()  # 6 accept waits, 8 accepted
+    while True:
+        data = conn.recv(1024)  # 10 read: a message, or 0 bytes when the client closed
+        if not data:
+            break
+        print('echo:', data.decode('utf-8'), flush=True)
+        conn.sendall(data)  # 9 write it back, byte for byte
+    conn.close()  # 11 close
+    s.close()  # 11 close
+
+
+def client(port):
+    c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)  # 4 create
+    c.connect((HOST, port))  # 5 connect starts, 7 connected
+    for message in MESSAGES:
+        c.sendall(message.encode('utf-8'))  # 9 write
+        reply = c.recv(1024).decode('utf-8')  # 10 read the echo
+        print('sent', message, 'got', reply, flush=True)
+    c.close()  # 11 close
+
+def both():
+    # The server on a port the kernel chooses, then the client against it.
+    srv = subprocess.Popen([sys.executable, __file__, 'server'], stdout=subprocess.PIPE, text=True)
+    line = srv.stdout.readline()
+    print(line, end='', flush=True)
+    subprocess.run([sys.executable, __file__, 'client', line.rsplit(':', 1)[1]])
+    print(srv.stdout.read(), end='')
+    srv.wait()
+
+
+if __name__ == '__main__':
+    if sys.argv[1:2] == ['server']:
+        server(int(sys.argv[2]) if len(sys.argv) > 2 else 0)
+    elif sys.argv[1:2] == ['client']:
+        client(int(sys.argv[2]))
+    else:
+        both()
