@@ -150,3 +150,26 @@ func SignalName(sig syscall.Signal) string {
 	}
 	return sig.String()
 }
+
+// Acted counts the socket calls other than waits that the launched
+// program i has begun: a server whose polls only time out does nothing.
+func (s *Session) Acted(i int) int {
+	n := 0
+	s.do(func() { n = s.model.acted[i] })
+	return n
+}
+
+// ReadsTerminal reports whether a thread of the launched program i is in
+// a read of a terminal: a program asking a person is never idle.
+func (s *Session) ReadsTerminal(i int) bool {
+	reads := false
+	s.do(func() {
+		for tid, t := range s.threads {
+			if t.proc.program == i && readsTerminal(t.proc.pid, tid, s.arch) {
+				reads = true
+				return
+			}
+		}
+	})
+	return reads
+}

@@ -163,6 +163,7 @@ type model struct {
 	socks       map[uint64]*socket
 	names       map[trace.Role]int // peers named so far per role
 	shown       map[int]int        // events shown per launched program
+	acted       map[int]int        // calls begun per launched program, waits left out
 	dataCap     int
 	// probing holds the TCP sockets of a process whose role is known too
 	// (firstState), so that start-up probes are hidden.
@@ -194,7 +195,7 @@ const dataLimit = 64 << 10
 
 func newModel(tr *trace.Tracer, k kernel, mem memory, all, kernelState bool) *model {
 	return &model{tr: tr, k: k, mem: mem, all: all, kernelState: kernelState, procs: map[int]*process{}, socks: map[uint64]*socket{},
-		names: map[trace.Role]int{}, shown: map[int]int{}, dataCap: dataLimit, epolls: map[int]map[int]*epollSet{}, epollEventSize: 12}
+		names: map[trace.Role]int{}, shown: map[int]int{}, acted: map[int]int{}, dataCap: dataLimit, epolls: map[int]map[int]*epollSet{}, epollEventSize: 12}
 }
 
 // peerOf returns p's trace peer for role, naming it on first use:
@@ -486,6 +487,9 @@ func (m *model) begin(pc *pending) {
 	m.peerOf(pc.p, pc.sock.role).Begin(&pc.e)
 	pc.p.shown++
 	m.shown[pc.p.program]++
+	if pc.e.Op != trace.OpPoll {
+		m.acted[pc.p.program]++
+	}
 }
 
 // exit is a call's exit stop: ret is what the kernel returned (a negative

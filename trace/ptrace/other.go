@@ -31,6 +31,8 @@ func (*Session) Ended(...int) bool                 { return true }
 func (*Session) Blocked(int) trace.Op              { return "" }
 func (*Session) Idle(int) bool                     { return false }
 func (*Session) Held(int) bool                     { return false }
+func (*Session) Acted(int) int                     { return 0 }
+func (*Session) ReadsTerminal(int) bool            { return false }
 func (*Session) SignalProgram(int, syscall.Signal) {}
 func (*Session) programsEnded([]int) bool          { return true }
 func (*Session) ReadsStdin(int) bool               { return false }

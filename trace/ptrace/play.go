@@ -181,6 +181,7 @@ func (o *PlayOptions) stopIdleServer(ctx context.Context, s *Session, n int) sys
 	defer t.Stop()
 	var idle, since time.Duration
 	var sent syscall.Signal
+	acted := -1
 	for {
 		select {
 		case <-s.Done():
@@ -194,11 +195,18 @@ func (o *PlayOptions) stopIdleServer(ctx context.Context, s *Session, n int) sys
 		}
 		if sent == 0 {
 			// A moment, so that a server about to end by itself does.
-			if s.Idle(0) {
+			// Idle: every thread asleep in the kernel, or no socket call
+			// but waits since the last look (a server polling with a
+			// timeout, whose Python runs between the polls: under load a
+			// look often caught it running); never while it asks a person
+			// or a person holds it.
+			n := s.Acted(0)
+			if s.Idle(0) || n == acted && !s.ReadsTerminal(0) && !s.Held(0) {
 				idle += tick
 			} else {
 				idle = 0
 			}
+			acted = n
 			if idle >= o.idle() {
 				o.say("msg.server_stopped")
 				sent = syscall.SIGINT
