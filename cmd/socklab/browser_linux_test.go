@@ -670,21 +670,11 @@ func TestBrowserShowsTheRunsSpeed(t *testing.T) {
 }
 
 // TestBrowserWireWithoutCapability runs socklab web --wire without
-// CAP_NET_RAW (as nobody, when the test runs as root): the page says there
+// CAP_NET_RAW (withoutNetRaw, when the test runs as root): the page says there
 // are no real packets and draws the calls' arrows instead.
 func TestBrowserWireWithoutCapability(t *testing.T) {
 	ctx := browser(t)
-	bin := socklabBinary(t)
-	args := []string{"web", "basic", "--wire", "--lang=en"}
-	cmd := exec.Command(bin, args...)
-	if os.Geteuid() == 0 {
-		setpriv, err := exec.LookPath("setpriv")
-		if err != nil {
-			t.Skip("running as root without setpriv: cannot drop CAP_NET_RAW")
-		}
-		os.Chmod(filepath.Dir(bin), 0o755)
-		cmd = exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups", bin}, args...)...)
-	}
+	cmd := withoutNetRaw(t, "web", "basic", "--wire", "--lang=en")
 	var stdout, stderr lockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
